@@ -1,0 +1,61 @@
+# condo: plain GNU Makefile with -MMD dependencies.
+#   make            build build/condo
+#   make check      unit tests, ISA tests and guest tests (see tests/)
+#   make SANITIZE=1 build into build-asan with ASan+UBSan (CI runs unit tests so)
+CC ?= cc
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+OPT ?= -O1 -g
+else
+BUILD ?= build
+SANFLAGS :=
+OPT ?= -O2 -g
+endif
+
+CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+          $(OPT) $(SANFLAGS) -Iinclude -Isrc -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS)
+LDLIBS := -lfdt -lm -lpthread
+
+LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/cli/main.o
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+
+all: $(BUILD)/condo
+
+$(BUILD)/condo: $(MAIN_OBJ) $(BUILD)/libcondo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcondo.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcondo.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+check-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+check-isa: $(BUILD)/condo
+	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
+
+check-guest: $(BUILD)/condo
+	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
+
+check: check-unit check-isa check-guest
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all unit check check-unit check-isa check-guest clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+/* The MMIO bus: a sorted table of device windows. The engine calls
+ * bus_read/bus_write for any guest-physical access that is not RAM. */
+#ifndef CONDO_BUS_H
+#define CONDO_BUS_H
+
+#include "condo/device.h"
+
+#define BUS_MAX_REGIONS 64
+
+struct bus_region {
+    uint64_t base;
+    uint64_t size;
+    const struct dev_ops *ops;
+    void *opaque;
+};
+
+struct bus {
+    struct bus_region regions[BUS_MAX_REGIONS];
+    unsigned nregions;
+};
+
+void bus_init(struct bus *bus);
+/* Map a device window; returns -EBUSY on overlap, -ENOSPC when full. */
+int bus_map(struct bus *bus, uint64_t base, uint64_t size, const struct dev_ops *ops,
+            void *opaque);
+/* 0 on success; -EFAULT when nothing is mapped there or the size/alignment
+ * is not accepted (the engine raises an access fault). */
+int bus_read(struct bus *bus, uint64_t addr, unsigned size, uint64_t *val);
+int bus_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t val);
+const struct bus_region *bus_find(const struct bus *bus, uint64_t addr);
+
+#endif

@@ -1,0 +1,58 @@
+/* Guest RAM: one host mapping. Also tracks which pages hold decoded code
+ * (so a write to such a page invalidates the decoded blocks) - devices that
+ * DMA into guest memory must go through guest_ram_write()/guest_ram_ptr()
+ * + guest_ram_note_write() for the same reason. */
+#ifndef CONDO_GUEST_RAM_H
+#define CONDO_GUEST_RAM_H
+
+#include "condo/common.h"
+
+#define GUEST_PAGE_SHIFT 12
+#define GUEST_PAGE_SIZE (1ull << GUEST_PAGE_SHIFT)
+
+struct guest_ram {
+    uint8_t *host;     /* mapping of `size` bytes */
+    uint64_t base;     /* guest-physical base */
+    uint64_t size;
+    uint64_t npages;
+    uint32_t *page_gen; /* bumped when a page that holds code is written */
+    uint8_t *has_code;  /* 1 when decoded blocks were made from the page */
+    /* Called when a code page gets written (the engine drops fast-path
+     * write mappings etc.); may be NULL. */
+    void (*code_written)(void *opaque, uint64_t page);
+    void *code_opaque;
+};
+
+int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size);
+void guest_ram_free(struct guest_ram *r);
+
+static inline bool guest_ram_contains(const struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    return addr >= r->base && len <= r->size && addr - r->base <= r->size - len;
+}
+
+/* Host pointer for [addr, addr+len) or NULL if not entirely inside RAM.
+ * Writers must call guest_ram_note_write() for the range afterwards. */
+static inline void *guest_ram_ptr(const struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    if (!guest_ram_contains(r, addr, len))
+        return NULL;
+    return r->host + (addr - r->base);
+}
+
+void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len);
+static inline void guest_ram_note_write(struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    /* Cheap common case: single page without code. */
+    uint64_t p = (addr - r->base) >> GUEST_PAGE_SHIFT;
+    if (len && ((addr + len - 1 - r->base) >> GUEST_PAGE_SHIFT) == p && p < r->npages &&
+        !r->has_code[p])
+        return;
+    guest_ram_note_write_slow(r, addr, len);
+}
+
+/* Bounds-checked copies; -EFAULT when the range is not all RAM. */
+int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len);
+int guest_ram_write(struct guest_ram *r, uint64_t addr, const void *buf, uint64_t len);
+
+#endif

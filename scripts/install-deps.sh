@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Install what condo needs to build, test and assemble its guests on Debian 12
+# (bookworm) amd64. Idempotent: when every package is already installed it
+# only checks (dpkg-query) and exits in well under a second; apt-get update
+# runs only when a package must be installed and apt's lists are missing,
+# stale, or lack a candidate for it.
+#
+# usage: scripts/install-deps.sh        (as root, or as a user with sudo)
+set -euo pipefail
+
+PKGS=(
+    build-essential pkg-config libfdt-dev libcmocka-dev device-tree-compiler
+    gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
+    gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+    qemu-system-misc qemu-user
+    cpio xz-utils zstd libzstd-dev e2fsprogs kmod
+    python3 file time ca-certificates gnupg debian-archive-keyring
+)
+# kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
+# time: /usr/bin/time -v, peak RSS in tests and benchmarks
+# qemu-user: lists busybox's applets at build time; qemu-system-misc: the
+#            reference machine the guest tests compare against
+
+step() { echo "==> $*"; }
+die() { echo "install-deps: error: $*" >&2; exit 1; }
+
+SUDO=()
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: run as root"
+    SUDO=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+missing() {
+    local p out
+    for p in "$@"; do
+        out=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+        case "$out" in ii*) ;; *) echo "$p" ;; esac
+    done
+}
+
+step "checking packages"
+mapfile -t MISSING < <(missing "${PKGS[@]}")
+
+# The trixie signing keys: guest/build-guest.sh verifies trixie's indexes
+# with them. bookworm's debian-archive-keyring has them since 2023.3+deb12u1;
+# an older one is upgraded (from bookworm's own updates), never bypassed.
+has_trixie_key() {
+    [ -r /usr/share/keyrings/debian-archive-trixie-stable.gpg ] || \
+    [ -r /usr/share/keyrings/debian-archive-trixie-automatic.gpg ]
+}
+UPGRADE=()
+if ! has_trixie_key; then
+    UPGRADE=(debian-archive-keyring)
+fi
+
+if [ ${#MISSING[@]} -eq 0 ] && [ ${#UPGRADE[@]} -eq 0 ]; then
+    step "all ${#PKGS[@]} packages already installed"
+    exit 0
+fi
+
+need_update=0
+lists=$(ls /var/lib/apt/lists/*_Packages* 2>/dev/null | head -n1 || true)
+if [ -z "$lists" ] || [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin +1440 2>/dev/null | head -n1)" ] || \
+   [ ${#UPGRADE[@]} -gt 0 ]; then
+    need_update=1
+else
+    for p in "${MISSING[@]}"; do
+        cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
+        if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then need_update=1; break; fi
+    done
+fi
+if [ "$need_update" = 1 ]; then
+    step "updating apt's package lists"
+    "${SUDO[@]}" apt-get update -q
+fi
+if [ ${#MISSING[@]} -gt 0 ]; then
+    step "installing ${#MISSING[@]} packages: ${MISSING[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${MISSING[@]}"
+fi
+if [ ${#UPGRADE[@]} -gt 0 ]; then
+    step "upgrading debian-archive-keyring (trixie's signing keys)"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --only-upgrade debian-archive-keyring
+    has_trixie_key || die "debian-archive-keyring $(dpkg-query -W -f='${Version}' debian-archive-keyring) has no trixie key; enable bookworm-updates (it carries 2023.3+deb12u1 or later) and rerun"
+fi
+mapfile -t STILL < <(missing "${PKGS[@]}")
+[ ${#STILL[@]} -eq 0 ] || die "still missing after apt-get install: ${STILL[*]}"
+step "all ${#PKGS[@]} packages installed"

@@ -1,0 +1,46 @@
+/* The riscv-virt board's state (internal to the VMM). */
+#ifndef CONDO_BOARD_RISCV_VIRT_H
+#define CONDO_BOARD_RISCV_VIRT_H
+
+#include "condo/bus.h"
+#include "condo/chardev.h"
+#include "condo/dev_aclint.h"
+#include "condo/dev_goldfish_rtc.h"
+#include "condo/dev_plic.h"
+#include "condo/dev_syscon.h"
+#include "condo/dev_uart16550.h"
+#include "condo/guest_ram.h"
+#include "condo/riscv.h"
+
+struct riscv_virt_config {
+    uint64_t memory;
+    const char *bios;   /* firmware (fw_dynamic.bin) unless bare_metal */
+    const char *kernel; /* Linux Image, or ELF when bare_metal */
+    const char *initrd; /* may be NULL */
+    const char *append;
+    bool bare_metal;
+    struct chardev console_out;
+};
+
+struct riscv_virt {
+    struct guest_ram ram;
+    struct bus bus;
+    struct vm_clock clock;
+    struct riscv_cpu cpu;
+    struct syscon syscon;
+    struct goldfish_rtc rtc;
+    struct aclint aclint;
+    struct plic plic;
+    struct uart16550 uart;
+    uint64_t entry, fdt_addr, dyninfo_addr;
+    bool syscon_fired;
+    enum syscon_action syscon_act;
+    unsigned syscon_code;
+};
+
+int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg);
+int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg);
+void riscv_virt_free(struct riscv_virt *m);
+uint64_t riscv_virt_tick(struct riscv_virt *m);
+
+#endif

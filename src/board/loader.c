@@ -1,0 +1,217 @@
+/* Guest image loaders. Every header field is checked before use. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "condo/loader.h"
+
+#define LOADER_MAX_FILE (1ull << 31)
+
+int loader_read_file(const char *path, uint8_t **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        condo_err("cannot open %s: %s", path, strerror(e));
+        return -e;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LOADER_MAX_FILE) {
+        condo_err("%s: not a regular file of at most 2 GiB", path);
+        close(fd);
+        return -EINVAL;
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            condo_err("%s: read failed", path);
+            free(buf);
+            close(fd);
+            return -EIO;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int place(struct guest_ram *ram, const char *path, uint64_t addr, const void *p,
+                 uint64_t len)
+{
+    if (guest_ram_write(ram, addr, p, len) < 0) {
+        condo_err("%s (%llu bytes) does not fit in guest RAM at 0x%llx: give the VM more "
+                  "memory (--memory)",
+                  path, (unsigned long long)len, (unsigned long long)addr);
+        return -E2BIG;
+    }
+    return 0;
+}
+
+int loader_load_raw(struct guest_ram *ram, const char *path, uint64_t addr, uint64_t *size)
+{
+    uint8_t *d;
+    size_t n;
+    int r = loader_read_file(path, &d, &n);
+    if (r < 0)
+        return r;
+    r = place(ram, path, addr, d, n);
+    free(d);
+    if (r == 0 && size)
+        *size = n;
+    return r;
+}
+
+/* RISC-V Image header (Documentation/arch/riscv/boot-image-header.rst):
+ * code0 code1 text_offset(8) image_size(8) flags(8) version(4) res1(4)
+ * res2(8) magic "RISCV\0\0\0"(8) magic2 "RSC\x05"(4) res3(4). */
+int loader_load_linux_image(struct guest_ram *ram, const char *path, uint64_t addr,
+                            struct linux_image_info *info)
+{
+    uint8_t *d;
+    size_t n;
+    int r = loader_read_file(path, &d, &n);
+    if (r < 0)
+        return r;
+    if (n < 64 || memcmp(d + 48, "RISCV\0\0\0", 8) != 0 || memcmp(d + 56, "RSC\x05", 4) != 0) {
+        condo_err("%s is not a RISC-V Linux Image (no RISCV/RSC header magic); an ELF "
+                  "bare-metal program needs --bios none",
+                  path);
+        free(d);
+        return -EINVAL;
+    }
+    uint64_t image_size = le64_load(d + 16);
+    if (image_size < n)
+        image_size = n;
+    r = place(ram, path, addr, d, n);
+    free(d);
+    if (r < 0)
+        return r;
+    if (!guest_ram_contains(ram, addr, image_size)) {
+        condo_err("%s needs %llu MiB of RAM from 0x%llx: give the VM more memory (--memory)",
+                  path, (unsigned long long)(image_size >> 20), (unsigned long long)addr);
+        return -E2BIG;
+    }
+    info->load_addr = addr;
+    info->image_size = image_size;
+    return 0;
+}
+
+bool loader_is_elf(const char *path)
+{
+    uint8_t m[4] = { 0 };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = read(fd, m, 4) == 4 && memcmp(m, ELFMAG, 4) == 0;
+    close(fd);
+    return ok;
+}
+
+static bool range_ok(size_t file_len, uint64_t off, uint64_t len)
+{
+    return off <= file_len && len <= file_len - off;
+}
+
+static void find_htif_symbols(const uint8_t *d, size_t n, const Elf64_Ehdr *eh,
+                              struct elf_info *info)
+{
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
+        !range_ok(n, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
+        return;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff);
+    for (unsigned i = 0; i < eh->e_shnum; i++) {
+        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+            continue;
+        const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+        if (!range_ok(n, sh[i].sh_offset, sh[i].sh_size) ||
+            !range_ok(n, strs->sh_offset, strs->sh_size) || sh[i].sh_entsize != sizeof(Elf64_Sym))
+            continue;
+        const Elf64_Sym *sym = (const Elf64_Sym *)(d + sh[i].sh_offset);
+        size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < count; k++) {
+            if (sym[k].st_name >= strs->sh_size)
+                continue;
+            const char *name = (const char *)(d + strs->sh_offset + sym[k].st_name);
+            size_t maxlen = strs->sh_size - sym[k].st_name;
+            if (strnlen(name, maxlen) == maxlen)
+                continue;
+            if (strcmp(name, "tohost") == 0)
+                info->tohost = sym[k].st_value;
+            else if (strcmp(name, "fromhost") == 0)
+                info->fromhost = sym[k].st_value;
+        }
+    }
+}
+
+int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info)
+{
+    uint8_t *d;
+    size_t n;
+    int r = loader_read_file(path, &d, &n);
+    if (r < 0)
+        return r;
+    memset(info, 0, sizeof(*info));
+    r = -EINVAL;
+    if (n < sizeof(Elf64_Ehdr)) {
+        condo_err("%s: too short for an ELF file", path);
+        goto out;
+    }
+    Elf64_Ehdr eh;
+    memcpy(&eh, d, sizeof(eh));
+    if (memcmp(eh.e_ident, ELFMAG, 4) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_RISCV) {
+        condo_err("%s: not a 64-bit little-endian RISC-V ELF file", path);
+        goto out;
+    }
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        !range_ok(n, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr))) {
+        condo_err("%s: bad program header table", path);
+        goto out;
+    }
+    unsigned loaded = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+            continue;
+        if (ph.p_filesz > ph.p_memsz || !range_ok(n, ph.p_offset, ph.p_filesz) ||
+            !guest_ram_contains(ram, ph.p_paddr, ph.p_memsz)) {
+            condo_err("%s: segment %u (0x%llx, %llu bytes) lies outside guest RAM "
+                      "0x%llx-0x%llx",
+                      path, i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz,
+                      (unsigned long long)ram->base, (unsigned long long)(ram->base + ram->size));
+            goto out;
+        }
+        guest_ram_write(ram, ph.p_paddr, d + ph.p_offset, ph.p_filesz);
+        uint8_t *bss = guest_ram_ptr(ram, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
+        if (bss)
+            memset(bss, 0, ph.p_memsz - ph.p_filesz);
+        loaded++;
+    }
+    if (!loaded) {
+        condo_err("%s: no loadable segments", path);
+        goto out;
+    }
+    info->entry = eh.e_entry;
+    find_htif_symbols(d, n, &eh, info);
+    r = 0;
+out:
+    free(d);
+    return r;
+}

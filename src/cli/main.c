@@ -1,0 +1,39 @@
+/* condo command line: dispatches to one file per command group. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: condo [--version] [--help] COMMAND [ARGS]\n"
+               "\n"
+               "condo is a hypervisor: it builds and runs virtual machines.\n"
+               "\n"
+               "commands:\n"
+               "  run      boot a virtual machine (see condo run --help)\n"
+               "\n"
+               "The default guest (Debian's riscv64 kernel with a BusyBox shell) is\n"
+               "assembled by scripts/quickstart; `condo run` with no options boots it.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("condo %s\n", CONDO_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run"))
+        return cli_run(argc - 1, argv + 1);
+    fprintf(stderr, "condo: unknown command '%s' (try condo --help)\n", cmd);
+    return 2;
+}

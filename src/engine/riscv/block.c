@@ -1,0 +1,166 @@
+/* The decoded-block cache: blocks keyed by guest-physical address, checked
+ * against the page generation (a write to a code page bumps it, which makes
+ * every block decoded from that page stale), plus a jump cache from
+ * (virtual pc, privilege) to block so the common case skips translation. */
+#include <string.h>
+
+#include "internal.h"
+
+static unsigned bhash(uint64_t pa)
+{
+    return (unsigned)((pa >> 1) ^ (pa >> 17)) & ((1u << BCACHE_HASH_BITS) - 1);
+}
+
+static void bcache_flush(struct riscv_cpu *cpu)
+{
+    struct riscv_block_cache *bc = cpu->bcache;
+    memset(bc->hash, 0, sizeof(bc->hash));
+    bc->arena_used = 0;
+    memset(cpu->jc, 0, sizeof(cpu->jc));
+}
+
+/* A page becomes a code page: drop fast-path write mappings to it, so the
+ * next store takes the slow path and invalidates its blocks. */
+static void mark_code_page(struct riscv_cpu *cpu, uint64_t page)
+{
+    struct guest_ram *ram = cpu->ram;
+    if (ram->has_code[page])
+        return;
+    ram->has_code[page] = 1;
+    for (int s = 0; s < 3; s++)
+        for (int i = 0; i < RISCV_TLB_SIZE; i++) {
+            struct riscv_tlb_entry *e = &cpu->tlb[s].w[i];
+            if (e->tag != ~0ull && e->ram_page == page)
+                riscv_tlb_entry_clear(e);
+        }
+}
+
+static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
+{
+    struct riscv_block_cache *bc = cpu->bcache;
+    size_t need = sizeof(struct riscv_block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct rv_insn);
+    if (bc->arena_used + need > bc->arena_size)
+        bcache_flush(cpu);
+    return (struct riscv_block *)(bc->arena + bc->arena_used);
+}
+
+/* An instruction whose halves lie on two pages: decoded into a one-off
+ * block that is never cached (it depends on two pages and translations). */
+static struct riscv_block *block_decode_straddle(struct riscv_cpu *cpu, uint64_t pc,
+                                                 uint16_t lo)
+{
+    uint64_t pa2;
+    if (riscv_translate(cpu, pc + 2, ACC_FETCH, &pa2) < 0)
+        return NULL;
+    uint8_t *h = guest_ram_ptr(cpu->ram, pa2, 2);
+    if (!h) {
+        cpu->exc_cause = EXC_INSN_ACCESS;
+        cpu->exc_tval = pc + 2;
+        return NULL;
+    }
+    static struct {
+        struct riscv_block b;
+        struct rv_insn in[2];
+    } one;
+    struct riscv_block *b = &one.b;
+    b->ppc = ~0ull;
+    b->ninsns = 1;
+    riscv_decode((uint32_t)lo | ((uint32_t)le16_load(h) << 16), &b->insns[0]);
+    b->insns[0].pcoff = 0;
+    memset(&b->insns[1], 0, sizeof(b->insns[1]));
+    b->insns[1].op = OP_END_BLOCK;
+    b->insns[1].pcoff = 4;
+    b->bytes = 4;
+    return b;
+}
+
+static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint64_t pa)
+{
+    struct guest_ram *ram = cpu->ram;
+    uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
+    const uint8_t *host = ram->host + (pa - ram->base);
+    unsigned avail = (unsigned)(GUEST_PAGE_SIZE - (pa & (GUEST_PAGE_SIZE - 1)));
+    uint16_t first = le16_load(host);
+    if ((first & 3) == 3 && avail < 4)
+        return block_decode_straddle(cpu, pc, first);
+
+    mark_code_page(cpu, page);
+    struct riscv_block *b = block_alloc(cpu);
+    unsigned off = 0, n = 0;
+    while (n < BLOCK_MAX_INSNS && off + 2 <= avail) {
+        uint32_t raw = le16_load(host + off);
+        if ((raw & 3) == 3) {
+            if (off + 4 > avail)
+                break; /* straddles the page: starts its own block */
+            raw |= (uint32_t)le16_load(host + off + 2) << 16;
+        }
+        struct rv_insn *in = &b->insns[n++];
+        unsigned len = riscv_decode(raw, in);
+        in->pcoff = (uint16_t)off;
+        off += len;
+        if (riscv_op_ends_block(in->op))
+            break;
+    }
+    b->ninsns = (uint16_t)n;
+    b->bytes = (uint16_t)off;
+    if (n == 0 || !riscv_op_ends_block(b->insns[n - 1].op)) {
+        struct rv_insn *end = &b->insns[n];
+        memset(end, 0, sizeof(*end));
+        end->op = OP_END_BLOCK;
+        end->pcoff = (uint16_t)off;
+    }
+    b->ppc = pa;
+    b->ram_page = page;
+    b->gen = ram->page_gen[page];
+    struct riscv_block_cache *bc = cpu->bcache;
+    size_t used = sizeof(*b) + (size_t)(n + 1) * sizeof(struct rv_insn);
+    bc->arena_used += (used + 15) & ~(size_t)15;
+    unsigned h = bhash(pa);
+    b->hash_next = bc->hash[h];
+    bc->hash[h] = b;
+    return b;
+}
+
+/* Find (or decode) the block at virtual pc. NULL with the fetch exception
+ * set in cpu->exc_* when the fetch faults. */
+struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
+{
+    struct guest_ram *ram = cpu->ram;
+    struct riscv_jc_entry *j = &cpu->jc[(pc >> 1) & (RISCV_JC_SIZE - 1)];
+    struct riscv_block *b = j->block;
+    if (likely(b && j->vpc == pc && j->priv == cpu->priv &&
+               b->gen == ram->page_gen[b->ram_page]))
+        return b;
+
+    uint64_t pa;
+    struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
+    if (e->tag == (pc & ~0xfffull)) {
+        pa = ram->base + (e->ram_page << GUEST_PAGE_SHIFT) + (pc & 0xfff);
+    } else {
+        if (riscv_translate(cpu, pc, ACC_FETCH, &pa) < 0)
+            return NULL;
+        if (!guest_ram_contains(ram, pa, 2)) {
+            cpu->exc_cause = EXC_INSN_ACCESS;
+            cpu->exc_tval = pc;
+            return NULL;
+        }
+        uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
+        e->tag = pc & ~0xfffull;
+        e->ram_page = page;
+        e->addend = 0;
+    }
+    uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
+    uint32_t gen = ram->page_gen[page];
+    for (b = cpu->bcache->hash[bhash(pa)]; b; b = b->hash_next)
+        if (b->ppc == pa && b->gen == gen)
+            break;
+    if (!b) {
+        b = block_decode(cpu, pc, pa);
+        if (!b || b->ppc == ~0ull)
+            return b; /* fault, or an uncached straddling block */
+    }
+    j->vpc = pc;
+    j->priv = cpu->priv;
+    j->block = b;
+    return b;
+}

@@ -1,0 +1,507 @@
+/* The interpreter: runs decoded blocks with a computed-goto dispatch.
+ * Loads and stores hit the software TLB (one compare that also rejects
+ * misaligned accesses) and fall back to mmu.c. Interrupts are checked at
+ * block boundaries; CSR and system instructions end their block so their
+ * effects are seen there. */
+#include <string.h>
+
+#include "condo/riscv_fpu.h"
+#include "internal.h"
+
+static inline uint32_t unbox_s(uint64_t v)
+{
+    return (v >> 32) == 0xffffffffu ? (uint32_t)v : FPU_F32_CANON_NAN;
+}
+
+static inline uint64_t box_s(uint32_t v)
+{
+    return 0xffffffff00000000ull | v;
+}
+
+static inline int64_t sx32(uint64_t v)
+{
+    return (int64_t)(int32_t)(uint32_t)v;
+}
+
+enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
+{
+    static const void *const labels[OP_COUNT] = {
+#define X(name) [OP_##name] = &&L_##name,
+        RISCV_OPS(X)
+#undef X
+    };
+    uint64_t *const x = cpu->x;
+    uint64_t *const f = cpu->f;
+    int64_t left = (int64_t)budget;
+    const struct riscv_block *b;
+    const struct rv_insn *in;
+    struct riscv_tlb_set *tlbd;
+    uint64_t bpc;
+    int rm;
+
+    while (left > 0) {
+        if (unlikely(cpu->exit_request))
+            return RISCV_RUN_EXIT;
+        if (unlikely(cpu->mip & cpu->mie))
+            riscv_check_interrupts(cpu);
+        b = riscv_block_lookup(cpu, cpu->pc);
+        if (unlikely(!b)) {
+            riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
+            continue;
+        }
+        bpc = cpu->pc;
+        tlbd = cpu->tlb_data;
+        cpu->instret += b->ninsns;
+        left -= b->ninsns + 1;
+        in = b->insns;
+        goto *labels[in->op];
+
+#define NEXT                                                                            \
+    do {                                                                                \
+        in++;                                                                           \
+        goto *labels[in->op];                                                           \
+    } while (0)
+#define RD x[in->rd]
+#define RS1 x[in->rs1]
+#define RS2 x[in->rs2]
+#define IMM ((int64_t)in->imm)
+#define PC (bpc + in->pcoff)
+#define NPC (bpc + in->pcoff + in->len)
+#define END(target)                                                                     \
+    do {                                                                                \
+        cpu->pc = (target);                                                             \
+        goto block_done;                                                                \
+    } while (0)
+#define RAISE(cause, tval)                                                              \
+    do {                                                                                \
+        cpu->exc_cause = (cause);                                                       \
+        cpu->exc_tval = (tval);                                                         \
+        goto exception;                                                                 \
+    } while (0)
+#define ILLEGAL() RAISE(EXC_ILLEGAL, in->raw)
+
+/* Fast path: the tag holds the page address; or-ing in the low address bits
+ * that must be zero for an aligned access makes one compare check both. */
+#define LOAD(type, size, ext)                                                           \
+    do {                                                                                \
+        uint64_t va = RS1 + IMM;                                                        \
+        const struct riscv_tlb_entry *e = &tlbd->r[(va >> 12) & (RISCV_TLB_SIZE - 1)];  \
+        if (likely(e->tag == (va & ~(uint64_t)(0xfff & ~(size - 1))))) {               \
+            type v;                                                                     \
+            memcpy(&v, (void *)(e->addend + (uintptr_t)va), size);                      \
+            RD = ext(v);                                                                \
+        } else {                                                                        \
+            uint64_t v;                                                                 \
+            if (riscv_load_slow(cpu, va, size, &v) < 0)                                 \
+                goto exception;                                                         \
+            RD = ext((type)v);                                                          \
+        }                                                                               \
+        NEXT;                                                                           \
+    } while (0)
+#define STORE_VAL(type, size, val)                                                      \
+    do {                                                                                \
+        uint64_t va = RS1 + IMM;                                                        \
+        struct riscv_tlb_entry *e = &tlbd->w[(va >> 12) & (RISCV_TLB_SIZE - 1)];        \
+        type v = (type)(val);                                                           \
+        if (likely(e->tag == (va & ~(uint64_t)(0xfff & ~(size - 1))))) {               \
+            memcpy((void *)(e->addend + (uintptr_t)va), &v, size);                      \
+        } else {                                                                        \
+            if (riscv_store_slow(cpu, va, size, v) < 0)                                 \
+                goto exception;                                                         \
+        }                                                                               \
+        NEXT;                                                                           \
+    } while (0)
+#define S8(v) ((int64_t)(int8_t)(v))
+#define S16(v) ((int64_t)(int16_t)(v))
+#define S32(v) ((int64_t)(int32_t)(v))
+#define U(v) ((uint64_t)(v))
+
+    L_ILLEGAL:
+        ILLEGAL();
+    L_END_BLOCK:
+        END(PC);
+    L_NOP:
+    L_FENCE:
+        NEXT;
+    L_LUI: RD = (uint64_t)IMM; NEXT;
+    L_AUIPC: RD = PC + (uint64_t)IMM; NEXT;
+    L_JAL: {
+        uint64_t t = PC + (uint64_t)IMM;
+        RD = NPC;
+        END(t);
+    }
+    L_JALR: {
+        uint64_t t = (RS1 + (uint64_t)IMM) & ~1ull;
+        RD = NPC;
+        END(t);
+    }
+    L_BEQ: END(RS1 == RS2 ? PC + (uint64_t)IMM : NPC);
+    L_BNE: END(RS1 != RS2 ? PC + (uint64_t)IMM : NPC);
+    L_BLT: END((int64_t)RS1 < (int64_t)RS2 ? PC + (uint64_t)IMM : NPC);
+    L_BGE: END((int64_t)RS1 >= (int64_t)RS2 ? PC + (uint64_t)IMM : NPC);
+    L_BLTU: END(RS1 < RS2 ? PC + (uint64_t)IMM : NPC);
+    L_BGEU: END(RS1 >= RS2 ? PC + (uint64_t)IMM : NPC);
+
+    L_LB: LOAD(uint8_t, 1, S8);
+    L_LH: LOAD(uint16_t, 2, S16);
+    L_LW: LOAD(uint32_t, 4, S32);
+    L_LD: LOAD(uint64_t, 8, U);
+    L_LBU: LOAD(uint8_t, 1, U);
+    L_LHU: LOAD(uint16_t, 2, U);
+    L_LWU: LOAD(uint32_t, 4, U);
+    L_SB: STORE_VAL(uint8_t, 1, RS2);
+    L_SH: STORE_VAL(uint16_t, 2, RS2);
+    L_SW: STORE_VAL(uint32_t, 4, RS2);
+    L_SD: STORE_VAL(uint64_t, 8, RS2);
+
+    L_ADDI: RD = RS1 + (uint64_t)IMM; NEXT;
+    L_SLTI: RD = (int64_t)RS1 < IMM; NEXT;
+    L_SLTIU: RD = RS1 < (uint64_t)IMM; NEXT;
+    L_XORI: RD = RS1 ^ (uint64_t)IMM; NEXT;
+    L_ORI: RD = RS1 | (uint64_t)IMM; NEXT;
+    L_ANDI: RD = RS1 & (uint64_t)IMM; NEXT;
+    L_SLLI: RD = RS1 << in->imm; NEXT;
+    L_SRLI: RD = RS1 >> in->imm; NEXT;
+    L_SRAI: RD = (uint64_t)((int64_t)RS1 >> in->imm); NEXT;
+    L_ADD: RD = RS1 + RS2; NEXT;
+    L_SUB: RD = RS1 - RS2; NEXT;
+    L_SLL: RD = RS1 << (RS2 & 63); NEXT;
+    L_SLT: RD = (int64_t)RS1 < (int64_t)RS2; NEXT;
+    L_SLTU: RD = RS1 < RS2; NEXT;
+    L_XOR: RD = RS1 ^ RS2; NEXT;
+    L_SRL: RD = RS1 >> (RS2 & 63); NEXT;
+    L_SRA: RD = (uint64_t)((int64_t)RS1 >> (RS2 & 63)); NEXT;
+    L_OR: RD = RS1 | RS2; NEXT;
+    L_AND: RD = RS1 & RS2; NEXT;
+    L_ADDIW: RD = (uint64_t)sx32(RS1 + (uint64_t)IMM); NEXT;
+    L_SLLIW: RD = (uint64_t)sx32((uint32_t)RS1 << in->imm); NEXT;
+    L_SRLIW: RD = (uint64_t)sx32((uint32_t)RS1 >> in->imm); NEXT;
+    L_SRAIW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> in->imm); NEXT;
+    L_ADDW: RD = (uint64_t)sx32(RS1 + RS2); NEXT;
+    L_SUBW: RD = (uint64_t)sx32(RS1 - RS2); NEXT;
+    L_SLLW: RD = (uint64_t)sx32((uint32_t)RS1 << (RS2 & 31)); NEXT;
+    L_SRLW: RD = (uint64_t)sx32((uint32_t)RS1 >> (RS2 & 31)); NEXT;
+    L_SRAW: RD = (uint64_t)(int64_t)((int32_t)RS1 >> (RS2 & 31)); NEXT;
+
+    L_MUL: RD = RS1 * RS2; NEXT;
+    L_MULH: RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64); NEXT;
+    L_MULHSU:
+        RD = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(unsigned __int128)RS2) >> 64);
+        NEXT;
+    L_MULHU:
+        RD = (uint64_t)(((unsigned __int128)RS1 * (unsigned __int128)RS2) >> 64);
+        NEXT;
+    L_DIV: {
+        int64_t a = (int64_t)RS1, d = (int64_t)RS2;
+        RD = d == 0 ? ~0ull : (a == INT64_MIN && d == -1) ? (uint64_t)a : (uint64_t)(a / d);
+        NEXT;
+    }
+    L_DIVU: RD = RS2 == 0 ? ~0ull : RS1 / RS2; NEXT;
+    L_REM: {
+        int64_t a = (int64_t)RS1, d = (int64_t)RS2;
+        RD = d == 0 ? (uint64_t)a : (a == INT64_MIN && d == -1) ? 0 : (uint64_t)(a % d);
+        NEXT;
+    }
+    L_REMU: RD = RS2 == 0 ? RS1 : RS1 % RS2; NEXT;
+    L_MULW: RD = (uint64_t)sx32(RS1 * RS2); NEXT;
+    L_DIVW: {
+        int32_t a = (int32_t)RS1, d = (int32_t)RS2;
+        RD = (uint64_t)(int64_t)(d == 0 ? -1 : (a == INT32_MIN && d == -1) ? a : a / d);
+        NEXT;
+    }
+    L_DIVUW: {
+        uint32_t a = (uint32_t)RS1, d = (uint32_t)RS2;
+        RD = (uint64_t)sx32(d == 0 ? 0xffffffffu : a / d);
+        NEXT;
+    }
+    L_REMW: {
+        int32_t a = (int32_t)RS1, d = (int32_t)RS2;
+        RD = (uint64_t)(int64_t)(d == 0 ? a : (a == INT32_MIN && d == -1) ? 0 : a % d);
+        NEXT;
+    }
+    L_REMUW: {
+        uint32_t a = (uint32_t)RS1, d = (uint32_t)RS2;
+        RD = (uint64_t)sx32(d == 0 ? a : a % d);
+        NEXT;
+    }
+
+    L_FENCE_I: END(NPC); /* blocks follow page generations: nothing to flush */
+    L_ECALL:
+        RAISE(EXC_ECALL_U + (cpu->priv == PRV_M ? 3 : cpu->priv), 0);
+    L_EBREAK:
+        RAISE(EXC_BREAKPOINT, PC);
+    L_MRET: {
+        if (cpu->priv != PRV_M)
+            ILLEGAL();
+        uint64_t s = cpu->mstatus;
+        uint32_t mpp = (uint32_t)((s & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+        s = (s & ~MSTATUS_MIE) | ((s & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
+        s |= MSTATUS_MPIE;
+        s &= ~MSTATUS_MPP;
+        if (mpp != PRV_M)
+            s &= ~MSTATUS_MPRV;
+        cpu->mstatus = s;
+        cpu->priv = mpp;
+        riscv_mode_changed(cpu);
+        END(cpu->mepc);
+    }
+    L_SRET: {
+        if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TSR)))
+            ILLEGAL();
+        uint64_t s = cpu->mstatus;
+        uint32_t spp = (s & MSTATUS_SPP) ? PRV_S : PRV_U;
+        s = (s & ~MSTATUS_SIE) | ((s & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
+        s |= MSTATUS_SPIE;
+        s &= ~(MSTATUS_SPP | MSTATUS_MPRV);
+        cpu->mstatus = s;
+        cpu->priv = spp;
+        riscv_mode_changed(cpu);
+        END(cpu->sepc);
+    }
+    L_WFI:
+        if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TW)))
+            ILLEGAL();
+        cpu->pc = NPC;
+        if (!(cpu->mip & cpu->mie)) {
+            cpu->wfi = true;
+            return RISCV_RUN_WFI;
+        }
+        goto block_done;
+    L_SFENCE_VMA:
+        if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TVM)))
+            ILLEGAL();
+        riscv_tlb_flush(cpu);
+        END(NPC);
+
+    /* CSRs: rd and rs1 are the raw register numbers here. */
+#define CSR_OP(newval, do_write)                                                        \
+    do {                                                                                \
+        unsigned csr = (unsigned)in->imm & 0xfff;                                       \
+        uint64_t old = 0;                                                               \
+        bool rd_live = in->rd != 0;                                                     \
+        bool read = rd_live || (do_write) == 0 || in->op != OP_CSRRW;                   \
+        if (in->op == OP_CSRRW || in->op == OP_CSRRWI)                                  \
+            read = rd_live;                                                             \
+        if (read && riscv_csr_read(cpu, csr, &old) < 0)                                 \
+            ILLEGAL();                                                                  \
+        if (do_write) {                                                                 \
+            if (riscv_csr_write(cpu, csr, (newval)) < 0)                                \
+                ILLEGAL();                                                              \
+        }                                                                               \
+        if (rd_live)                                                                    \
+            x[in->rd] = old;                                                            \
+        END(NPC);                                                                       \
+    } while (0)
+    L_CSRRW: { uint64_t v = RS1; CSR_OP(v, 1); }
+    L_CSRRS: { uint64_t v = RS1; CSR_OP(old | v, in->rs1 != 0); }
+    L_CSRRC: { uint64_t v = RS1; CSR_OP(old & ~v, in->rs1 != 0); }
+    L_CSRRWI: CSR_OP((uint64_t)in->rs1, 1);
+    L_CSRRSI: CSR_OP(old | in->rs1, in->rs1 != 0);
+    L_CSRRCI: CSR_OP(old & ~(uint64_t)in->rs1, in->rs1 != 0);
+
+    /* Atomics: one hart, so read-modify-write needs no host atomics. */
+#define AMO_W(expr)                                                                     \
+    do {                                                                                \
+        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, true);                                  \
+        if (!p)                                                                         \
+            goto exception;                                                             \
+        uint32_t a = le32_load(p), bb = (uint32_t)RS2;                                  \
+        (void)bb;                                                                       \
+        le32_store(p, (uint32_t)(expr));                                                \
+        RD = (uint64_t)sx32(a);                                                         \
+        NEXT;                                                                           \
+    } while (0)
+#define AMO_D(expr)                                                                     \
+    do {                                                                                \
+        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, true);                                  \
+        if (!p)                                                                         \
+            goto exception;                                                             \
+        uint64_t a = le64_load(p), bb = RS2;                                            \
+        (void)bb;                                                                       \
+        le64_store(p, (uint64_t)(expr));                                                \
+        RD = a;                                                                         \
+        NEXT;                                                                           \
+    } while (0)
+    L_LR_W: {
+        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, false);
+        if (!p)
+            goto exception;
+        cpu->reservation = RS1;
+        RD = (uint64_t)sx32(le32_load(p));
+        NEXT;
+    }
+    L_LR_D: {
+        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, false);
+        if (!p)
+            goto exception;
+        cpu->reservation = RS1;
+        RD = le64_load(p);
+        NEXT;
+    }
+    L_SC_W:
+    L_SC_D: {
+        unsigned size = in->op == OP_SC_W ? 4 : 8;
+        uint64_t va = RS1;
+        if (va & (size - 1))
+            RAISE(EXC_STORE_MISALIGNED, va);
+        if (cpu->reservation != va) {
+            cpu->reservation = ~0ull;
+            RD = 1;
+            NEXT;
+        }
+        cpu->reservation = ~0ull;
+        uint8_t *p = riscv_amo_ptr(cpu, va, size, true);
+        if (!p)
+            goto exception;
+        if (size == 4)
+            le32_store(p, (uint32_t)RS2);
+        else
+            le64_store(p, RS2);
+        RD = 0;
+        NEXT;
+    }
+    L_AMOSWAP_W: AMO_W(bb);
+    L_AMOADD_W: AMO_W(a + bb);
+    L_AMOXOR_W: AMO_W(a ^ bb);
+    L_AMOAND_W: AMO_W(a & bb);
+    L_AMOOR_W: AMO_W(a | bb);
+    L_AMOMIN_W: AMO_W((int32_t)a < (int32_t)bb ? a : bb);
+    L_AMOMAX_W: AMO_W((int32_t)a > (int32_t)bb ? a : bb);
+    L_AMOMINU_W: AMO_W(a < bb ? a : bb);
+    L_AMOMAXU_W: AMO_W(a > bb ? a : bb);
+    L_AMOSWAP_D: AMO_D(bb);
+    L_AMOADD_D: AMO_D(a + bb);
+    L_AMOXOR_D: AMO_D(a ^ bb);
+    L_AMOAND_D: AMO_D(a & bb);
+    L_AMOOR_D: AMO_D(a | bb);
+    L_AMOMIN_D: AMO_D((int64_t)a < (int64_t)bb ? a : bb);
+    L_AMOMAX_D: AMO_D((int64_t)a > (int64_t)bb ? a : bb);
+    L_AMOMINU_D: AMO_D(a < bb ? a : bb);
+    L_AMOMAXU_D: AMO_D(a > bb ? a : bb);
+
+    /* Floating point: FS=Off makes every F/D instruction illegal. */
+#define FP_CHECK()                                                                      \
+    do {                                                                                \
+        if (unlikely(!(cpu->mstatus & MSTATUS_FS)))                                     \
+            ILLEGAL();                                                                  \
+    } while (0)
+#define FP_RM()                                                                         \
+    do {                                                                                \
+        FP_CHECK();                                                                     \
+        rm = in->rm == 7 ? (int)cpu->frm : in->rm;                                      \
+        if (unlikely(rm > 4))                                                           \
+            ILLEGAL();                                                                  \
+    } while (0)
+#define FP_DIRTY() (cpu->mstatus |= MSTATUS_FS_DIRTY)
+#define FS1 unbox_s(f[in->rs1])
+#define FS2 unbox_s(f[in->rs2])
+#define FS3 unbox_s(f[in->rs3])
+#define FD1 f[in->rs1]
+#define FD2 f[in->rs2]
+#define FD3 f[in->rs3]
+#define FF (&cpu->fflags)
+
+    L_FLW: {
+        FP_CHECK();
+        uint64_t va = RS1 + IMM, v;
+        const struct riscv_tlb_entry *e = &tlbd->r[(va >> 12) & (RISCV_TLB_SIZE - 1)];
+        if (likely(e->tag == (va & ~(uint64_t)0xffc))) {
+            uint32_t w;
+            memcpy(&w, (void *)(e->addend + (uintptr_t)va), 4);
+            v = w;
+        } else if (riscv_load_slow(cpu, va, 4, &v) < 0) {
+            goto exception;
+        }
+        f[in->rd] = box_s((uint32_t)v);
+        FP_DIRTY();
+        NEXT;
+    }
+    L_FLD: {
+        FP_CHECK();
+        uint64_t va = RS1 + IMM, v;
+        const struct riscv_tlb_entry *e = &tlbd->r[(va >> 12) & (RISCV_TLB_SIZE - 1)];
+        if (likely(e->tag == (va & ~(uint64_t)0xff8)))
+            memcpy(&v, (void *)(e->addend + (uintptr_t)va), 8);
+        else if (riscv_load_slow(cpu, va, 8, &v) < 0)
+            goto exception;
+        f[in->rd] = v;
+        FP_DIRTY();
+        NEXT;
+    }
+    L_FSW: FP_CHECK(); STORE_VAL(uint32_t, 4, f[in->rs2]);
+    L_FSD: FP_CHECK(); STORE_VAL(uint64_t, 8, f[in->rs2]);
+
+#define F3S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, FS3, rm, FF)); FP_DIRTY(); NEXT
+#define F3D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, FD3, rm, FF); FP_DIRTY(); NEXT
+#define F2S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, rm, FF)); FP_DIRTY(); NEXT
+#define F2D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, rm, FF); FP_DIRTY(); NEXT
+    L_FMADD_S: F3S(madd);
+    L_FMSUB_S: F3S(msub);
+    L_FNMSUB_S: F3S(nmsub);
+    L_FNMADD_S: F3S(nmadd);
+    L_FMADD_D: F3D(madd);
+    L_FMSUB_D: F3D(msub);
+    L_FNMSUB_D: F3D(nmsub);
+    L_FNMADD_D: F3D(nmadd);
+    L_FADD_S: F2S(add);
+    L_FSUB_S: F2S(sub);
+    L_FMUL_S: F2S(mul);
+    L_FDIV_S: F2S(div);
+    L_FADD_D: F2D(add);
+    L_FSUB_D: F2D(sub);
+    L_FMUL_D: F2D(mul);
+    L_FDIV_D: F2D(div);
+    L_FSQRT_S: FP_RM(); f[in->rd] = box_s(fpu_f32_sqrt(FS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FSQRT_D: FP_RM(); f[in->rd] = fpu_f64_sqrt(FD1, rm, FF); FP_DIRTY(); NEXT;
+
+    L_FSGNJ_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
+    L_FSGNJN_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (~FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
+    L_FSGNJX_S: FP_CHECK(); f[in->rd] = box_s(FS1 ^ (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
+    L_FSGNJ_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
+    L_FSGNJN_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (~FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
+    L_FSGNJX_D: FP_CHECK(); f[in->rd] = FD1 ^ (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
+    L_FMIN_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_min(FS1, FS2, FF)); FP_DIRTY(); NEXT;
+    L_FMAX_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_max(FS1, FS2, FF)); FP_DIRTY(); NEXT;
+    L_FMIN_D: FP_CHECK(); f[in->rd] = fpu_f64_min(FD1, FD2, FF); FP_DIRTY(); NEXT;
+    L_FMAX_D: FP_CHECK(); f[in->rd] = fpu_f64_max(FD1, FD2, FF); FP_DIRTY(); NEXT;
+
+    L_FCVT_W_S: FP_RM(); RD = (uint64_t)(int64_t)fpu_f32_to_i32(FS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_WU_S: FP_RM(); RD = (uint64_t)sx32(fpu_f32_to_u32(FS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_L_S: FP_RM(); RD = (uint64_t)fpu_f32_to_i64(FS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_LU_S: FP_RM(); RD = fpu_f32_to_u64(FS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_W_D: FP_RM(); RD = (uint64_t)(int64_t)fpu_f64_to_i32(FD1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_WU_D: FP_RM(); RD = (uint64_t)sx32(fpu_f64_to_u32(FD1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_L_D: FP_RM(); RD = (uint64_t)fpu_f64_to_i64(FD1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_LU_D: FP_RM(); RD = fpu_f64_to_u64(FD1, rm, FF); FP_DIRTY(); NEXT;
+    L_FMV_X_W: FP_CHECK(); RD = (uint64_t)sx32(f[in->rs1]); NEXT;
+    L_FMV_X_D: FP_CHECK(); RD = f[in->rs1]; NEXT;
+    L_FEQ_S: FP_CHECK(); RD = (uint64_t)fpu_f32_eq(FS1, FS2, FF); FP_DIRTY(); NEXT;
+    L_FLT_S: FP_CHECK(); RD = (uint64_t)fpu_f32_lt(FS1, FS2, FF); FP_DIRTY(); NEXT;
+    L_FLE_S: FP_CHECK(); RD = (uint64_t)fpu_f32_le(FS1, FS2, FF); FP_DIRTY(); NEXT;
+    L_FEQ_D: FP_CHECK(); RD = (uint64_t)fpu_f64_eq(FD1, FD2, FF); FP_DIRTY(); NEXT;
+    L_FLT_D: FP_CHECK(); RD = (uint64_t)fpu_f64_lt(FD1, FD2, FF); FP_DIRTY(); NEXT;
+    L_FLE_D: FP_CHECK(); RD = (uint64_t)fpu_f64_le(FD1, FD2, FF); FP_DIRTY(); NEXT;
+    L_FCLASS_S: FP_CHECK(); RD = fpu_f32_classify(FS1); NEXT;
+    L_FCLASS_D: FP_CHECK(); RD = fpu_f64_classify(FD1); NEXT;
+    L_FCVT_S_W: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i32((int32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_S_WU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u32((uint32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_S_L: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i64((int64_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_S_LU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u64(RS1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_D_W: FP_RM(); f[in->rd] = fpu_f64_from_i32((int32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_D_WU: FP_RM(); f[in->rd] = fpu_f64_from_u32((uint32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_D_L: FP_RM(); f[in->rd] = fpu_f64_from_i64((int64_t)RS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FCVT_D_LU: FP_RM(); f[in->rd] = fpu_f64_from_u64(RS1, rm, FF); FP_DIRTY(); NEXT;
+    L_FMV_W_X: FP_CHECK(); f[in->rd] = box_s((uint32_t)RS1); FP_DIRTY(); NEXT;
+    L_FMV_D_X: FP_CHECK(); f[in->rd] = RS1; FP_DIRTY(); NEXT;
+    L_FCVT_S_D: FP_RM(); f[in->rd] = box_s(fpu_f64_to_f32(FD1, rm, FF)); FP_DIRTY(); NEXT;
+    L_FCVT_D_S: FP_RM(); f[in->rd] = fpu_f32_to_f64(FS1, FF); FP_DIRTY(); NEXT;
+
+    exception:
+        /* The faulting instruction and those after it did not retire. */
+        cpu->instret -= (uint64_t)(b->ninsns - (in - b->insns));
+        cpu->pc = PC;
+        riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
+    block_done:;
+    }
+    return RISCV_RUN_BUDGET;
+}

@@ -1,0 +1,126 @@
+/* Engine-internal definitions shared by decode, mmu, csr and the
+ * interpreter. Not part of the public surface (see include/condo/riscv.h). */
+#ifndef CONDO_RISCV_INTERNAL_H
+#define CONDO_RISCV_INTERNAL_H
+
+#include "condo/riscv.h"
+#include "ops.h"
+
+enum riscv_op {
+#define X(name) OP_##name,
+    RISCV_OPS(X)
+#undef X
+        OP_COUNT
+};
+
+/* One decoded instruction. rd = 32 means "x0": results go to a sink. */
+struct rv_insn {
+    uint16_t op;
+    uint8_t rd, rs1, rs2, rs3;
+    uint8_t rm;  /* FP rounding mode field */
+    uint8_t len; /* 2 or 4 bytes */
+    uint16_t pcoff; /* byte offset of this instruction in its block */
+    int32_t imm; /* immediate; CSR number for CSR ops */
+    uint32_t raw; /* encoding, for mtval on illegal instruction */
+};
+
+#define BLOCK_MAX_INSNS 64
+
+/* A run of decoded instructions from one physical page, ending at a
+ * control-flow or system instruction (or the page end). */
+struct riscv_block {
+    uint64_t ppc;     /* guest-physical address of the first instruction */
+    uint64_t ram_page;
+    uint32_t gen;     /* page generation when decoded */
+    uint16_t ninsns;
+    uint16_t bytes;
+    struct riscv_block *hash_next;
+    struct rv_insn insns[];
+};
+
+/* Decoded-block cache: a hash of blocks by physical address, allocated from
+ * one arena. When the arena is full, everything is dropped at once. */
+#define BCACHE_HASH_BITS 15
+struct riscv_block_cache {
+    struct riscv_block *hash[1u << BCACHE_HASH_BITS];
+    uint8_t *arena;
+    size_t arena_size, arena_used;
+};
+
+/* exception causes */
+enum {
+    EXC_INSN_MISALIGNED = 0,
+    EXC_INSN_ACCESS = 1,
+    EXC_ILLEGAL = 2,
+    EXC_BREAKPOINT = 3,
+    EXC_LOAD_MISALIGNED = 4,
+    EXC_LOAD_ACCESS = 5,
+    EXC_STORE_MISALIGNED = 6,
+    EXC_STORE_ACCESS = 7,
+    EXC_ECALL_U = 8,
+    EXC_ECALL_S = 9,
+    EXC_ECALL_M = 11,
+    EXC_INSN_PAGE = 12,
+    EXC_LOAD_PAGE = 13,
+    EXC_STORE_PAGE = 15,
+};
+
+enum access_type { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
+
+/* mstatus bits */
+#define MSTATUS_SIE (1ull << 1)
+#define MSTATUS_MIE (1ull << 3)
+#define MSTATUS_SPIE (1ull << 5)
+#define MSTATUS_MPIE (1ull << 7)
+#define MSTATUS_SPP (1ull << 8)
+#define MSTATUS_VS (3ull << 9)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_MPP (3ull << 11)
+#define MSTATUS_FS (3ull << 13)
+#define MSTATUS_FS_DIRTY (3ull << 13)
+#define MSTATUS_XS (3ull << 15)
+#define MSTATUS_MPRV (1ull << 17)
+#define MSTATUS_SUM (1ull << 18)
+#define MSTATUS_MXR (1ull << 19)
+#define MSTATUS_TVM (1ull << 20)
+#define MSTATUS_TW (1ull << 21)
+#define MSTATUS_TSR (1ull << 22)
+#define MSTATUS_UXL (3ull << 32)
+#define MSTATUS_SXL (3ull << 34)
+#define MSTATUS_SD (1ull << 63)
+
+#define MENVCFG_STCE (1ull << 63)
+
+/* decode.c */
+/* Decode one instruction from its (up to) 32 bits; returns its length. */
+unsigned riscv_decode(uint32_t raw, struct rv_insn *in);
+bool riscv_op_ends_block(unsigned op);
+
+/* block.c */
+struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc);
+
+/* mmu.c */
+int riscv_translate(struct riscv_cpu *cpu, uint64_t va, enum access_type acc, uint64_t *pa);
+/* Slow paths: return 0, or -1 with cpu->exc_cause/exc_tval set. */
+int riscv_load_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
+int riscv_store_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
+/* Host pointer for an aligned RAM access of `size` bytes for an AMO/LR/SC. */
+void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool write);
+void riscv_tlb_flush(struct riscv_cpu *cpu);
+void riscv_mode_changed(struct riscv_cpu *cpu);
+
+/* csr.c */
+int riscv_csr_read(struct riscv_cpu *cpu, unsigned csr, uint64_t *val);
+int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val);
+
+/* cpu.c */
+void riscv_raise(struct riscv_cpu *cpu, uint64_t cause, uint64_t tval, bool interrupt);
+bool riscv_check_interrupts(struct riscv_cpu *cpu);
+uint64_t riscv_read_mip(struct riscv_cpu *cpu);
+
+static inline void riscv_tlb_entry_clear(struct riscv_tlb_entry *e)
+{
+    e->tag = ~0ull;
+}
+
+#endif

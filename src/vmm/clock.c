@@ -1,0 +1,40 @@
+/* VM clocks: mtime at 10 MHz from the host monotonic clock. */
+#include <time.h>
+
+#include "condo/clock.h"
+
+uint64_t condo_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void vm_clock_init(struct vm_clock *c)
+{
+    /* Start the guest's mtime near zero, like a freshly powered board. */
+    c->mtime_offset = -(int64_t)(condo_clock_ns() / 100);
+}
+
+uint64_t vm_clock_mtime(const struct vm_clock *c)
+{
+    return (uint64_t)((int64_t)(condo_clock_ns() / 100) + c->mtime_offset);
+}
+
+uint64_t vm_clock_ns_until(const struct vm_clock *c, uint64_t ticks)
+{
+    uint64_t now = vm_clock_mtime(c);
+    if (ticks <= now)
+        return 0;
+    uint64_t d = ticks - now;
+    if (d > UINT64_MAX / 100)
+        return UINT64_MAX;
+    return d * 100;
+}
+
+uint64_t vm_clock_realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

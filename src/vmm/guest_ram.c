@@ -1,0 +1,74 @@
+/* Guest RAM: an anonymous private mapping (zero pages cost nothing until
+ * touched), with per-page code tracking for the decoded-block cache. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "condo/guest_ram.h"
+
+int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size)
+{
+    memset(r, 0, sizeof(*r));
+    if (size == 0 || (size & (GUEST_PAGE_SIZE - 1)) || base + size < base)
+        return -EINVAL;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    r->host = p;
+    r->base = base;
+    r->size = size;
+    r->npages = size >> GUEST_PAGE_SHIFT;
+    r->page_gen = calloc(r->npages, sizeof(*r->page_gen));
+    r->has_code = calloc(r->npages, 1);
+    if (!r->page_gen || !r->has_code) {
+        guest_ram_free(r);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void guest_ram_free(struct guest_ram *r)
+{
+    if (r->host)
+        munmap(r->host, r->size);
+    free(r->page_gen);
+    free(r->has_code);
+    memset(r, 0, sizeof(*r));
+}
+
+void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    if (!len || !guest_ram_contains(r, addr, len))
+        return;
+    uint64_t first = (addr - r->base) >> GUEST_PAGE_SHIFT;
+    uint64_t last = (addr + len - 1 - r->base) >> GUEST_PAGE_SHIFT;
+    for (uint64_t p = first; p <= last; p++) {
+        if (r->has_code[p]) {
+            r->has_code[p] = 0;
+            r->page_gen[p]++;
+            if (r->code_written)
+                r->code_written(r->code_opaque, p);
+        }
+    }
+}
+
+int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len)
+{
+    const void *p = guest_ram_ptr(r, addr, len);
+    if (!p)
+        return -EFAULT;
+    memcpy(buf, p, len);
+    return 0;
+}
+
+int guest_ram_write(struct guest_ram *r, uint64_t addr, const void *buf, uint64_t len)
+{
+    void *p = guest_ram_ptr(r, addr, len);
+    if (!p)
+        return -EFAULT;
+    memcpy(p, buf, len);
+    guest_ram_note_write(r, addr, len);
+    return 0;
+}

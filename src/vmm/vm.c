@@ -1,0 +1,172 @@
+/* The VMM's event loop: run the hart in slices; between slices let timers
+ * catch up and service the console; when the hart waits (WFI), sleep in
+ * poll() until the next timer deadline or input, so an idle VM costs
+ * almost no host CPU. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "board/board_riscv_virt.h"
+#include "condo/console.h"
+#include "condo/vm.h"
+
+#define SLICE_INSNS 100000
+/* A guest that resets this many times within RESET_WINDOW_NS is stuck. */
+#define RESET_LIMIT 3
+#define RESET_WINDOW_NS (30ull * 1000000000ull)
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+/* Feed buffered console input to the UART as its FIFO has room. */
+static void pump_input(struct riscv_virt *m, struct console *con)
+{
+    size_t room = uart16550_rx_space(&m->uart);
+    if (!room || !con->in_len)
+        return;
+    uint8_t buf[UART16550_FIFO];
+    if (room > sizeof(buf))
+        room = sizeof(buf);
+    size_t n = console_take(con, buf, room);
+    uart16550_receive(&m->uart, buf, n);
+}
+
+static void service_io(struct riscv_virt *m, struct console *con, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = con->in_fd, .events = POLLIN };
+    int nfds = console_wants_input(con) ? 1 : 0;
+    console_flush(con);
+    if (nfds == 0 && timeout_ms != 0) {
+        if (timeout_ms > 0)
+            usleep((useconds_t)timeout_ms * 1000);
+    } else {
+        int r = poll(&pfd, (nfds_t)nfds, timeout_ms);
+        if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+            console_read_input(con);
+    }
+    pump_input(m, con);
+}
+
+static int wait_timeout_ms(struct riscv_virt *m, uint64_t deadline)
+{
+    if (deadline == UINT64_MAX)
+        return 100; /* nothing armed: wake up now and then anyway */
+    uint64_t ns = vm_clock_ns_until(&m->clock, deadline);
+    if (ns == 0)
+        return 0;
+    uint64_t ms = (ns + 999999) / 1000000;
+    return ms > 100 ? 100 : (int)ms;
+}
+
+int vm_run(const struct vm_config *vc)
+{
+    struct console con;
+    console_open(&con, STDIN_FILENO, STDOUT_FILENO);
+    bool bare = vc->bios && strcmp(vc->bios, "none") == 0;
+    struct riscv_virt_config cfg = {
+        .memory = vc->memory,
+        .bios = vc->bios,
+        .kernel = vc->kernel,
+        .initrd = vc->initrd,
+        .append = vc->append,
+        .bare_metal = bare,
+        .console_out = console_chardev(&con),
+    };
+    struct riscv_virt *m = calloc(1, sizeof(*m));
+    if (!m) {
+        console_close(&con);
+        return VM_EXIT_FAULT;
+    }
+    int status = VM_EXIT_FAULT;
+    if (riscv_virt_init(m, &cfg) < 0) {
+        status = VM_EXIT_USAGE;
+        goto out;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (con.tty)
+        condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
+
+    uint64_t reset_times[RESET_LIMIT] = { 0 };
+    unsigned nresets = 0;
+    for (;;) {
+        enum riscv_run_result rr = riscv_cpu_run(&m->cpu, SLICE_INSNS);
+        uint64_t deadline = riscv_virt_tick(m);
+        if (got_signal) {
+            condo_err("stopped by signal %d", (int)got_signal);
+            status = 128 + got_signal;
+            break;
+        }
+        if (con.quit) {
+            condo_err("quit from the console (Ctrl-A x)");
+            status = VM_EXIT_QUIT;
+            break;
+        }
+        if (rr == RISCV_RUN_EXIT) {
+            if (m->cpu.exit_request == RISCV_EXIT_HTIF) {
+                int code = m->cpu.htif_exit_code;
+                if (code)
+                    condo_err("bare-metal program reported failure %d", code);
+                status = code == 0 ? 0 : (code > 255 || (code & 255) == 0 ? 1 : code & 255);
+                break;
+            }
+            if (m->syscon_fired) {
+                if (m->syscon_act == SYSCON_POWEROFF) {
+                    status = VM_EXIT_POWEROFF;
+                    break;
+                }
+                if (m->syscon_act == SYSCON_FAIL) {
+                    condo_err("guest powered off with failure code %u", m->syscon_code);
+                    status = VM_EXIT_GUEST_FAIL;
+                    break;
+                }
+                /* reset: reboot, unless the guest keeps doing it */
+                uint64_t now = condo_clock_ns();
+                reset_times[nresets % RESET_LIMIT] = now;
+                nresets++;
+                if (nresets >= RESET_LIMIT &&
+                    now - reset_times[nresets % RESET_LIMIT] < RESET_WINDOW_NS) {
+                    condo_err("guest reset loop: %d resets within %llu s (kernel panic?); "
+                              "stopping",
+                              RESET_LIMIT, RESET_WINDOW_NS / 1000000000ull);
+                    status = VM_EXIT_RESET_LOOP;
+                    break;
+                }
+                condo_info("guest reset: rebooting");
+                if (riscv_virt_reset(m, &cfg) < 0) {
+                    status = VM_EXIT_FAULT;
+                    break;
+                }
+                continue;
+            }
+            condo_err("emulator fault: hart stopped at pc 0x%llx",
+                      (unsigned long long)m->cpu.pc);
+            status = VM_EXIT_FAULT;
+            break;
+        }
+        if (rr == RISCV_RUN_WFI) {
+            while (!riscv_cpu_has_wakeup(&m->cpu) && !got_signal && !con.quit) {
+                service_io(m, &con, wait_timeout_ms(m, deadline));
+                deadline = riscv_virt_tick(m);
+            }
+            m->cpu.wfi = false;
+        } else {
+            service_io(m, &con, 0);
+        }
+    }
+out:
+    console_close(&con);
+    riscv_virt_free(m);
+    free(m);
+    return status;
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# run.sh TIMEOUT "RUNNER ARGS..." ELF...
+# Runs each ELF as `RUNNER ARGS... ELF` with a timeout; exit status 0 is a
+# pass. Prints one line per test and a final "N passed, M failed" line.
+timeout_s=$1
+runner=$2
+shift 2
+pass=0
+failn=0
+failed=""
+for elf in "$@"; do
+    name=$(basename "$elf" .elf)
+    # shellcheck disable=SC2086
+    timeout -k 2 "$timeout_s" $runner "$elf" </dev/null >/tmp/condo-isa-$$.log 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        echo "PASS $name"
+        pass=$((pass + 1))
+    else
+        why="exit $rc"
+        [ $rc -eq 124 ] && why="timeout after ${timeout_s}s"
+        [ $rc -ge 240 ] && [ $rc -le 255 ] && why="$why: unexpected exception, cause $((rc - 240))"
+        [ $rc -eq 239 ] && why="$why: unexpected interrupt"
+        [ $rc -lt 239 ] && [ $rc -ne 124 ] && why="$why: test case $rc"
+        echo "FAIL $name ($why)"
+        sed 's/^/    | /' /tmp/condo-isa-$$.log | tail -n 5
+        failn=$((failn + 1))
+        failed="$failed $name"
+    fi
+done
+rm -f /tmp/condo-isa-$$.log
+[ -n "$failed" ] && echo "failed:$failed"
+echo "$pass passed, $failn failed"
+[ $failn -eq 0 ]
