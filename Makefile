@@ -46,16 +46,29 @@ unit: $(UNIT_BINS)
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# FPU reference vectors for tests/unit/test_fpu.c (which reads them from its
+# own directory): tests/fpu-ref/gen.c, built for riscv64 and run under
+# qemu-riscv64, records QEMU's results for every F/D instruction. Needs
+# gcc-riscv64-linux-gnu and qemu-user (scripts/install-deps.sh); ~40 MB.
+FPU_VECTORS := $(BUILD)/tests/unit/fpu_vectors.txt
+$(FPU_VECTORS): tests/fpu-ref/gen.c tests/fpu-ref/make-vectors.sh
+	tests/fpu-ref/make-vectors.sh $@
+unit check-unit: $(FPU_VECTORS)
+
 check-isa: $(BUILD)/condo
 	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
 
 check-guest: $(BUILD)/condo
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
-check: check-unit check-isa check-guest
+# The unit tests again, built with ASan+UBSan into build-asan/.
+check-unit-asan:
+	$(MAKE) SANITIZE=1 check-unit
+
+check: check-unit check-unit-asan check-isa check-guest
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit check check-unit check-isa check-guest clean
+.PHONY: all unit check check-unit check-unit-asan check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -74,6 +74,9 @@ struct riscv_cpu {
     struct riscv_tlb_set *tlb_data; /* set for loads/stores (MPRV aware) */
     struct riscv_tlb_set *tlb_fetch;
     struct riscv_jc_entry jc[RISCV_JC_SIZE];
+    /* Bumped whenever translations may change (satp, sfence.vma, ...):
+     * block-to-block links made under another epoch are not followed. */
+    uint32_t tlb_epoch;
     struct riscv_block_cache *bcache;
     int exit_request;
     /* exception being raised by a helper */

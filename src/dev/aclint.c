@@ -153,6 +153,9 @@ static void aclint_reset(void *opaque)
 {
     struct aclint *a = opaque;
 
+    /* The ACLINT spec clears MTIME on an MTIMER reset (a reboot restarts
+     * the guest's time base from zero, as on power-on). */
+    aclint_set_mtime(a, 0);
     for (unsigned h = 0; h < a->nharts; h++) {
         aclint_set_msip(a, h, 0);
         /* mtimecmp's reset value is unspecified; all-ones keeps MTIP low

@@ -97,6 +97,7 @@ int vm_run(const struct vm_config *vc)
     if (con.tty)
         condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
 
+    uint64_t start_ns = condo_clock_ns();
     uint64_t reset_times[RESET_LIMIT] = { 0 };
     unsigned nresets = 0;
     for (;;) {
@@ -164,6 +165,8 @@ int vm_run(const struct vm_config *vc)
             service_io(m, &con, 0);
         }
     }
+    condo_info("%llu instructions retired in %.2f s", (unsigned long long)m->cpu.instret,
+               (double)(condo_clock_ns() - start_ns) / 1e9);
 out:
     console_close(&con);
     riscv_virt_free(m);

@@ -9,7 +9,8 @@ same output and exit status, byte for byte (after the console's CR/LF and
 escape-sequence noise is removed on both sides).
 
 usage: tests/guest/test_reference_programs.py [--vm condo|qemu] [options]
-  --vm condo       the VM is `CONDO run --initrd INITRD` (default)
+  --vm condo       the VM is `CONDO run --bios FW --kernel IMAGE --initrd
+                   INITRD` with build/guest-test's files (default)
   --vm qemu        the VM is qemu-system-riscv64 -machine virt (the check
                    that the programs and this harness are right)
   --condo PATH     condo binary (default build/condo)
@@ -112,7 +113,9 @@ def vm_argv(args, files):
         return ["qemu-system-riscv64", "-machine", "virt", "-m", "512M", "-nographic",
                 "-bios", files["fw"], "-kernel", files["kernel"],
                 "-initrd", files["initrd"], "-append", "console=ttyS0"]
-    return [args.condo, "run", "--initrd", files["initrd"]]
+    # The same three files QEMU gets (condo's defaults would be build/guest's).
+    return [args.condo, "run", "--bios", files["fw"], "--kernel", files["kernel"],
+            "--initrd", files["initrd"]]
 
 
 def show_diff(ref, got):

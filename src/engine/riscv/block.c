@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jit.h"
 
 static unsigned bhash(uint64_t pa)
 {
@@ -16,6 +17,8 @@ static void bcache_flush(struct riscv_cpu *cpu)
     struct riscv_block_cache *bc = cpu->bcache;
     memset(bc->hash, 0, sizeof(bc->hash));
     bc->arena_used = 0;
+    bc->flushes++;
+    riscv_jit_flush();
     memset(cpu->jc, 0, sizeof(cpu->jc));
 }
 
@@ -39,7 +42,7 @@ static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
 {
     struct riscv_block_cache *bc = cpu->bcache;
     size_t need = sizeof(struct riscv_block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct rv_insn);
-    if (bc->arena_used + need > bc->arena_size)
+    if (bc->arena_used + need > bc->arena_size || riscv_jit_needs_flush())
         bcache_flush(cpu);
     return (struct riscv_block *)(bc->arena + bc->arena_used);
 }
@@ -110,6 +113,9 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
         end->pcoff = (uint16_t)off;
     }
     b->ppc = pa;
+    memset(b->link, 0, sizeof(b->link));
+    b->jit = NULL;
+    b->exec_count = 0;
     b->ram_page = page;
     b->gen = ram->page_gen[page];
     struct riscv_block_cache *bc = cpu->bcache;
@@ -151,9 +157,16 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
     }
     uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
     uint32_t gen = ram->page_gen[page];
-    for (b = cpu->bcache->hash[bhash(pa)]; b; b = b->hash_next)
+    struct riscv_block **pp = &cpu->bcache->hash[bhash(pa)];
+    while ((b = *pp) != NULL) {
+        if (b->gen != ram->page_gen[b->ram_page]) {
+            *pp = b->hash_next; /* stale: its page was written since */
+            continue;
+        }
         if (b->ppc == pa && b->gen == gen)
             break;
+        pp = &b->hash_next;
+    }
     if (!b) {
         b = block_decode(cpu, pc, pa);
         if (!b || b->ppc == ~0ull)

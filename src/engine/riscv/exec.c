@@ -7,6 +7,7 @@
 
 #include "condo/riscv_fpu.h"
 #include "internal.h"
+#include "jit.h"
 
 static inline uint32_t unbox_s(uint64_t v)
 {
@@ -23,6 +24,26 @@ static inline int64_t sx32(uint64_t v)
     return (int64_t)(int32_t)(uint32_t)v;
 }
 
+/* The block that followed `prev` last time, if that link still holds. */
+static inline struct riscv_block *follow_link(struct riscv_cpu *cpu, struct riscv_block *prev)
+{
+    uint64_t pc = cpu->pc;
+    for (int i = 0; i < 2; i++) {
+        struct riscv_link *l = &prev->link[i];
+        if (l->vpc == pc && l->block && l->epoch == cpu->tlb_epoch && l->priv == cpu->priv &&
+            l->block->gen == cpu->ram->page_gen[l->block->ram_page])
+            return l->block;
+    }
+    return NULL;
+}
+
+static void add_link(struct riscv_cpu *cpu, struct riscv_block *prev, struct riscv_block *b)
+{
+    /* keep the most recent successor in slot 0, the one before in slot 1 */
+    prev->link[1] = prev->link[0];
+    prev->link[0] = (struct riscv_link){ cpu->pc, b, cpu->tlb_epoch, cpu->priv };
+}
+
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
 {
     static const void *const labels[OP_COUNT] = {
@@ -33,7 +54,9 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     uint64_t *const x = cpu->x;
     uint64_t *const f = cpu->f;
     int64_t left = (int64_t)budget;
-    const struct riscv_block *b;
+    struct riscv_block *b, *prev = NULL;
+    uint64_t flushes = cpu->bcache->flushes;
+    const bool jit_on = riscv_jit_available();
     const struct rv_insn *in;
     struct riscv_tlb_set *tlbd;
     uint64_t bpc;
@@ -42,18 +65,39 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     while (left > 0) {
         if (unlikely(cpu->exit_request))
             return RISCV_RUN_EXIT;
-        if (unlikely(cpu->mip & cpu->mie))
-            riscv_check_interrupts(cpu);
-        b = riscv_block_lookup(cpu, cpu->pc);
-        if (unlikely(!b)) {
-            riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
-            continue;
+        if (unlikely(cpu->mip & cpu->mie)) {
+            if (riscv_check_interrupts(cpu))
+                prev = NULL;
         }
+        b = prev ? follow_link(cpu, prev) : NULL;
+        if (!b) {
+            b = riscv_block_lookup(cpu, cpu->pc);
+            if (unlikely(!b)) {
+                riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
+                prev = NULL;
+                continue;
+            }
+            if (unlikely(cpu->bcache->flushes != flushes)) {
+                flushes = cpu->bcache->flushes; /* prev is gone */
+                prev = NULL;
+            }
+            if (prev && b->ppc != ~0ull && prev->ppc != ~0ull)
+                add_link(cpu, prev, b);
+        }
+        prev = b;
         bpc = cpu->pc;
         tlbd = cpu->tlb_data;
         cpu->instret += b->ninsns;
         left -= b->ninsns + 1;
         in = b->insns;
+        if (b->jit) {
+            int k = b->jit(cpu, bpc);
+            if (k < 0)
+                goto block_done;
+            in = b->insns + k; /* the interpreter takes over from there */
+        } else if (jit_on && ++b->exec_count == JIT_THRESHOLD && b->ppc != ~0ull) {
+            b->jit = riscv_jit_compile(cpu, b);
+        }
         goto *labels[in->op];
 
 #define NEXT                                                                            \
@@ -270,7 +314,10 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     L_SFENCE_VMA:
         if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TVM)))
             ILLEGAL();
-        riscv_tlb_flush(cpu);
+        if (in->rs1)
+            riscv_tlb_flush_page(cpu, RS1);
+        else
+            riscv_tlb_flush(cpu);
         END(NPC);
 
     /* CSRs: rd and rs1 are the raw register numbers here. */
@@ -501,6 +548,7 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         cpu->instret -= (uint64_t)(b->ninsns - (in - b->insns));
         cpu->pc = PC;
         riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
+        prev = NULL;
     block_done:;
     }
     return RISCV_RUN_BUDGET;

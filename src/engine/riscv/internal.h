@@ -26,6 +26,14 @@ struct rv_insn {
 
 #define BLOCK_MAX_INSNS 64
 
+/* A compiled block runs from its first instruction with `bpc` = the
+ * block's virtual pc. It returns -1 when it ran the whole block (cpu->pc is
+ * then the next pc), or the index k of the first instruction it did not
+ * execute: the interpreter resumes there (unsupported op, TLB miss, ...).
+ * Compiled code never raises exceptions or calls out. */
+struct riscv_cpu;
+typedef int (*riscv_jit_fn)(struct riscv_cpu *cpu, uint64_t bpc);
+
 /* A run of decoded instructions from one physical page, ending at a
  * control-flow or system instruction (or the page end). */
 struct riscv_block {
@@ -35,16 +43,29 @@ struct riscv_block {
     uint16_t ninsns;
     uint16_t bytes;
     struct riscv_block *hash_next;
+    /* Links to the blocks that followed this one (a direct successor
+     * cache: most blocks have one or two), valid for one TLB epoch. */
+    struct riscv_link {
+        uint64_t vpc;
+        struct riscv_block *block;
+        uint32_t epoch;
+        uint32_t priv;
+    } link[2];
+    /* Native code for this block (jit.h), compiled once the block has run
+     * JIT_THRESHOLD times; NULL until then or when nothing compiles. */
+    riscv_jit_fn jit;
+    uint32_t exec_count;
     struct rv_insn insns[];
 };
 
 /* Decoded-block cache: a hash of blocks by physical address, allocated from
  * one arena. When the arena is full, everything is dropped at once. */
-#define BCACHE_HASH_BITS 15
+#define BCACHE_HASH_BITS 16
 struct riscv_block_cache {
     struct riscv_block *hash[1u << BCACHE_HASH_BITS];
     uint8_t *arena;
     size_t arena_size, arena_used;
+    uint64_t flushes; /* arena flushes: blocks from before are gone */
 };
 
 /* exception causes */
@@ -107,6 +128,8 @@ int riscv_store_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t
 /* Host pointer for an aligned RAM access of `size` bytes for an AMO/LR/SC. */
 void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool write);
 void riscv_tlb_flush(struct riscv_cpu *cpu);
+/* sfence.vma with an address: drop that page's translations only. */
+void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va);
 void riscv_mode_changed(struct riscv_cpu *cpu);
 
 /* csr.c */

@@ -132,10 +132,10 @@ static void test_malloc(void)
 			continue;
 		}
 		/* mostly small, some medium, a few large enough for mmap */
-		unsigned kind = (unsigned)(rng >> 40) % 100;
-		size_t n = kind < 80 ? 1 + (rng >> 20) % 256
-			   : kind < 98 ? 256 + (rng >> 20) % 16384
-				       : (size_t)200000 + (rng >> 20) % 300000;
+		unsigned kind = (unsigned)(rng >> 40) % 1000;
+		size_t n = kind < 800 ? 1 + (rng >> 20) % 256
+			   : kind < 995 ? 256 + (rng >> 20) % 16384
+					: (size_t)140000 + (rng >> 20) % 160000;
 		b[s].p = malloc(n);
 		if (!b[s].p) {
 			printf("malloc(%zu) failed\n", n);

@@ -106,8 +106,15 @@
 /* ref_quirks bits (see link.ld): deviations of QEMU 7.2 from the spec that
  * make check-qemu tolerates; condo runs see 0 and are checked strictly. */
 #define REF_QUIRKS_ADDR 0x80fff000
-#define QUIRK_AMO_MISALIGNED_LOAD_CAUSE (1 << 0) /* misaligned AMO/SC raise cause 4, not 6 */
+#define QUIRK_AMO_LOAD_CAUSE            (1 << 0) /* AMO/SC faults use load causes 4/5, not 6/7 */
 #define QUIRK_SC_MISALIGNED_NO_TRAP     (1 << 1) /* misaligned SC without reservation just fails */
+#define QUIRK_FFLAGS_WRITE_NOT_DIRTY    (1 << 2) /* an FP op writing only fflags leaves FS clean */
+#define QUIRK_MEDELEG_MECALL_WRITABLE   (1 << 3) /* medeleg[11] is writable */
+#define QUIRK_MRET_KEEPS_MPRV           (1 << 4) /* mret to S/U leaves MPRV set */
+#define QUIRK_MPP_HOLDS_2               (1 << 5) /* mstatus.MPP accepts the reserved value 2 */
+#define QUIRK_CSRRS_ZERO_REG_NO_WRITE   (1 << 6) /* csrrs/csrrc rd, ro_csr, rs1(=0) does not trap */
+#define QUIRK_INSTRET_NOT_EXACT         (1 << 7) /* instret counts host ticks, not instructions */
+#define QUIRK_NO_TIME_CSR               (1 << 8) /* QEMU spike: the time CSR is not implemented */
 
 /* Exit codes beyond test case numbers */
 #define EXIT_UNEXPECTED_IRQ 239
@@ -162,6 +169,27 @@
     li t5, cause;                        \
     bne t6, t5, fail
 
+/* EXPECT_TRAP for an AMO: under QUIRK_AMO_LOAD_CAUSE the load-side cause
+ * (store cause - 2) is accepted too. */
+#define EXPECT_TRAP_AMO(n, cause, code...) \
+    li TESTNUM, n;                       \
+    li t6, -1;                           \
+    sd t6, trap_m_cause, t5;             \
+    la t6, 9973f;                        \
+    sd t6, trap_m_resume, t5;            \
+    code;                                \
+9973:                                    \
+    sd zero, trap_m_resume, t5;          \
+    ld t6, trap_m_cause;                 \
+    li t5, cause;                        \
+    beq t6, t5, 9974f;                   \
+    ld t5, ref_quirks;                   \
+    andi t5, t5, QUIRK_AMO_LOAD_CAUSE;   \
+    beqz t5, fail;                       \
+    li t5, (cause) - 2;                  \
+    bne t6, t5, fail;                    \
+9974:
+
 /* Expect `code` NOT to trap to M-mode (a trap would resume past it). */
 #define EXPECT_NO_TRAP(n, code...)       \
     li TESTNUM, n;                       \
@@ -175,6 +203,12 @@
     ld t6, trap_m_cause;                 \
     li t5, -1;                           \
     bne t6, t5, fail
+
+/* Jump to label when the reference simulator has the given quirk. */
+#define IF_QUIRK(bit, label)        \
+    ld t6, ref_quirks;              \
+    andi t6, t6, bit;               \
+    bnez t6, label
 
 /* Check a 64-bit variable in memory against an immediate. */
 #define CHECK_VAR(n, var, expected) \
