@@ -21,12 +21,12 @@ test_main:
     ILLEGAL(9, csrr a0, 0xc20)      /* vl */
     ILLEGAL(10, csrr a0, 0x0ff)     /* unallocated */
     ILLEGAL(11, csrr a0, 0x8ff)     /* custom user */
-    ILLEGAL(12, csrr a0, 0x7ff)     /* unallocated machine */
+    ILLEGAL(12, csrr a0, 0x7ff)     /* custom machine read/write */
     ILLEGAL(13, csrw 0x0ff, zero)
     ILLEGAL(14, csrw 0x8ff, a0)
-    ILLEGAL(15, csrrs a0, 0xfff, x0)
+    ILLEGAL(15, csrrs a0, 0xfff, x0) /* custom machine read-only */
     ILLEGAL(16, csrr a0, 0x3a1)     /* pmpcfg1: RV32 only */
     ILLEGAL(17, csrr a0, 0x3a3)     /* pmpcfg3: RV32 only */
     ILLEGAL(18, csrr a0, 0x7b0)     /* dcsr: debug mode only */
-    ILLEGAL(19, csrr a0, 0x5ff)     /* unallocated supervisor */
+    ILLEGAL(19, csrr a0, 0x5ff)     /* custom supervisor read/write */
     j pass

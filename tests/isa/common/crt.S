@@ -137,7 +137,9 @@ trap_entry_m:
     ld t5, 32(t4)
     addi t5, t5, 1
     sd t5, 32(t4)
-    /* An ecall from the go_mode trampoline returns to M-mode's caller. */
+    /* An ecall from the go_mode trampoline returns to M-mode's caller; so
+     * does a fetch fault on it (U-mode code under paging returning to the
+     * trampoline, which sits on a supervisor page). */
     bltz t1, 3f
     la t2, mode_return
     beq t0, t2, m_mode_return
@@ -236,7 +238,11 @@ trap_entry_s:
     bltz t1, 3f
     la t2, mode_return
     bne t0, t2, 3f
-    la t0, mode_return_s
+    li t2, CAUSE_USER_ECALL
+    beq t1, t2, 5f
+    li t2, CAUSE_FETCH_PAGE_FAULT
+    bne t1, t2, 3f
+5:  la t0, mode_return_s
     sd t0, FRAME_EPC(sp)
     ld t0, FRAME_STATUS(sp)
     ori t0, t0, MSTATUS_SPP
@@ -303,7 +309,7 @@ go_mode:
     csrw mepc, a1
     mv a0, a2
     la ra, mode_return
-    la sp, lower_stack_top
+    ld sp, go_mode_sp
     mret
     .balign 4
 mode_return:
@@ -432,6 +438,8 @@ try_result:    .dword 0
 try_sp:        .dword 0
 try_args:      .dword 0, 0, 0
 mode_ctx:      .fill CTX_SIZE / 8, 8, 0
+    .globl go_mode_sp
+go_mode_sp:    .dword lower_stack_top
     .balign 8
 insn_buf:      .word 0, 0, 0, 0
 

@@ -18,7 +18,7 @@ void *memcpy(void *d, const void *s, size_t n)
     return d;
 }
 
-#define POOL_PAGES 48
+#define POOL_PAGES 32
 static unsigned char page_pool[POOL_PAGES][PAGE_SIZE] __attribute__((aligned(4096)));
 static unsigned page_next;
 
@@ -78,4 +78,61 @@ void pt_map_identity(uint64_t *root, int levels, uint64_t flags)
     flags |= PTE_V | PTE_A | PTE_D;
     pt_map(root, levels, RAM_BASE, RAM_BASE, 2, flags);
     pt_map(root, levels, 0, 0, 2, (flags & ~(uint64_t)PTE_X) | PTE_R | PTE_W);
+}
+
+long vm_run(uint64_t satp, long mode, long (*fn)(long), long arg)
+{
+    uint64_t fnv = (uint64_t)fn;
+    uint64_t saved_sp = go_mode_sp;
+    if (mode == PRV_U && satp != 0) {
+        fnv = U_ALIAS(fnv);
+        go_mode_sp = U_ALIAS(lower_stack_top);
+    }
+    csr_write(satp, satp);
+    sfence_vma();
+    long r = go_mode(mode, (long (*)(long))fnv, arg);
+    csr_write(satp, 0);
+    sfence_vma();
+    go_mode_sp = saved_sp;
+    return r;
+}
+
+static long load_fn(long va)
+{
+    return (long)*(volatile uint64_t *)va;
+}
+
+static volatile uint64_t store_value;
+static long store_fn(long va)
+{
+    *(volatile uint64_t *)va = store_value;
+    return 0;
+}
+
+static long exec_fn(long va)
+{
+    return ((long (*)(long))va)(0);
+}
+
+long probe_load(uint64_t va)
+{
+    return try_call(load_fn, (long)va);
+}
+
+long probe_store(uint64_t va, uint64_t value)
+{
+    store_value = value;
+    return try_call(store_fn, (long)va);
+}
+
+long probe_exec(uint64_t va)
+{
+    return try_call(exec_fn, (long)va);
+}
+
+/* Aligned to its own 64 bytes so tests can find it at a known page offset */
+__attribute__((aligned(64), noinline)) long ret42(long unused)
+{
+    (void)unused;
+    return 42;
 }
