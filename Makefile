@@ -72,3 +72,4 @@ clean:
 
 .PHONY: all unit check check-unit check-unit-asan check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

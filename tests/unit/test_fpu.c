@@ -567,7 +567,7 @@ static void test_host_vs_soft_random(void **state)
                 c ^= is64 ? 0x8000000000000000ull : 0x80000000u;
                 c += rnd() % 5 - 2;
             }
-            int rm = (int)(rnd() % 4);
+            int rm = (int)(rnd() % 5);
             uint32_t fh = 0, fs = 0;
             uint64_t rh = run(op, 0, a, b, c, rm, &fh);
             uint64_t rs = run(op, 1, a, b, c, rm, &fs);

@@ -24,6 +24,12 @@
 
 __extension__ typedef unsigned __int128 u128;
 
+/* The generic helpers take the format as arguments; forcing them inline
+ * lets every exported wrapper get a copy specialised to its format (the
+ * shifts and masks become constants), which made them several times faster
+ * than one shared copy. */
+#define GEN static inline __attribute__((always_inline))
+
 enum { K_ZERO, K_FINITE, K_INF, K_QNAN, K_SNAN };
 
 typedef struct {
@@ -83,7 +89,7 @@ static inline uint64_t to_sig63(u128 x, int *msb_out)
     return (uint64_t)x << (62 - msb);
 }
 
-static inline unp_t unpack(int P, int EW, uint64_t x)
+GEN unp_t unpack(int P, int EW, uint64_t x)
 {
     const int MB = P - 1;
     unp_t u;
@@ -115,7 +121,7 @@ static inline int is_nan_k(int k) { return k == K_QNAN || k == K_SNAN; }
 
 /* Whether to add one unit in the last place, given the discarded part r,
  * half of that unit, and the kept part's lowest bit. */
-static inline int round_up(int rm, int sign, uint64_t r, uint64_t half, uint64_t lsb)
+GEN int round_up(int rm, int sign, uint64_t r, uint64_t half, uint64_t lsb)
 {
     switch (rm) {
     case FPU_RTZ:
@@ -131,7 +137,7 @@ static inline int round_up(int rm, int sign, uint64_t r, uint64_t half, uint64_t
     }
 }
 
-static uint64_t overflow_result(int P, int EW, int sign, int rm, uint32_t *fl)
+GEN uint64_t overflow_result(int P, int EW, int sign, int rm, uint32_t *fl)
 {
     int to_inf;
     *fl |= FPU_OF | FPU_NX;
@@ -157,7 +163,7 @@ static uint64_t overflow_result(int P, int EW, int sign, int rm, uint32_t *fl)
  * rounding": the value is tiny when, rounded to P bits with an unbounded
  * exponent, it is below the smallest normal; UF is raised when tiny and
  * inexact. */
-static uint64_t round_pack(int P, int EW, int sign, int exp, uint64_t sig, int rm,
+GEN uint64_t round_pack(int P, int EW, int sign, int exp, uint64_t sig, int rm,
                            uint32_t *fl)
 {
     const int bias = bias_of(EW), emin = 1 - bias;
@@ -221,7 +227,7 @@ static inline uint64_t invalid(int P, int EW, uint32_t *fl)
 
 /* ---- add / sub ---------------------------------------------------------- */
 
-static uint64_t g_add(int P, int EW, uint64_t a, uint64_t b, int negb, int rm,
+GEN uint64_t g_add(int P, int EW, uint64_t a, uint64_t b, int negb, int rm,
                       uint32_t *fl)
 {
     if (negb)
@@ -265,7 +271,7 @@ static uint64_t g_add(int P, int EW, uint64_t a, uint64_t b, int negb, int rm,
 
 /* ---- mul ---------------------------------------------------------------- */
 
-static uint64_t g_mul(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *fl)
+GEN uint64_t g_mul(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *fl)
 {
     unp_t x = unpack(P, EW, a), y = unpack(P, EW, b);
     int sign = x.sign ^ y.sign;
@@ -286,7 +292,7 @@ static uint64_t g_mul(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *f
 
 /* ---- div ---------------------------------------------------------------- */
 
-static uint64_t g_div(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *fl)
+GEN uint64_t g_div(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *fl)
 {
     unp_t x = unpack(P, EW, a), y = unpack(P, EW, b);
     int sign = x.sign ^ y.sign;
@@ -329,24 +335,6 @@ static uint64_t g_div(int P, int EW, uint64_t a, uint64_t b, int rm, uint32_t *f
 
 /* ---- sqrt --------------------------------------------------------------- */
 
-/* floor(sqrt(n)) for n < 2^126, and whether it was inexact. */
-static uint64_t isqrt128(u128 n, int *inexact)
-{
-    u128 rem = 0, root = 0;
-    for (int i = 0; i < 64; i++) {
-        rem = (rem << 2) | (n >> 126);
-        n <<= 2;
-        root <<= 1;
-        u128 t = (root << 1) | 1;
-        if (rem >= t) {
-            rem -= t;
-            root |= 1;
-        }
-    }
-    *inexact = rem != 0;
-    return (uint64_t)root;
-}
-
 /* floor(sqrt(n)) for n < 2^64 (32-bit root), and whether inexact. */
 static uint64_t isqrt64(uint64_t n, int *inexact)
 {
@@ -356,16 +344,15 @@ static uint64_t isqrt64(uint64_t n, int *inexact)
         n <<= 2;
         root <<= 1;
         uint64_t t = (root << 1) | 1;
-        if (rem >= t) {
-            rem -= t;
-            root |= 1;
-        }
+        uint64_t take = -(uint64_t)(rem >= t); /* branch-free: unpredictable */
+        rem -= t & take;
+        root |= take & 1;
     }
     *inexact = rem != 0;
     return root;
 }
 
-static uint64_t g_sqrt(int P, int EW, uint64_t a, int rm, uint32_t *fl)
+GEN uint64_t g_sqrt(int P, int EW, uint64_t a, int rm, uint32_t *fl)
 {
     unp_t x = unpack(P, EW, a);
 
@@ -392,7 +379,16 @@ static uint64_t g_sqrt(int P, int EW, uint64_t a, int rm, uint32_t *fl)
          * up to bit 62: sqrt(s * 2^62) = root(s) * 2^31. */
         root = isqrt64(s, &inexact) << 31;
     } else {
-        root = isqrt128((u128)s << 62, &inexact); /* in [2^62, 2^63) */
+        /* floor(sqrt(N)), N = s * 2^62 in [2^124, 2^126): the 32-bit root of
+         * s scaled up is within 2^31 below it; one Newton step from below
+         * lands on the root or one above it. */
+        u128 n = (u128)s << 62;
+        int unused;
+        uint64_t r0 = isqrt64(s, &unused) << 31; /* >= 2^62 */
+        root = (uint64_t)((r0 + (u128)(uint64_t)(n / r0)) >> 1);
+        while ((u128)root * root > n)
+            root--;
+        inexact = (u128)root * root != n; /* root in [2^62, 2^63) */
     }
     /* sqrt(s * 2^62 * 2^(t-62)) = root * 2^((t-62)/2); root's lead is bit 62 */
     return round_pack(P, EW, 0, (t - 62) / 2 + 62, root | (uint64_t)inexact, rm, fl);
@@ -401,7 +397,7 @@ static uint64_t g_sqrt(int P, int EW, uint64_t a, int rm, uint32_t *fl)
 /* ---- fused multiply-add ------------------------------------------------- */
 
 /* (-1)^negp * a*b + (-1)^negc * c, one rounding. */
-static uint64_t g_fma(int P, int EW, uint64_t a, uint64_t b, uint64_t c, int negp, int negc,
+GEN uint64_t g_fma(int P, int EW, uint64_t a, uint64_t b, uint64_t c, int negp, int negc,
                       int rm, uint32_t *fl)
 {
     unp_t x = unpack(P, EW, a), y = unpack(P, EW, b), z = unpack(P, EW, c);
@@ -486,7 +482,7 @@ static inline int ord_lt(int P, int EW, uint64_t a, uint64_t b)
 }
 
 /* IEEE 754-2019 minimumNumber/maximumNumber as RISC-V F/D 2.2 defines them. */
-static uint64_t g_minmax(int P, int EW, uint64_t a, uint64_t b, int want_max, uint32_t *fl)
+GEN uint64_t g_minmax(int P, int EW, uint64_t a, uint64_t b, int want_max, uint32_t *fl)
 {
     int an = bits_is_nan(P, EW, a), bn = bits_is_nan(P, EW, b);
     if (bits_is_snan(P, EW, a) || bits_is_snan(P, EW, b))
@@ -502,7 +498,7 @@ static uint64_t g_minmax(int P, int EW, uint64_t a, uint64_t b, int want_max, ui
     return ord_lt(P, EW, a, b) != want_max ? a : b;
 }
 
-static int g_eq(int P, int EW, uint64_t a, uint64_t b, uint32_t *fl)
+GEN int g_eq(int P, int EW, uint64_t a, uint64_t b, uint32_t *fl)
 {
     if (bits_is_nan(P, EW, a) || bits_is_nan(P, EW, b)) {
         if (bits_is_snan(P, EW, a) || bits_is_snan(P, EW, b))
@@ -512,7 +508,7 @@ static int g_eq(int P, int EW, uint64_t a, uint64_t b, uint32_t *fl)
     return a == b || ((a | b) & ~sign_bit(P, EW)) == 0;
 }
 
-static int g_lt(int P, int EW, uint64_t a, uint64_t b, int or_equal, uint32_t *fl)
+GEN int g_lt(int P, int EW, uint64_t a, uint64_t b, int or_equal, uint32_t *fl)
 {
     if (bits_is_nan(P, EW, a) || bits_is_nan(P, EW, b)) {
         *fl |= FPU_NV; /* signalling compares: any NaN */
@@ -523,7 +519,7 @@ static int g_lt(int P, int EW, uint64_t a, uint64_t b, int or_equal, uint32_t *f
     return ord_lt(P, EW, a, b);
 }
 
-static uint32_t g_classify(int P, int EW, uint64_t a)
+GEN uint32_t g_classify(int P, int EW, uint64_t a)
 {
     unp_t x = unpack(P, EW, a);
     int subnormal = x.kind == K_FINITE && ((a >> (P - 1)) & ((1ull << EW) - 1)) == 0;
@@ -548,7 +544,7 @@ static uint32_t g_classify(int P, int EW, uint64_t a)
 /* To a `width`-bit integer, RISC-V style: NaN gives the largest positive
  * value, out-of-range values saturate, both raise NV (and not NX); a
  * negative value that rounds to 0 is valid for unsigned targets. */
-static uint64_t g_to_int(int P, int EW, uint64_t a, int rm, int is_signed, int width,
+GEN uint64_t g_to_int(int P, int EW, uint64_t a, int rm, int is_signed, int width,
                          uint32_t *fl)
 {
     const uint64_t umax = width == 64 ? ~0ull : (1ull << width) - 1;
@@ -607,7 +603,7 @@ static uint64_t g_to_int(int P, int EW, uint64_t a, int rm, int is_signed, int w
     return ip & umax;
 }
 
-static uint64_t g_from_int(int P, int EW, int sign, uint64_t mag, int rm, uint32_t *fl)
+GEN uint64_t g_from_int(int P, int EW, int sign, uint64_t mag, int rm, uint32_t *fl)
 {
     if (mag == 0)
         return 0;

@@ -1,13 +1,15 @@
 /* Internal to the FPU module (src/engine/riscv/fpu*.c) and its unit test.
  *
  * The software path: exact integer implementations of the operations that
- * fpu.c otherwise runs on the host FPU. fpu.c falls back to these for RMM,
- * for NaN operands of fused multiply-add, when the host cannot do an
- * operation, and (on hosts whose underflow detection differs from RISC-V)
- * for tiny results. Same contract as include/condo/riscv_fpu.h; exported so
- * tests/unit/test_fpu.c can check them against the reference vectors on
- * every rounding mode, not only RMM. The operations not listed here (min,
- * max, compares, classify, integer conversions, fcvt.d.s) exist only in
+ * fpu.c otherwise computes on the host FPU. fpu.c falls back to these for
+ * the cases its error-free transformations do not cover (NaN and infinite
+ * operands, division by zero, overflow, results near or below the smallest
+ * normal, huge operands) and, on hosts without a hardware fused
+ * multiply-add, for mul, div, sqrt and the fused operations. Same contract
+ * as include/condo/riscv_fpu.h; exported so tests/unit/test_fpu.c can check
+ * them against the reference vectors on every input, not only on the ones
+ * fpu.c happens to send here. The operations not listed (min, max,
+ * compares, classify, integer conversions, fcvt.d.s) exist only in
  * software and are defined in fpu_soft.c under their public names. */
 #ifndef CONDO_RISCV_FPU_SOFT_H
 #define CONDO_RISCV_FPU_SOFT_H
@@ -31,8 +33,7 @@ FPU_SOFT_DECLARE(uint64_t, f64)
 
 uint32_t fpu_soft_f64_to_f32(uint64_t a, int rm, uint32_t *fflags);
 
-/* Which implementation fpu.c selected at build time ("sse", "fenv" or
- * "soft"), for test logs and docs. */
+/* Which path fpu.c uses on this host and build, for test logs. */
 const char *fpu_host_backend(void);
 
 #endif
