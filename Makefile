@@ -67,9 +67,13 @@ check-unit-asan:
 
 check: check-unit check-unit-asan check-isa check-guest
 
+# Benchmarks against QEMU (not tests: they print ratios, assert nothing).
+bench: $(BUILD)/condo
+	bench/run.py
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit check check-unit check-unit-asan check-isa check-guest clean
+.PHONY: bench all unit check check-unit check-unit-asan check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:
