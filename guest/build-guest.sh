@@ -274,7 +274,11 @@ install -m 0755 "$HERE/udhcpc.script" "$R/usr/share/udhcpc/default.script"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/etc/passwd"
 printf 'root:x:0:\n' > "$R/etc/group"
 printf 'condo\n' > "$R/etc/hostname"
-printf "export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1='~ # '\nexport HOME=/root\n" > "$R/etc/profile"
+printf "export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1='~ # '\nexport HOME=/root\ncd /root\n" > "$R/etc/profile"
+# busybox init runs the console shell (respawned when it exits) and does
+# poweroff/reboot/halt properly: it resets signal dispositions for its
+# children, so ^C works in the shell.
+printf '::respawn:/bin/cttyhack /bin/sh -l\n::ctrlaltdel:/sbin/reboot\n::shutdown:/bin/sync\n' > "$R/etc/inittab"
 : > "$R/etc/resolv.conf"
 if [ -n "$EXTRA" ]; then
     mkdir -p "$R/opt/extra"

@@ -190,8 +190,13 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *in
         memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
             continue;
-        if (ph.p_filesz > ph.p_memsz || !range_ok(n, ph.p_offset, ph.p_filesz) ||
-            !guest_ram_contains(ram, ph.p_paddr, ph.p_memsz)) {
+        if (ph.p_filesz > ph.p_memsz || !range_ok(n, ph.p_offset, ph.p_filesz)) {
+            condo_err("%s: segment %u's data lies beyond the end of the file (truncated or "
+                      "corrupt ELF)",
+                      path, i);
+            goto out;
+        }
+        if (!guest_ram_contains(ram, ph.p_paddr, ph.p_memsz)) {
             condo_err("%s: segment %u (0x%llx, %llu bytes) lies outside guest RAM "
                       "0x%llx-0x%llx",
                       path, i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz,

@@ -126,7 +126,8 @@ int cli_run(int argc, char **argv)
     struct vm_config cfg = { .arch = "riscv64", .cpus = 1, .memory = DEFAULT_MEMORY };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    opterr = 0; /* our own messages: getopt would name "run" as the program */
+    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
         switch (c) {
         case 'a': cfg.arch = optarg; break;
         case 'c': {
@@ -154,8 +155,13 @@ int cli_run(int argc, char **argv)
         case 'A': cfg.append = optarg; break;
         case 'v': condo_verbosity++; break;
         case 'h': run_usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "condo: option '%s' needs a value (try 'condo run --help')\n",
+                    argv[optind - 1]);
+            return VM_EXIT_USAGE;
         default:
-            fprintf(stderr, "condo: try 'condo run --help'\n");
+            fprintf(stderr, "condo: unknown option '%s' (try 'condo run --help')\n",
+                    argv[optind - 1]);
             return VM_EXIT_USAGE;
         }
     }

@@ -102,6 +102,8 @@ int vm_run(const struct vm_config *vc)
     unsigned nresets = 0;
     for (;;) {
         enum riscv_run_result rr = riscv_cpu_run(&m->cpu, SLICE_INSNS);
+        if (m->cpu.exit_request)
+            rr = RISCV_RUN_EXIT; /* e.g. a store to tohost right before WFI */
         uint64_t deadline = riscv_virt_tick(m);
         if (got_signal) {
             condo_err("stopped by signal %d", (int)got_signal);

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Boot the default guest under condo and check what a user relies on.
+
+usage: tests/guest/test_boot.py [CONDO] [--guest DIR] [--log-dir DIR]
+  CONDO          condo binary (default build/condo)
+  --guest DIR    default guest directory (CONDO_GUEST_DIR; default: condo's)
+  --log-dir DIR  console logs (default build/test-boot)
+
+Three VMs, one after the other (never two at once), all through
+tests/guest/driver.py (stdin/stdout are pipes):
+
+ 1. `condo run`: the guest reaches "condo-guest: ready" and the prompt;
+    uname -m is riscv64; /proc/cpuinfo's isa starts rv64imafdc; the UART's
+    interrupt count in /proc/interrupts rises with console I/O (the serial
+    port is interrupt driven); date +%s and the RTC's since_epoch are within
+    5 s of the host clock (goldfish RTC); long output (seq 1 2000, seq 1 3000
+    | tail -1) and a 500-character typed line come back intact; `reboot`
+    brings a fresh boot (a file made before is gone) and a prompt; a kernel
+    panic (sysrq c, panic=-1) also reboots to a prompt (two resets are not a
+    loop); `poweroff` ends condo with status 0.
+ 2. End of input is not the end of the VM: a background job
+    `(sleep 3; echo marker; poweroff)` is started, then condo's stdin is
+    closed; the marker must still appear, then condo exits 0 by itself, at
+    least ~3 s after the close.
+ 3. Reset loop: `--append "console=ttyS0 panic=-1 rdinit=/nonexistent"`
+    panics at every boot; condo must stop with status 3 and one line on
+    stderr saying why.
+
+Prints PASS/FAIL per check and, last, `N passed, M failed`; exits 1 if any
+check failed. Takes about a minute (3 minutes at most).
+"""
+import argparse
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import driver  # noqa: E402  (tests/guest/driver.py)
+
+BOOT_TIMEOUT = 120.0   # to ready + prompt (about 10 s today)
+CMD_TIMEOUT = 60.0
+PROMPT = r"~ # "
+READY = r"condo-guest: ready"
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            say("PASS %s%s" % (name, (": " + detail) if detail else ""))
+        else:
+            self.failed += 1
+            say("FAIL %s%s" % (name, (": " + detail) if detail else ""))
+        return ok
+
+
+class Steps:
+    """Runs named checks against one VM. A check is a function returning
+    (ok, detail) or raising driver.DriverError; after a timeout or the
+    VM's exit every later check of this VM fails as not run, at once."""
+
+    def __init__(self, results, vm):
+        self.r = results
+        self.vm = vm
+        self.dead = None
+
+    def __call__(self, name, fn):
+        if self.dead:
+            return self.r.check(name, False, "not run: " + self.dead)
+        try:
+            ok, detail = fn()
+        except driver.DriverError as e:
+            first = str(e).split("\n", 1)[0]
+            self.dead = "an earlier check failed (%s)" % first
+            say("     console tail:\n" + "\n".join(
+                "     | " + l for l in driver.clean(self.vm.tail).splitlines()[-25:]))
+            return self.r.check(name, False, first)
+        return self.r.check(name, ok, detail)
+
+
+def expect_output(vm, cmd, want=None, regex=None):
+    status, out = vm.run(cmd, CMD_TIMEOUT)
+    if status != 0:
+        return False, "`%s` exited %d: %r" % (cmd, status, out[-300:])
+    if want is not None and out != want:
+        return False, "`%s` printed %r, want %r" % (cmd, out[-300:], want)
+    if regex is not None and not re.search(regex, out):
+        return False, "`%s` printed %r, want /%s/" % (cmd, out[-300:], regex)
+    return True, ""
+
+
+def uart_irq_count(vm):
+    status, out = vm.run("cat /proc/interrupts", CMD_TIMEOUT)
+    for line in out.splitlines():
+        if "ttyS0" in line:
+            f = line.split()
+            return int(f[1]), line.strip()
+    raise AssertionError("no ttyS0 line in /proc/interrupts:\n" + out)
+
+
+def vm_main(r, condo, logdir):
+    """VM 1: most checks on one guest, then reboot, panic, poweroff."""
+    vm = driver.VM([condo, "run"], log=os.path.join(logdir, "console-main.log"))
+    s = Steps(r, vm)
+    try:
+        def boot():
+            vm.expect(READY, BOOT_TIMEOUT)
+            t_ready = vm.elapsed()
+            vm.expect(PROMPT, BOOT_TIMEOUT)
+            return True, "ready after %.1f s, prompt after %.1f s" % (t_ready, vm.elapsed())
+        s("boot to 'condo-guest: ready' and the shell prompt", boot)
+
+        s("uname -m is riscv64", lambda: expect_output(vm, "uname -m", want="riscv64"))
+        s("/proc/cpuinfo isa starts rv64imafdc", lambda: expect_output(
+            vm, "cat /proc/cpuinfo", regex=r"(?m)^isa\s*:\s*rv64imafdc"))
+
+        def irq():
+            try:
+                before, line = uart_irq_count(vm)
+                vm.run("seq 1 300; echo %s" % ("x" * 200), CMD_TIMEOUT)
+                after, line2 = uart_irq_count(vm)
+            except AssertionError as e:
+                return False, str(e)
+            return after - before >= 10, "ttyS0 interrupts %d -> %d after ~2 KB of I/O (%s)" % (
+                before, after, line2)
+        s("UART is interrupt driven (/proc/interrupts ttyS0 count rises)", irq)
+
+        def clock(cmd, what):
+            def f():
+                status, out = vm.run(cmd, CMD_TIMEOUT)
+                host = time.time()
+                try:
+                    guest = int(out.strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    return False, "`%s` printed %r" % (cmd, out)
+                return (status == 0 and abs(guest - host) <= 5,
+                        "%s %d, host %.1f, difference %+.1f s" % (what, guest, host, guest - host))
+            return f
+        s("date +%s within 5 s of the host clock", clock("date +%s", "guest date"))
+        s("RTC (goldfish) since_epoch within 5 s of the host clock", clock(
+            "cat /sys/class/rtc/rtc0/since_epoch", "rtc0"))
+        s("the RTC is the goldfish device", lambda: expect_output(
+            vm, "cat /sys/class/rtc/rtc0/name", regex=r"goldfish"))
+
+        s("long output: seq 1 3000 | tail -1", lambda: expect_output(
+            vm, "seq 1 3000 | tail -1", want="3000"))
+
+        def seq2000():
+            status, out = vm.run("seq 1 2000", CMD_TIMEOUT)
+            want = [str(i) for i in range(1, 2001)]
+            got = out.splitlines()
+            if status == 0 and got == want:
+                return True, "2000 lines, %d bytes, intact" % len(out)
+            bad = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), 2000))
+            return False, "status %d, %d lines; first difference at line %d: got %r" % (
+                status, len(got), bad + 1, got[bad:bad + 3])
+        s("long output: seq 1 2000 comes back whole", seq2000)
+
+        def long_input():
+            text = "".join(secrets.token_hex(4) + "-" for _ in range(56))  # 504 chars
+            status, out = vm.run("echo " + text, CMD_TIMEOUT)
+            ok = status == 0 and out.strip() == text
+            return ok, "%d typed characters echoed back %s" % (
+                len(text), "intact" if ok else "as %r" % out[-200:])
+        s("typing a 500-character line", long_input)
+
+        def reboot():
+            st, _ = vm.run("touch /before-reboot", CMD_TIMEOUT)
+            vm.sendline("reboot")
+            t0 = time.monotonic()
+            vm.expect(r"OpenSBI v", BOOT_TIMEOUT)
+            vm.expect(READY, BOOT_TIMEOUT)
+            vm.expect(PROMPT, BOOT_TIMEOUT)
+            t = time.monotonic() - t0
+            status, out = vm.run("test -e /before-reboot && echo stale || echo fresh", CMD_TIMEOUT)
+            return out == "fresh", "firmware, ready and prompt again after %.1f s; %s boot" % (t, out)
+        s("reboot restarts the guest to a fresh prompt", reboot)
+        s("uname -m after the reboot", lambda: expect_output(vm, "uname -m", want="riscv64"))
+
+        def panic_reboot():
+            status, out = vm.run("test -w /proc/sysrq-trigger && echo yes || echo no", CMD_TIMEOUT)
+            if out != "yes":
+                return True, "skipped: no /proc/sysrq-trigger in this kernel"
+            vm.sendline("echo c > /proc/sysrq-trigger")
+            t0 = time.monotonic()
+            vm.expect(r"Kernel panic", CMD_TIMEOUT)
+            vm.expect(r"OpenSBI v", BOOT_TIMEOUT)
+            vm.expect(READY, BOOT_TIMEOUT)
+            vm.expect(PROMPT, BOOT_TIMEOUT)
+            ok, detail = expect_output(vm, "uname -m", want="riscv64")
+            return ok, "panic, reboot and prompt after %.1f s %s" % (time.monotonic() - t0, detail)
+        s("a kernel panic (sysrq c, panic=-1) reboots to a prompt", panic_reboot)
+
+        def poweroff():
+            vm.sendline("poweroff")
+            code = vm.wait_exit(CMD_TIMEOUT)
+            return code == 0, "condo exit status %d" % code
+        s("poweroff ends condo with status 0", poweroff)
+    finally:
+        vm.kill()
+
+
+def vm_eof(r, condo, logdir):
+    """VM 2: closing condo's stdin must not stop the VM."""
+    vm = driver.VM([condo, "run"], log=os.path.join(logdir, "console-eof.log"))
+    s = Steps(r, vm)
+    try:
+        def boot():
+            vm.expect(READY, BOOT_TIMEOUT)
+            vm.expect(PROMPT, BOOT_TIMEOUT)
+            return True, "prompt after %.1f s" % vm.elapsed()
+        s("second VM boots", boot)
+
+        def eof():
+            tag = secrets.token_hex(4)
+            # Quotes split the markers so the echo of the typed line never
+            # matches; only the shell's execution prints them whole.
+            vm.sendline("echo __BG''_%s__; (sleep 3; echo __AFTER''_EOF_%s__; poweroff) &"
+                        % (tag, tag))
+            vm.expect(r"__BG_%s__" % tag, CMD_TIMEOUT)
+            vm.proc.stdin.close()
+            t_close = time.monotonic()
+            vm.expect(r"__AFTER_EOF_%s__" % tag, CMD_TIMEOUT)
+            t_marker = time.monotonic() - t_close
+            code = vm.wait_exit(CMD_TIMEOUT)
+            t_exit = time.monotonic() - t_close
+            ok = code == 0 and t_exit >= 2.0
+            return ok, ("stdin closed; guest still printed after %.1f s and powered off; "
+                        "condo exited %d, %.1f s after the close" % (t_marker, code, t_exit))
+        s("end of input does not stop the VM (it runs on and powers off: exit 0)", eof)
+    finally:
+        vm.kill()
+
+
+def vm_reset_loop(r, condo, logdir):
+    """VM 3: a kernel that panics at every boot is a reset loop: exit 3."""
+    append = "console=ttyS0 panic=-1 rdinit=/nonexistent"
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([condo, "run", "--append", append], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=150)
+    except subprocess.TimeoutExpired:
+        return r.check("reset loop ends with status 3", False,
+                       "condo still running after 150 s")
+    t = time.monotonic() - t0
+    out = p.stdout.decode(errors="replace")
+    err = p.stderr.decode(errors="replace").strip()
+    with open(os.path.join(logdir, "console-reset-loop.log"), "w") as f:
+        f.write(out)
+    boots = len(re.findall(r"OpenSBI v", out))
+    panics = len(re.findall(r"Kernel panic", out))
+    lines = err.splitlines()
+    ok = (p.returncode == 3 and boots >= 2 and panics >= 2 and len(lines) == 1
+          and re.search(r"reset|reboot|loop", lines[0], re.I) is not None)
+    r.check("reset loop (panic at every boot, panic=-1) ends with status 3 and one line",
+            ok, "status %d after %.1f s, %d boots, %d panics; stderr: %r"
+            % (p.returncode, t, boots, panics, err[-400:]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("condo", nargs="?", default=os.path.join(ROOT, "build", "condo"))
+    ap.add_argument("--guest", help="default guest directory (sets CONDO_GUEST_DIR)")
+    ap.add_argument("--log-dir", default=os.path.join(ROOT, "build", "test-boot"))
+    a = ap.parse_args()
+    condo = os.path.abspath(a.condo)
+    if a.guest:
+        os.environ["CONDO_GUEST_DIR"] = os.path.abspath(a.guest)
+    os.makedirs(a.log_dir, exist_ok=True)
+    for f in os.listdir(a.log_dir):
+        if f.startswith("console-"):
+            os.unlink(os.path.join(a.log_dir, f))
+    r = Results()
+    if not os.access(condo, os.X_OK):
+        r.check("condo binary", False, "%s is not executable (run make)" % condo)
+    else:
+        gdir = os.environ.get("CONDO_GUEST_DIR") or os.path.join(os.path.dirname(condo), "guest")
+        missing = [f for f in ("Image", "initramfs.cpio", "fw_dynamic.bin")
+                   if not os.path.exists(os.path.join(gdir, f))]
+        if missing:
+            r.check("default guest", False, "%s lacks %s: run guest/build-guest.sh"
+                    % (gdir, ", ".join(missing)))
+        else:
+            t0 = time.monotonic()
+            vm_main(r, condo, a.log_dir)
+            vm_eof(r, condo, a.log_dir)
+            vm_reset_loop(r, condo, a.log_dir)
+            say("(%.0f s; console logs in %s)" % (time.monotonic() - t0, a.log_dir))
+    say("%d passed, %d failed" % (r.passed, r.failed))
+    return 1 if r.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
