@@ -202,7 +202,7 @@ int cli_run(int argc, char **argv)
         if (cfg.initrd)
             fprintf(stderr, "condo: note: --initrd is ignored with --bios none\n");
     } else {
-        bool dk = !cfg.kernel, db = !cfg.bios, di = !cfg.initrd && !cfg.kernel;
+        bool dk = !cfg.kernel, db = !cfg.bios, di = !cfg.initrd;
         if (db)
             cfg.bios = guest_file("fw_dynamic.bin");
         if (dk)
