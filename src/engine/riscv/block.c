@@ -18,7 +18,7 @@ static void bcache_flush(struct riscv_cpu *cpu)
     memset(bc->hash, 0, sizeof(bc->hash));
     bc->arena_used = 0;
     bc->flushes++;
-    riscv_jit_flush();
+    riscv_jit_flush(cpu);
     memset(cpu->jc, 0, sizeof(cpu->jc));
 }
 
@@ -42,7 +42,7 @@ static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
 {
     struct riscv_block_cache *bc = cpu->bcache;
     size_t need = sizeof(struct riscv_block) + (BLOCK_MAX_INSNS + 1) * sizeof(struct rv_insn);
-    if (bc->arena_used + need > bc->arena_size || riscv_jit_needs_flush())
+    if (bc->arena_used + need > bc->arena_size || riscv_jit_needs_flush(cpu))
         bcache_flush(cpu);
     return (struct riscv_block *)(bc->arena + bc->arena_used);
 }

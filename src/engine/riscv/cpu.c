@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "jit.h"
 
 #define BCACHE_ARENA_SIZE (32u << 20)
 
@@ -32,6 +33,7 @@ int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus
 void riscv_cpu_free(struct riscv_cpu *cpu)
 {
     if (cpu->bcache) {
+        riscv_jit_free(cpu);
         free(cpu->bcache->arena);
         free(cpu->bcache);
         cpu->bcache = NULL;

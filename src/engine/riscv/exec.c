@@ -57,6 +57,10 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     struct riscv_block *b, *prev = NULL;
     uint64_t flushes = cpu->bcache->flushes;
     const bool jit_on = riscv_jit_available();
+    /* The last block ended in compiled code (through chain_site, when it
+     * can be linked): tell the JIT which block came next. */
+    bool chain = false;
+    void *chain_site = NULL;
     const struct rv_insn *in;
     struct riscv_tlb_set *tlbd;
     uint64_t bpc;
@@ -66,8 +70,10 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (unlikely(cpu->exit_request))
             return RISCV_RUN_EXIT;
         if (unlikely(cpu->mip & cpu->mie)) {
-            if (riscv_check_interrupts(cpu))
+            if (riscv_check_interrupts(cpu)) {
                 prev = NULL;
+                chain = false;
+            }
         }
         b = prev ? follow_link(cpu, prev) : NULL;
         if (!b) {
@@ -75,14 +81,23 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
             if (unlikely(!b)) {
                 riscv_raise(cpu, cpu->exc_cause, cpu->exc_tval, false);
                 prev = NULL;
+                chain = false;
+                left--; /* a trap loop on fetch faults must still end the slice */
                 continue;
             }
             if (unlikely(cpu->bcache->flushes != flushes)) {
-                flushes = cpu->bcache->flushes; /* prev is gone */
+                flushes = cpu->bcache->flushes; /* prev is gone, and its code */
                 prev = NULL;
+                chain = false;
             }
             if (prev && b->ppc != ~0ull && prev->ppc != ~0ull)
                 add_link(cpu, prev, b);
+        }
+        if (chain) {
+            /* compiled code to compiled code: next time without coming here */
+            if (b->jit)
+                riscv_jit_chain(cpu, chain_site, b);
+            chain = false;
         }
         prev = b;
         bpc = cpu->pc;
@@ -91,9 +106,16 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         left -= b->ninsns + 1;
         in = b->insns;
         if (b->jit) {
-            int k = b->jit(cpu, bpc);
-            if (k < 0)
+            struct riscv_jit_run run = { b, bpc, left, NULL };
+            int k = b->jit(cpu, bpc, &run);
+            prev = b = run.b; /* compiled code may have gone on to other blocks */
+            bpc = run.bpc;
+            left = run.left;
+            if (k < 0) {
+                chain = true;
+                chain_site = run.exit_site;
                 goto block_done;
+            }
             in = b->insns + k; /* the interpreter takes over from there */
         } else if (jit_on && ++b->exec_count == JIT_THRESHOLD && b->ppc != ~0ull) {
             b->jit = riscv_jit_compile(cpu, b);

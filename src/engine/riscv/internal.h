@@ -30,9 +30,19 @@ struct rv_insn {
  * block's virtual pc. It returns -1 when it ran the whole block (cpu->pc is
  * then the next pc), or the index k of the first instruction it did not
  * execute: the interpreter resumes there (unsupported op, TLB miss, ...).
- * Compiled code never raises exceptions or calls out. */
+ * Compiled code never raises exceptions or calls out. It may go on into
+ * the compiled code of following blocks (as the interpreter's loop would:
+ * counting each block's instructions into cpu->instret and run->left, and
+ * only while run->left > 0); `run` then names the block it stopped in. */
 struct riscv_cpu;
-typedef int (*riscv_jit_fn)(struct riscv_cpu *cpu, uint64_t bpc);
+struct riscv_block;
+struct riscv_jit_run {
+    struct riscv_block *b; /* in: the block called; out: the block it stopped in */
+    uint64_t bpc;          /* that block's virtual pc */
+    int64_t left;          /* the interpreter's budget (riscv_cpu_run) */
+    void *exit_site;       /* out: an exit riscv_jit_chain() can link, or NULL */
+};
+typedef int (*riscv_jit_fn)(struct riscv_cpu *cpu, uint64_t bpc, struct riscv_jit_run *run);
 
 /* A run of decoded instructions from one physical page, ending at a
  * control-flow or system instruction (or the page end). */
@@ -66,6 +76,7 @@ struct riscv_block_cache {
     uint8_t *arena;
     size_t arena_size, arena_used;
     uint64_t flushes; /* arena flushes: blocks from before are gone */
+    struct riscv_jit_code *jit; /* native code of these blocks (jit.h), or NULL */
 };
 
 /* exception causes */

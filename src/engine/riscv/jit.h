@@ -12,10 +12,21 @@ bool riscv_jit_available(void);
 /* Compile b (or its first part); NULL when not even its first instruction
  * compiles or the code buffer is full. */
 riscv_jit_fn riscv_jit_compile(struct riscv_cpu *cpu, const struct riscv_block *b);
-/* Drop all compiled code (called when the block cache is flushed). */
-void riscv_jit_flush(void);
-/* True when the code buffer filled up: the block cache flushes (blocks and
- * code together) at its next allocation. */
-bool riscv_jit_needs_flush(void);
+/* Compiled code ended with cpu->pc the start of `next`, a compiled block
+ * just found valid for that pc: make the exit it took (`exit_site` from
+ * riscv_jit_run, NULL for a jalr) lead straight into next's code in future,
+ * guarded by checks that the translation and next's page still hold. */
+void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block *next);
+/* Turn compiling on or off for riscv_cpu_run calls from now on (tests
+ * compare against the interpreter so). Off on hosts without a JIT. */
+void riscv_jit_enable(bool on);
+/* Drop all of cpu's compiled code (called when its block cache is
+ * flushed: each block cache has its own code buffer). */
+void riscv_jit_flush(struct riscv_cpu *cpu);
+/* True when cpu's code buffer filled up: the block cache flushes (blocks
+ * and code together) at its next allocation. */
+bool riscv_jit_needs_flush(struct riscv_cpu *cpu);
+/* Release cpu's code buffer (riscv_cpu_free). */
+void riscv_jit_free(struct riscv_cpu *cpu);
 
 #endif

@@ -1,0 +1,1095 @@
+/* The x86-64 template JIT against the interpreter: the same block runs on
+ * two harts with identical RAM and registers, one interpreted, one through
+ * its compiled code (which hands over to the interpreter at the index it
+ * returns), and every register, the pc and all of RAM must come out equal.
+ * Edge values per op, the exits that must return k (TLB miss, misaligned
+ * access, code-page store, uncompiled op), then random blocks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/riscv/internal.h"
+#include "engine/riscv/jit.h"
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (64u << 10)
+#define CODE RAM_BASE
+#define DATA (RAM_BASE + 0x8000)      /* pages 8 and 9: in the TLB */
+#define COLD (RAM_BASE + 0xa000)      /* page 10: never in the TLB */
+
+struct machine {
+    struct guest_ram ram;
+    struct bus bus;
+    struct riscv_cpu cpu;
+};
+
+static struct machine ma, mb; /* a: interpreted, b: compiled */
+
+/* ---- RISC-V encodings ---- */
+
+static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,
+                      unsigned opc)
+{
+    return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
+}
+
+static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
+{
+    return ((uint32_t)imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
+}
+
+static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
+{
+    uint32_t u = (uint32_t)imm;
+    return ((u >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (u & 0x1f) << 7 | 0x23;
+}
+
+static uint32_t enc_b(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
+{
+    uint32_t u = (uint32_t)imm;
+    return ((u >> 12) & 1) << 31 | ((u >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 |
+           f3 << 12 | ((u >> 1) & 0xf) << 8 | ((u >> 11) & 1) << 7 | 0x63;
+}
+
+static uint32_t enc_u(uint32_t imm20, unsigned rd, unsigned opc)
+{
+    return imm20 << 12 | rd << 7 | opc;
+}
+
+static uint32_t enc_j(int32_t imm, unsigned rd)
+{
+    uint32_t u = (uint32_t)imm;
+    return ((u >> 20) & 1) << 31 | ((u >> 1) & 0x3ff) << 21 | ((u >> 11) & 1) << 20 |
+           ((u >> 12) & 0xff) << 12 | rd << 7 | 0x6f;
+}
+
+struct rop {
+    const char *name;
+    unsigned f7, f3, opc;
+};
+
+static const struct rop rops[] = {
+    { "add", 0, 0, 0x33 },    { "sub", 0x20, 0, 0x33 },  { "sll", 0, 1, 0x33 },
+    { "slt", 0, 2, 0x33 },    { "sltu", 0, 3, 0x33 },    { "xor", 0, 4, 0x33 },
+    { "srl", 0, 5, 0x33 },    { "sra", 0x20, 5, 0x33 },  { "or", 0, 6, 0x33 },
+    { "and", 0, 7, 0x33 },    { "mul", 1, 0, 0x33 },     { "mulh", 1, 1, 0x33 },
+    { "mulhsu", 1, 2, 0x33 }, { "mulhu", 1, 3, 0x33 },   { "div", 1, 4, 0x33 },
+    { "divu", 1, 5, 0x33 },   { "rem", 1, 6, 0x33 },     { "remu", 1, 7, 0x33 },
+    { "addw", 0, 0, 0x3b },   { "subw", 0x20, 0, 0x3b }, { "sllw", 0, 1, 0x3b },
+    { "srlw", 0, 5, 0x3b },   { "sraw", 0x20, 5, 0x3b }, { "mulw", 1, 0, 0x3b },
+    { "divw", 1, 4, 0x3b },   { "divuw", 1, 5, 0x3b },   { "remw", 1, 6, 0x3b },
+    { "remuw", 1, 7, 0x3b },
+};
+#define NROPS (sizeof(rops) / sizeof(rops[0]))
+
+/* I-type ALU ops; shifts carry their shamt width and funct6 bits */
+struct iop {
+    const char *name;
+    unsigned f3, opc;
+    int shamt_bits; /* 0: 12-bit immediate */
+    uint32_t hi;    /* bits above the shamt (srai/sraiw) */
+};
+
+static const struct iop iops[] = {
+    { "addi", 0, 0x13, 0, 0 },     { "slti", 2, 0x13, 0, 0 },      { "sltiu", 3, 0x13, 0, 0 },
+    { "xori", 4, 0x13, 0, 0 },     { "ori", 6, 0x13, 0, 0 },       { "andi", 7, 0x13, 0, 0 },
+    { "slli", 1, 0x13, 6, 0 },     { "srli", 5, 0x13, 6, 0 },      { "srai", 5, 0x13, 6, 0x400 },
+    { "addiw", 0, 0x1b, 0, 0 },    { "slliw", 1, 0x1b, 5, 0 },     { "srliw", 5, 0x1b, 5, 0 },
+    { "sraiw", 5, 0x1b, 5, 0x400 },
+};
+#define NIOPS (sizeof(iops) / sizeof(iops[0]))
+
+static uint32_t enc_iop(const struct iop *o, int32_t imm, unsigned rs1, unsigned rd)
+{
+    if (o->shamt_bits)
+        imm = (int32_t)(o->hi | ((uint32_t)imm & ((1u << o->shamt_bits) - 1)));
+    return enc_i(imm, rs1, o->f3, rd, o->opc);
+}
+
+static const unsigned load_f3[] = { 0, 1, 2, 3, 4, 5, 6 }; /* lb lh lw ld lbu lhu lwu */
+static const unsigned load_size[] = { 1, 2, 4, 8, 1, 2, 4 };
+
+#define EBREAK 0x00100073u
+#define CSRR_MSCRATCH(rd) enc_i(0x340, 0, 2, (rd), 0x73)
+#define SELF_LOOP enc_j(0, 0) /* jal x0, . : ends the block */
+
+/* ---- code buffers with 16- and 32-bit instructions ---- */
+
+struct prog {
+    uint8_t b[0x4000];
+    unsigned len;
+};
+
+static void put32(struct prog *p, uint32_t v)
+{
+    assert_true(p->len + 4 <= sizeof(p->b));
+    for (int i = 0; i < 4; i++)
+        p->b[p->len++] = (uint8_t)(v >> (8 * i));
+}
+
+static void put16(struct prog *p, uint16_t v)
+{
+    assert_true(p->len + 2 <= sizeof(p->b));
+    p->b[p->len++] = (uint8_t)v;
+    p->b[p->len++] = (uint8_t)(v >> 8);
+}
+
+/* ---- the two harts ---- */
+
+static int machine_init(struct machine *m)
+{
+    if (guest_ram_init(&m->ram, RAM_BASE, RAM_SIZE) < 0)
+        return -1;
+    bus_init(&m->bus);
+    return riscv_cpu_init(&m->cpu, &m->ram, &m->bus, NULL, 0);
+}
+
+static void machine_free(struct machine *m)
+{
+    riscv_cpu_free(&m->cpu);
+    guest_ram_free(&m->ram);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (machine_init(&ma) < 0 || machine_init(&mb) < 0)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    machine_free(&ma);
+    machine_free(&mb);
+    return 0;
+}
+
+static uint64_t data_pattern(unsigned i)
+{
+    uint64_t v = (uint64_t)i * 0x9e3779b97f4a7c15ull;
+    return v ^ (v >> 29);
+}
+
+/* Load the program, RAM pattern and registers; warm the data TLB. */
+static void prepare(struct machine *m, const struct prog *p, const uint64_t *regs)
+{
+    riscv_cpu_reset(&m->cpu, CODE);
+    assert_int_equal(guest_ram_write(&m->ram, CODE, p->b, p->len), 0);
+    for (unsigned i = 0; i < 3 * 4096 / 8; i++) {
+        uint64_t v = data_pattern(i);
+        assert_int_equal(guest_ram_write(&m->ram, DATA + 8 * i, &v, 8), 0);
+    }
+    for (int r = 1; r < 32; r++)
+        m->cpu.x[r] = regs[r];
+    uint64_t v;
+    for (uint64_t va = DATA; va < COLD; va += 4096) {
+        assert_int_equal(riscv_load_slow(&m->cpu, va, 8, &v), 0);
+        assert_int_equal(riscv_store_slow(&m->cpu, va, 8, v), 0);
+    }
+    assert_int_equal(riscv_load_slow(&m->cpu, CODE, 8, &v), 0); /* loads only */
+}
+
+static riscv_jit_fn spy_target;
+static int spy_k;
+
+static int jit_spy(struct riscv_cpu *cpu, uint64_t bpc, struct riscv_jit_run *run)
+{
+    spy_k = spy_target(cpu, bpc, run);
+    return spy_k;
+}
+
+/* Compile the block at CODE on hart b. */
+static struct riscv_block *compile_b(riscv_jit_fn *fn)
+{
+    struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE);
+    assert_non_null(b);
+    *fn = riscv_jit_compile(&mb.cpu, b);
+    return b;
+}
+
+static void compare(const char *what)
+{
+    for (int r = 0; r < 32; r++) {
+        if (ma.cpu.x[r] != mb.cpu.x[r]) {
+            print_error("%s: x%d interpreted %#llx compiled %#llx\n", what, r,
+                        (unsigned long long)ma.cpu.x[r], (unsigned long long)mb.cpu.x[r]);
+            fail();
+        }
+    }
+    if (ma.cpu.pc != mb.cpu.pc) {
+        print_error("%s: pc interpreted %#llx compiled %#llx\n", what,
+                    (unsigned long long)ma.cpu.pc, (unsigned long long)mb.cpu.pc);
+        fail();
+    }
+    assert_int_equal(ma.cpu.instret, mb.cpu.instret);
+    assert_int_equal(ma.cpu.mcause, mb.cpu.mcause);
+    assert_int_equal(ma.cpu.mepc, mb.cpu.mepc);
+    if (memcmp(ma.ram.host, mb.ram.host, RAM_SIZE) != 0) {
+        for (unsigned i = 0; i < RAM_SIZE; i++)
+            if (ma.ram.host[i] != mb.ram.host[i]) {
+                print_error("%s: RAM differs at %#llx\n", what,
+                            (unsigned long long)(RAM_BASE + i));
+                break;
+            }
+        fail();
+    }
+}
+
+/* Run the program's first block both ways; returns what the compiled code
+ * returned (-1: all of it ran natively). */
+static int run_both(const struct prog *p, const uint64_t *regs, const char *what)
+{
+    prepare(&ma, p, regs);
+    prepare(&mb, p, regs);
+    riscv_jit_enable(false);
+    riscv_cpu_run(&ma.cpu, 1); /* one block, interpreted */
+    riscv_jit_enable(true);
+    riscv_jit_fn fn;
+    struct riscv_block *b = compile_b(&fn);
+    if (!fn) {
+        print_error("%s: nothing compiled\n", what);
+        fail();
+    }
+    spy_target = fn;
+    spy_k = -2;
+    b->jit = jit_spy;
+    riscv_cpu_run(&mb.cpu, 1);
+    assert_int_not_equal(spy_k, -2);
+    compare(what);
+    return spy_k;
+}
+
+/* Run only the compiled code of the first block on hart b. */
+static int run_native(const struct prog *p, const uint64_t *regs)
+{
+    prepare(&mb, p, regs);
+    riscv_jit_fn fn;
+    struct riscv_block *b = compile_b(&fn);
+    assert_non_null(fn);
+    struct riscv_jit_run run = { b, CODE, 1000, NULL };
+    int k = fn(&mb.cpu, CODE, &run);
+    assert_ptr_equal(run.b, b); /* nothing linked: it stays in its block */
+    assert_int_equal(run.left, 1000);
+    return k;
+}
+
+static const uint64_t edges[] = {
+    0,
+    1,
+    ~0ull,
+    0x8000000000000000ull,
+    0x7fffffffffffffffull,
+    0x80000000ull,
+    0x7fffffffull,
+    0xffffffffull,
+    0xffffffff80000000ull,
+    31,
+    32,
+    63,
+    64,
+    0x123456789abcdef0ull,
+    0xfedcba9876543210ull,
+    ~1ull,
+    3,
+};
+#define NEDGES (sizeof(edges) / sizeof(edges[0]))
+
+static void regs_fill(uint64_t *regs, uint64_t seed)
+{
+    for (int r = 0; r < 32; r++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        regs[r] = seed ^ (seed >> 31);
+    }
+    regs[0] = 0;
+}
+
+static void test_rtype_edges(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 1);
+    for (unsigned o = 0; o < NROPS; o++) {
+        for (unsigned i = 0; i < NEDGES; i++) {
+            struct prog p = { .len = 0 };
+            /* x1, x2 operands; results in several shapes: plain, rd = rs1,
+             * rd = rs2, rs1 = rs2, x0 as source and as destination */
+            put32(&p, enc_r(rops[o].f7, 2, 1, rops[o].f3, 3, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 1, 2, rops[o].f3, 4, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 1, 1, rops[o].f3, 5, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 0, 2, rops[o].f3, 6, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 2, 0, rops[o].f3, 7, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 2, 1, rops[o].f3, 0, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 2, 8, rops[o].f3, 8, rops[o].opc));
+            put32(&p, enc_r(rops[o].f7, 9, 2, rops[o].f3, 9, rops[o].opc));
+            put32(&p, SELF_LOOP);
+            for (unsigned j = 0; j < NEDGES; j++) {
+                regs[1] = regs[8] = edges[i];
+                regs[2] = regs[9] = edges[j];
+                char what[64];
+                snprintf(what, sizeof(what), "%s %u,%u", rops[o].name, i, j);
+                assert_int_equal(run_both(&p, regs, what), -1);
+            }
+        }
+    }
+}
+
+/* The same ops with their operands used often enough to live in host
+ * registers (the code above mostly reads them from memory). */
+static void test_rtype_in_host_regs(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 2);
+    for (unsigned o = 0; o < NROPS; o++) {
+        for (unsigned i = 0; i < NEDGES; i++) {
+            for (unsigned j = 0; j < NEDGES; j += 3) {
+                struct prog p = { .len = 0 };
+                put32(&p, enc_r(0, 0, 1, 0, 10, 0x33)); /* add x10, x1, x0 */
+                put32(&p, enc_r(0, 0, 2, 0, 11, 0x33)); /* add x11, x2, x0 */
+                put32(&p, enc_r(rops[o].f7, 11, 10, rops[o].f3, 12, rops[o].opc));
+                put32(&p, enc_r(rops[o].f7, 10, 11, rops[o].f3, 13, rops[o].opc));
+                put32(&p, enc_r(rops[o].f7, 12, 13, rops[o].f3, 12, rops[o].opc));
+                put32(&p, enc_r(rops[o].f7, 13, 12, rops[o].f3, 13, rops[o].opc));
+                put32(&p, enc_r(rops[o].f7, 10, 10, rops[o].f3, 10, rops[o].opc));
+                put32(&p, enc_r(rops[o].f7, 13, 11, rops[o].f3, 11, rops[o].opc));
+                put32(&p, enc_r(0, 13, 12, 0, 14, 0x33));
+                put32(&p, enc_r(0, 11, 10, 0, 14, 0x33));
+                put32(&p, SELF_LOOP);
+                regs[1] = edges[i];
+                regs[2] = edges[j];
+                char what[64];
+                snprintf(what, sizeof(what), "%s (host regs) %u,%u", rops[o].name, i, j);
+                assert_int_equal(run_both(&p, regs, what), -1);
+            }
+        }
+    }
+}
+
+static void test_itype_edges(void **state)
+{
+    (void)state;
+    static const int32_t imms[] = { 0, 1, -1, 2047, -2048, 31, 32, 63, 0x555, -0x556 };
+    uint64_t regs[32];
+    regs_fill(regs, 3);
+    for (unsigned o = 0; o < NIOPS; o++) {
+        for (unsigned k = 0; k < sizeof(imms) / sizeof(imms[0]); k++) {
+            struct prog p = { .len = 0 };
+            int32_t imm = imms[k];
+            put32(&p, enc_iop(&iops[o], imm, 1, 3));
+            put32(&p, enc_iop(&iops[o], imm, 3, 3)); /* rd = rs1 */
+            put32(&p, enc_iop(&iops[o], imm, 0, 4)); /* x0 source */
+            put32(&p, enc_iop(&iops[o], imm, 1, 0)); /* x0 destination */
+            put32(&p, enc_iop(&iops[o], imm, 5, 5));
+            put32(&p, enc_iop(&iops[o], imm, 5, 6));
+            put32(&p, enc_iop(&iops[o], imm, 5, 5));
+            put32(&p, enc_iop(&iops[o], imm, 6, 5));
+            put32(&p, SELF_LOOP);
+            for (unsigned i = 0; i < NEDGES; i++) {
+                regs[1] = regs[5] = edges[i];
+                char what[64];
+                snprintf(what, sizeof(what), "%s imm %d, %u", iops[o].name, imm, i);
+                assert_int_equal(run_both(&p, regs, what), -1);
+            }
+        }
+    }
+}
+
+static void test_lui_auipc_jal(void **state)
+{
+    (void)state;
+    static const uint32_t imm20s[] = { 0, 1, 0x7ffff, 0x80000, 0xfffff, 0x12345 };
+    uint64_t regs[32];
+    regs_fill(regs, 4);
+    for (unsigned k = 0; k < 6; k++) {
+        struct prog p = { .len = 0 };
+        put32(&p, enc_u(imm20s[k], 1, 0x37));  /* lui */
+        put32(&p, enc_u(imm20s[k], 2, 0x17));  /* auipc */
+        put32(&p, enc_u(imm20s[k], 0, 0x37));  /* lui x0 */
+        put32(&p, enc_u(imm20s[k], 3, 0x17));
+        put32(&p, enc_r(0, 3, 2, 0, 2, 0x33)); /* add x2, x2, x3 */
+        put32(&p, enc_r(0, 3, 2, 0, 3, 0x33));
+        put32(&p, enc_j(-(int32_t)k * 2048 - 4, 5)); /* jal x5, back */
+        char what[64];
+        snprintf(what, sizeof(what), "lui/auipc/jal %#x", imm20s[k]);
+        assert_int_equal(run_both(&p, regs, what), -1);
+    }
+    /* jal forwards and to x0, with a 2-byte instruction before it */
+    struct prog p = { .len = 0 };
+    put16(&p, 0x428d); /* c.li x5, 3 */
+    put32(&p, enc_j(0xffffe, 0));
+    assert_int_equal(run_both(&p, regs, "jal far"), -1);
+}
+
+static void test_jalr(void **state)
+{
+    (void)state;
+    static const int32_t imms[] = { 0, 1, -1, 2047, -2048, 3 };
+    uint64_t regs[32];
+    regs_fill(regs, 5);
+    for (unsigned k = 0; k < 6; k++) {
+        for (unsigned v = 0; v < NEDGES; v++) {
+            for (unsigned shape = 0; shape < 4; shape++) {
+                struct prog p = { .len = 0 };
+                unsigned rd = shape == 0 ? 1 : shape == 1 ? 2 : shape == 2 ? 0 : 1;
+                if (shape == 3) { /* rs1 used enough to sit in a host register */
+                    put32(&p, enc_i(0, 1, 0, 1, 0x13));
+                    put32(&p, enc_i(0, 1, 0, 1, 0x13));
+                }
+                put32(&p, enc_i(imms[k], 1, 0, rd, 0x67)); /* jalr rd, imm(x1) */
+                regs[1] = edges[v];
+                char what[64];
+                snprintf(what, sizeof(what), "jalr shape %u imm %d val %u", shape, imms[k], v);
+                assert_int_equal(run_both(&p, regs, what), -1);
+            }
+        }
+    }
+    /* compressed: c.jr / c.jalr (link = pc + 2) */
+    struct prog p = { .len = 0 };
+    put16(&p, 0x9282); /* c.jalr x5 */
+    regs[5] = 0x80001235;
+    assert_int_equal(run_both(&p, regs, "c.jalr"), -1);
+    assert_int_equal(mb.cpu.x[1], CODE + 2);
+    assert_int_equal(mb.cpu.pc, 0x80001234);
+}
+
+static void test_branches(void **state)
+{
+    (void)state;
+    static const unsigned f3s[] = { 0, 1, 4, 5, 6, 7 };
+    static const int32_t offs[] = { 8, -4, 4094, -4096, 0 };
+    uint64_t regs[32];
+    regs_fill(regs, 6);
+    for (unsigned b = 0; b < 6; b++) {
+        for (unsigned o = 0; o < 5; o++) {
+            for (unsigned i = 0; i < NEDGES; i++) {
+                for (unsigned j = 0; j < NEDGES; j += 2) {
+                    for (unsigned shape = 0; shape < 3; shape++) {
+                        struct prog p = { .len = 0 };
+                        unsigned rs1 = 1, rs2 = shape == 1 ? 0 : 2;
+                        if (shape == 2) { /* operands in host registers */
+                            put32(&p, enc_r(0, 0, 1, 0, 1, 0x33));
+                            put32(&p, enc_r(0, 0, 2, 0, 2, 0x33));
+                        }
+                        put32(&p, enc_b(offs[o], rs2, rs1, f3s[b]));
+                        regs[1] = edges[i];
+                        regs[2] = edges[j];
+                        char what[64];
+                        snprintf(what, sizeof(what), "branch f3 %u off %d %u,%u", f3s[b],
+                                 offs[o], i, j);
+                        assert_int_equal(run_both(&p, regs, what), -1);
+                    }
+                }
+            }
+        }
+    }
+    /* compressed branches: the fall-through is pc + 2 */
+    for (unsigned v = 0; v < 2; v++) {
+        struct prog p = { .len = 0 };
+        put16(&p, 0x0001); /* c.nop */
+        put16(&p, 0x0001);
+        put16(&p, 0x0001);
+        put16(&p, 0xe401); /* c.bnez x8, .+8 */
+        regs[8] = v;
+        assert_int_equal(run_both(&p, regs, "c.bnez"), -1);
+        assert_int_equal(mb.cpu.pc, v ? CODE + 6 + 8 : CODE + 8);
+    }
+}
+
+static void test_loads_stores(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 7);
+    regs[10] = DATA + 0x800;
+    regs[11] = DATA + 0x1800;
+    for (unsigned l = 0; l < 7; l++) {
+        for (int32_t off = -64; off <= 64; off += (int32_t)load_size[l]) {
+            struct prog p = { .len = 0 };
+            put32(&p, enc_i(off, 10, load_f3[l], 5, 0x03));
+            put32(&p, enc_i(off + 8, 10, load_f3[l], 6, 0x03));
+            put32(&p, enc_i(off, 10, load_f3[l], 10, 0x03)); /* rd = rs1 */
+            put32(&p, enc_i(off, 11, load_f3[l], 0, 0x03));  /* x0 */
+            put32(&p, enc_i(off, 11, load_f3[l], 11, 0x03));
+            put32(&p, SELF_LOOP);
+            char what[64];
+            snprintf(what, sizeof(what), "load f3 %u off %d", load_f3[l], off);
+            assert_int_equal(run_both(&p, regs, what), -1);
+        }
+    }
+    for (unsigned s = 0; s < 4; s++) {
+        for (unsigned v = 0; v < NEDGES; v++) {
+            struct prog p = { .len = 0 };
+            int32_t sz = 1 << s;
+            put32(&p, enc_s(0, 1, 10, s));
+            put32(&p, enc_s(-sz, 1, 10, s));
+            put32(&p, enc_s(8 * sz, 0, 10, s));  /* store x0 */
+            put32(&p, enc_s(16 * sz, 10, 10, s)); /* store the base itself */
+            put32(&p, enc_i(0, 10, 3, 12, 0x03)); /* ld it back */
+            put32(&p, enc_i(-8, 10, 3, 13, 0x03));
+            put32(&p, enc_s(2040, 1, 11, s));
+            put32(&p, SELF_LOOP);
+            regs[1] = edges[v];
+            char what[64];
+            snprintf(what, sizeof(what), "store size %d val %u", sz, v);
+            assert_int_equal(run_both(&p, regs, what), -1);
+        }
+    }
+    /* compressed c.lw / c.sd */
+    struct prog p = { .len = 0 };
+    put16(&p, 0x4144); /* c.lw x9, 4(x10) */
+    put16(&p, 0xe504); /* c.sd x9, 8(x10) */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_both(&p, regs, "c.lw/c.sd"), -1);
+}
+
+/* Side exits: the compiled code must stop at exactly the right index, with
+ * everything before it done and nothing of it. */
+static void test_side_exits(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 8);
+    regs[10] = DATA;
+    regs[11] = COLD;
+    regs[12] = CODE;
+
+    for (unsigned l = 0; l < 7; l++) {
+        if (load_size[l] == 1)
+            continue;
+        struct prog p = { .len = 0 };
+        put32(&p, enc_i(5, 0, 0, 5, 0x13)); /* li x5, 5 */
+        put32(&p, enc_r(0, 5, 5, 0, 6, 0x33));
+        put32(&p, enc_i(1, 10, load_f3[l], 7, 0x03)); /* misaligned */
+        put32(&p, enc_i(1, 0, 0, 8, 0x13));
+        put32(&p, SELF_LOOP);
+        assert_int_equal(run_native(&p, regs), 2);
+        assert_int_equal(mb.cpu.x[5], 5);
+        assert_int_equal(mb.cpu.x[6], 10);
+        assert_int_equal(mb.cpu.x[7], regs[7]);
+        assert_int_equal(mb.cpu.pc, CODE); /* untouched: the block did not end */
+        assert_int_equal(run_both(&p, regs, "misaligned load"), 2);
+    }
+    for (unsigned s = 1; s < 4; s++) {
+        struct prog p = { .len = 0 };
+        put32(&p, enc_i(7, 0, 0, 5, 0x13));
+        put32(&p, enc_s((1 << s) - 1, 5, 10, s)); /* misaligned store */
+        put32(&p, SELF_LOOP);
+        assert_int_equal(run_native(&p, regs), 1);
+        assert_int_equal(mb.cpu.x[5], 7);
+        assert_int_equal(run_both(&p, regs, "misaligned store"), 1);
+    }
+    /* TLB misses: a cold page, a load to x0, a store into the code page */
+    struct prog p = { .len = 0 };
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_i(8, 11, 3, 6, 0x03)); /* ld x6, 8(cold) */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_native(&p, regs), 1);
+    assert_int_equal(mb.cpu.x[5], 3);
+    assert_int_equal(run_both(&p, regs, "cold load"), 1);
+
+    p.len = 0;
+    put32(&p, enc_i(8, 11, 3, 0, 0x03)); /* ld x0, 8(cold) */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_native(&p, regs), 0);
+    assert_int_equal(run_both(&p, regs, "cold load to x0"), 0);
+
+    p.len = 0;
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_s(0x100, 5, 11, 3)); /* sd to the cold page */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_native(&p, regs), 2);
+    assert_int_equal(run_both(&p, regs, "cold store"), 2);
+
+    p.len = 0;
+    put32(&p, enc_i(0, 12, 3, 5, 0x03)); /* ld from code: fine */
+    put32(&p, enc_s(0x400, 5, 12, 3));   /* sd to code: never a TLB hit */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_native(&p, regs), 1);
+    uint64_t first8;
+    memcpy(&first8, p.b, 8);
+    assert_int_equal(mb.cpu.x[5], first8);
+    assert_int_equal(run_both(&p, regs, "code page store"), 1);
+
+    /* an op left to the interpreter ends the compiled part */
+    p.len = 0;
+    put32(&p, enc_i(9, 0, 0, 5, 0x13));
+    put32(&p, CSRR_MSCRATCH(6));
+    assert_int_equal(run_native(&p, regs), 1);
+    assert_int_equal(mb.cpu.x[5], 9);
+    assert_int_equal(run_both(&p, regs, "csr"), 1);
+
+    p.len = 0;
+    put32(&p, enc_i(9, 0, 0, 5, 0x13));
+    put32(&p, 0x0000100f); /* fence.i */
+    assert_int_equal(run_both(&p, regs, "fence.i"), 1);
+
+    p.len = 0;
+    put32(&p, enc_i(9, 0, 0, 5, 0x13));
+    put32(&p, 0x00053007); /* fld f0, 0(x10): FP stays interpreted */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_both(&p, regs, "fld"), 1);
+
+    p.len = 0;
+    put32(&p, enc_i(9, 0, 0, 5, 0x13));
+    put32(&p, EBREAK);
+    assert_int_equal(run_both(&p, regs, "ebreak"), 1);
+
+    /* nothing compiles when the first op does not */
+    p.len = 0;
+    put32(&p, CSRR_MSCRATCH(6));
+    prepare(&mb, &p, regs);
+    riscv_jit_fn fn;
+    compile_b(&fn);
+    assert_null(fn);
+}
+
+/* A block cut at BLOCK_MAX_INSNS ends in END_BLOCK: pc = the next insn. */
+static void test_long_block(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 9);
+    struct prog p = { .len = 0 };
+    for (unsigned i = 0; i < BLOCK_MAX_INSNS + 6; i++) {
+        if (i % 3 == 0)
+            put16(&p, (uint16_t)(0x0285 | ((i & 31) << 2))); /* c.addi x5, i */
+        else
+            put32(&p, enc_r(0, (i % 7) + 5, (i % 5) + 5, (i % 3) * 3, (i % 6) + 5, 0x33));
+    }
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_both(&p, regs, "long block"), -1);
+    assert_int_equal(mb.cpu.instret, BLOCK_MAX_INSNS);
+}
+
+/* ---- random blocks ---- */
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static unsigned rnd_reg(void)
+{
+    /* a few registers often (so they land in host registers), all sometimes;
+     * x10/x11 are the memory bases and x13 a jump target: they stay put */
+    unsigned r;
+    do {
+        r = (rnd() & 3) ? 1 + (unsigned)(rnd() % 9) : (unsigned)(rnd() % 32);
+    } while (r == 10 || r == 11 || r == 13);
+    return r;
+}
+
+static unsigned rnd_src(void)
+{
+    unsigned r = (unsigned)(rnd() % 12);
+    return r < 10 ? rnd_reg() : r; /* the bases as sources too */
+}
+
+static uint64_t rnd_value(void)
+{
+    switch (rnd() % 4) {
+    case 0: return edges[rnd() % NEDGES];
+    case 1: return (uint64_t)(int64_t)(int32_t)rnd();
+    case 2: return rnd() % 70;
+    default: return rnd();
+    }
+}
+
+static void random_insn(struct prog *p)
+{
+    unsigned kind = (unsigned)(rnd() % 16);
+    if (kind < 6) {
+        const struct rop *o = &rops[rnd() % NROPS];
+        put32(p, enc_r(o->f7, rnd_src(), rnd_src(), o->f3, rnd_reg(), o->opc));
+    } else if (kind < 10) {
+        const struct iop *o = &iops[rnd() % NIOPS];
+        put32(p, enc_iop(o, (int32_t)(rnd() % 4096) - 2048, rnd_src(), rnd_reg()));
+    } else if (kind < 11) {
+        put32(p, enc_u((uint32_t)rnd() & 0xfffff, rnd_reg(), (rnd() & 1) ? 0x37 : 0x17));
+    } else if (kind < 13) {
+        unsigned l = (unsigned)(rnd() % 7);
+        int32_t off = (int32_t)(rnd() % 4096) - 2048;
+        if (rnd() % 8)
+            off &= ~(int32_t)(load_size[l] - 1);
+        put32(p, enc_i(off, 10 + (unsigned)(rnd() & 1), load_f3[l], rnd_reg(), 0x03));
+    } else if (kind < 15) {
+        unsigned s = (unsigned)(rnd() % 4);
+        int32_t off = (int32_t)(rnd() % 4096) - 2048;
+        if (rnd() % 8)
+            off &= ~((1 << s) - 1);
+        put32(p, enc_s(off, rnd_src(), 10 + (unsigned)(rnd() & 1), s));
+    } else {
+        switch (rnd() % 4) {
+        case 0: put16(p, (uint16_t)(0x0001 | (rnd_reg() << 7) | ((rnd() & 31) << 2))); break;
+        case 1: /* c.add (rs2 = 0 would be c.jalr / c.ebreak) */
+            put16(p, (uint16_t)(0x9002 | (rnd_reg() << 7) | ((1 + rnd() % 31) << 2)));
+            break;
+        case 2: put32(p, 0x0ff0000f); break; /* fence */
+        default: put16(p, 0x0001); break;   /* c.nop */
+        }
+    }
+}
+
+static void random_end(struct prog *p)
+{
+    switch (rnd() % 8) {
+    case 0: case 1: case 2:
+        put32(p, enc_b(((int32_t)(rnd() % 8192) - 4096) & ~1, rnd_src(), rnd_src(),
+                       (unsigned[]){ 0, 1, 4, 5, 6, 7 }[rnd() % 6]));
+        break;
+    case 3: put32(p, enc_j(((int32_t)(rnd() % 2097152) - 1048576) & ~1, rnd_reg())); break;
+    case 4: put32(p, enc_i((int32_t)(rnd() % 4096) - 2048, rnd_src(), 0, rnd_reg(), 0x67)); break;
+    case 5: put32(p, CSRR_MSCRATCH(rnd_reg())); break;
+    case 6: put32(p, 0x00000073); break; /* ecall */
+    default: break; /* runs on to the block size limit or the next op */
+    }
+}
+
+static void test_random_blocks(void **state)
+{
+    (void)state;
+    const char *env = getenv("CONDO_JIT_TEST_ITERS");
+    unsigned iters = env ? (unsigned)strtoul(env, NULL, 0) : 4000;
+    unsigned native_full = 0;
+    for (unsigned it = 0; it < iters; it++) {
+        struct prog p = { .len = 0 };
+        unsigned n = 1 + (unsigned)(rnd() % 70);
+        for (unsigned i = 0; i < n; i++)
+            random_insn(&p);
+        random_end(&p);
+        put32(&p, SELF_LOOP);
+        uint64_t regs[32];
+        for (int r = 0; r < 32; r++)
+            regs[r] = rnd_value();
+        regs[10] = DATA + 0x800;
+        regs[11] = DATA + 0x1800 + (rnd() % 2) * 0x400; /* may reach the cold page */
+        char what[64];
+        snprintf(what, sizeof(what), "random block %u", it);
+        if (run_both(&p, regs, what) == -1)
+            native_full++;
+    }
+    /* most blocks should run start to end natively */
+    assert_true(native_full > iters / 4);
+}
+
+/* Run a whole program on both harts, interpreted and with the JIT (which
+ * compiles hot blocks, chains them and follows jalr through the jump
+ * cache), in slices of the given budgets: after every slice both harts
+ * must agree exactly, down to where the budget stopped them. */
+static void run_program(const struct prog *p, const uint64_t *regs, const uint64_t *budgets,
+                        unsigned nbudgets, unsigned rounds, const char *what)
+{
+    prepare(&ma, p, regs);
+    prepare(&mb, p, regs);
+    ma.cpu.mtvec = mb.cpu.mtvec = CODE; /* traps (none expected) restart */
+    for (unsigned r = 0; r < rounds; r++) {
+        uint64_t budget = budgets[r % nbudgets];
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, budget);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, budget);
+        char w[96];
+        snprintf(w, sizeof(w), "%s, slice %u of %llu", what, r, (unsigned long long)budget);
+        compare(w);
+    }
+}
+
+#define SLOT 256 /* random programs: block i starts at CODE + i * SLOT */
+
+static void random_program(struct prog *p, unsigned nblocks)
+{
+    memset(p->b, 0, sizeof(p->b));
+    for (unsigned i = 0; i < nblocks; i++) {
+        p->len = i * SLOT;
+        unsigned n = (unsigned)(rnd() % 30);
+        for (unsigned k = 0; k < n; k++)
+            random_insn(p);
+        unsigned to = (unsigned)(rnd() % nblocks);
+        int32_t rel = (int32_t)(to * SLOT) - (int32_t)p->len;
+        unsigned kind = (unsigned)(rnd() % 5);
+        if (kind == 4 && i == nblocks - 1)
+            kind = 1; /* the last block cannot fall through */
+        switch (kind) {
+        case 0:
+            put32(p, enc_b(rel, rnd_src(), rnd_src(), (unsigned[]){ 0, 1, 4, 5, 6, 7 }[rnd() % 6]));
+            /* not taken: on to the next block, or back to the first */
+            rel = (int32_t)(((i + 1) % nblocks) * SLOT) - (int32_t)p->len;
+            put32(p, enc_j(rel, 0));
+            break;
+        case 1:
+            put32(p, enc_j(rel, rnd_reg()));
+            break;
+        case 2: case 3: /* jalr through x13 = the target (+1: bit 0 is dropped) */
+            put32(p, enc_u(0, 13, 0x17)); /* auipc x13, 0 */
+            put32(p, enc_i(rel + (int32_t)(rnd() & 1), 13, 0, 13, 0x13));
+            put32(p, enc_i(0, 13, 0, kind == 2 ? rnd_reg() : 13, 0x67));
+            break;
+        default:
+            break; /* falls through the padding into the next block */
+        }
+        while (p->len < (i + 1) * SLOT) {
+            if (rnd() & 1)
+                put16(p, 0x0001); /* c.nop */
+            else
+                put32(p, 0x00000013); /* nop */
+        }
+    }
+}
+
+static void test_random_programs(void **state)
+{
+    (void)state;
+    static const uint64_t budgets[] = { 1, 2, 7, 100, 1000, 33, 5000, 3 };
+    const char *env = getenv("CONDO_JIT_TEST_ITERS");
+    unsigned iters = env ? (unsigned)strtoul(env, NULL, 0) / 10 : 400;
+    for (unsigned it = 0; it < iters; it++) {
+        struct prog p;
+        random_program(&p, 2 + (unsigned)(rnd() % 7));
+        uint64_t regs[32];
+        for (int r = 0; r < 32; r++)
+            regs[r] = rnd_value();
+        regs[10] = DATA + 0x800;
+        regs[11] = DATA + 0x1800 + (rnd() % 2) * 0x400;
+        char what[64];
+        snprintf(what, sizeof(what), "random program %u", it);
+        run_program(&p, regs, budgets, 8, 24, what);
+    }
+}
+
+/* Code that rewrites code: a loop calls (jalr) a function on another page
+ * and patches that function's immediate every few rounds. The patched page's
+ * blocks go stale, links into them must stop being taken, and the new
+ * code must run. */
+static void test_self_modifying(void **state)
+{
+    (void)state;
+    struct prog p = { .len = 0 };
+    memset(p.b, 0, sizeof(p.b));
+    const unsigned fn = 0x1000;
+    put32(&p, enc_i(0, 0, 0, 5, 0x13));          /* li x5, 0 */
+    put32(&p, enc_i(600, 0, 0, 6, 0x13));        /* li x6, 600 */
+    put32(&p, enc_u(1, 12, 0x17));               /* auipc x12, 1: x12 = fn (+8) */
+    put32(&p, enc_i(-8, 12, 0, 12, 0x13));       /* addi x12, x12, -8 */
+    unsigned loop = p.len;
+    put32(&p, enc_i(0, 12, 0, 1, 0x67));         /* jalr x1, 0(x12): call fn */
+    put32(&p, enc_i(31, 6, 7, 7, 0x13));         /* andi x7, x6, 31 */
+    put32(&p, enc_b(20, 0, 7, 1));               /* bnez x7, skip */
+    put32(&p, enc_i(0, 12, 2, 8, 0x03));         /* lw x8, 0(x12) */
+    put32(&p, enc_u(0x100, 9, 0x37));            /* lui x9, 0x100: imm + 1 */
+    put32(&p, enc_r(0, 9, 8, 0, 8, 0x33));       /* add x8, x8, x9 */
+    put32(&p, enc_s(0, 8, 12, 2));               /* sw x8, 0(x12): patch */
+    /* skip: */
+    put32(&p, enc_i(-1, 6, 0, 6, 0x13));         /* addi x6, x6, -1 */
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 6, 1)); /* bnez x6, loop */
+    unsigned done = p.len;
+    put32(&p, enc_j(0, 0));                      /* done: jal x0, . */
+    p.len = fn;
+    put32(&p, enc_i(1, 5, 0, 5, 0x13));          /* fn: addi x5, x5, 1 (patched) */
+    put32(&p, enc_r(0, 5, 5, 4, 14, 0x33));      /* xor x14, x5, x5 */
+    put32(&p, enc_i(0, 1, 0, 0, 0x67));          /* ret */
+    uint64_t regs[32] = { 0 };
+    static const uint64_t budgets[] = { 100000 };
+    run_program(&p, regs, budgets, 1, 2, "self-modifying");
+    /* x5 = sum over rounds of the immediate in force: 1 for the first
+     * rounds, one more after every 32nd */
+    uint64_t x5 = 0, imm = 1;
+    for (unsigned x6 = 600; x6; x6--) {
+        x5 += imm;
+        if ((x6 & 31) == 0)
+            imm++;
+    }
+    assert_int_equal(mb.cpu.x[5], x5);
+    assert_int_equal(mb.cpu.pc, CODE + done);
+}
+
+/* S-mode with Sv39: one code page mapped at two virtual addresses whose
+ * next pages differ. A link made from the block at one address must not
+ * be taken from the other, nor once the mapping has changed. */
+static void set_pte(uint64_t table, unsigned idx, uint64_t pa, uint64_t flags)
+{
+    uint64_t pte = (pa >> 12) << 10 | flags;
+    assert_int_equal(guest_ram_write(&ma.ram, table + 8 * idx, &pte, 8), 0);
+    assert_int_equal(guest_ram_write(&mb.ram, table + 8 * idx, &pte, 8), 0);
+}
+
+static void test_aliased_mappings(void **state)
+{
+    (void)state;
+    const uint64_t root = RAM_BASE + 0x4000, l1 = RAM_BASE + 0x5000, l0 = RAM_BASE + 0x6000;
+    const uint64_t va1 = 0x40000000, va2 = 0x40002000;
+    const uint64_t leaf = 0x4b; /* V R X A */
+    struct prog p = { .len = 0 };
+    memset(p.b, 0, sizeof(p.b));
+    put32(&p, enc_i(1, 5, 0, 5, 0x13)); /* page 0: addi x5, x5, 1 */
+    put32(&p, enc_j(0x1000 - 4, 0));    /* j next page */
+    p.len = 0x1000;
+    put32(&p, enc_i(1, 6, 0, 6, 0x13)); /* page 1: addi x6, x6, 1 */
+    put32(&p, enc_j(-0x1000 - 4, 0));   /* j back */
+    p.len = 0x2000;
+    put32(&p, enc_i(1, 7, 0, 7, 0x13)); /* page 2: addi x7, x7, 1 */
+    put32(&p, enc_j(-0x1000 - 4, 0));
+    p.len = 0x3000;
+    uint64_t regs[32] = { 0 };
+    prepare(&ma, &p, regs);
+    prepare(&mb, &p, regs);
+    set_pte(root, 1, l1, 1);
+    set_pte(l1, 0, l0, 1);
+    set_pte(l0, 0, CODE, leaf);          /* va1 -> page 0 */
+    set_pte(l0, 1, CODE + 0x1000, leaf); /* va1 + 4K -> page 1 */
+    set_pte(l0, 2, CODE, leaf);          /* va2 -> page 0 */
+    set_pte(l0, 3, CODE + 0x2000, leaf); /* va2 + 4K -> page 2 */
+    struct machine *ms[2] = { &ma, &mb };
+    for (int i = 0; i < 2; i++) {
+        struct riscv_cpu *cpu = &ms[i]->cpu;
+        cpu->priv = PRV_S;
+        cpu->satp = (8ull << 60) | (root >> 12);
+        riscv_mode_changed(cpu);
+        riscv_tlb_flush(cpu);
+        cpu->pc = va1;
+    }
+    for (unsigned phase = 0; phase < 5; phase++) {
+        for (int i = 0; i < 2; i++) {
+            struct riscv_cpu *cpu = &ms[i]->cpu;
+            cpu->pc = (phase & 1) ? va2 : va1;
+            if (phase == 4) { /* va1 + 4K now maps page 2: sfence.vma */
+                if (i == 0)
+                    set_pte(l0, 1, CODE + 0x2000, leaf);
+                riscv_tlb_flush(cpu);
+            }
+        }
+        for (unsigned r = 0; r < 20; r++) {
+            riscv_jit_enable(false);
+            riscv_cpu_run(&ma.cpu, 50);
+            riscv_jit_enable(true);
+            riscv_cpu_run(&mb.cpu, 50);
+            compare("aliased mappings");
+        }
+    }
+    /* phases 0, 2: page 1; phases 1, 3, 4: page 2 */
+    assert_true(mb.cpu.x[6] > 100 && mb.cpu.x[7] > 100);
+    assert_int_equal(mb.cpu.x[5], mb.cpu.x[6] + mb.cpu.x[7] + (mb.cpu.pc >= va1 + 0x1000 ? 1 : 0));
+}
+
+/* A hot loop through riscv_cpu_run: compiled after JIT_THRESHOLD runs,
+ * results checked against the same computation in C. */
+static void test_hot_loop(void **state)
+{
+    (void)state;
+    if (!riscv_jit_available())
+        skip();
+    struct prog p = { .len = 0 };
+    /* x5 = counter, x6 = acc, x7 = xorshift state, x10 = buffer */
+    put32(&p, enc_i(1000, 0, 0, 5, 0x13));     /* li x5, 1000 */
+    put32(&p, enc_i(0, 0, 0, 6, 0x13));        /* li x6, 0 */
+    put32(&p, enc_i(1234, 0, 0, 7, 0x13));     /* li x7, 1234 */
+    unsigned loop = p.len;
+    put32(&p, enc_i(13, 7, 1, 8, 0x13));       /* slli x8, x7, 13 */
+    put32(&p, enc_r(0, 8, 7, 4, 7, 0x33));     /* xor x7, x7, x8 */
+    put32(&p, enc_i(7, 7, 5, 8, 0x13));        /* srli x8, x7, 7 */
+    put32(&p, enc_r(0, 8, 7, 4, 7, 0x33));     /* xor */
+    put32(&p, enc_i(17, 7, 1, 8, 0x13));       /* slli x8, x7, 17 */
+    put32(&p, enc_r(0, 8, 7, 4, 7, 0x33));     /* xor */
+    put32(&p, enc_r(1, 7, 6, 0, 6, 0x3b));     /* mulw x6, x6, x7 */
+    put32(&p, enc_r(0, 7, 6, 0, 6, 0x33));     /* add x6, x6, x7 */
+    put32(&p, enc_i(0xff, 5, 7, 9, 0x13));     /* andi x9, x5, 255 */
+    put32(&p, enc_i(3, 9, 1, 9, 0x13));        /* slli x9, x9, 3 */
+    put32(&p, enc_r(0, 10, 9, 0, 9, 0x33));    /* add x9, x9, x10 */
+    put32(&p, enc_i(0, 9, 3, 12, 0x03));       /* ld x12, 0(x9) */
+    put32(&p, enc_r(0, 6, 12, 0, 12, 0x33));   /* add x12, x12, x6 */
+    put32(&p, enc_s(0, 12, 9, 3));             /* sd x12, 0(x9) */
+    put32(&p, enc_i(-1, 5, 0, 5, 0x13));       /* addi x5, x5, -1 */
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 5, 1)); /* bnez x5, loop */
+    put32(&p, EBREAK);
+    uint64_t regs[32] = { 0 };
+    regs[10] = DATA;
+    prepare(&mb, &p, regs);
+    mb.cpu.mtvec = CODE + p.len - 4; /* ebreak traps to itself: parks the hart */
+    riscv_cpu_run(&mb.cpu, 100000);
+
+    uint64_t x5 = 1000, x6 = 0, x7 = 1234, buf[256];
+    for (unsigned i = 0; i < 256; i++)
+        buf[i] = data_pattern(i);
+    while (x5) {
+        x7 ^= x7 << 13;
+        x7 ^= x7 >> 7;
+        x7 ^= x7 << 17;
+        x6 = (uint64_t)(int64_t)(int32_t)(uint32_t)(x6 * x7);
+        x6 += x7;
+        buf[x5 & 0xff] += x6;
+        x5--;
+    }
+    assert_int_equal(mb.cpu.x[5], 0);
+    assert_int_equal(mb.cpu.x[6], x6);
+    assert_int_equal(mb.cpu.x[7], x7);
+    assert_memory_equal(mb.ram.host + (DATA - RAM_BASE), buf, sizeof(buf));
+    struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE + loop);
+    assert_non_null(b);
+    assert_non_null(b->jit);
+}
+
+/* Filling the code buffer: compile fails and asks for a flush, which
+ * makes room again. */
+static void test_buffer_full(void **state)
+{
+    (void)state;
+    uint64_t regs[32] = { 0 };
+    struct prog p = { .len = 0 };
+    for (unsigned i = 0; i < 60; i++)
+        put32(&p, enc_i(8 * (int32_t)i, 10, 3, 5 + i % 20, 0x03)); /* loads: long code */
+    put32(&p, SELF_LOOP);
+    prepare(&mb, &p, regs);
+    struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE);
+    assert_non_null(b);
+    riscv_jit_flush(&mb.cpu);
+    unsigned n = 0;
+    while (riscv_jit_compile(&mb.cpu, b) != NULL) {
+        n++;
+        assert_true(n < 1000000);
+    }
+    assert_true(n > 100);
+    assert_true(riscv_jit_needs_flush(&mb.cpu));
+    assert_null(riscv_jit_compile(&mb.cpu, b));
+    riscv_jit_flush(&mb.cpu);
+    assert_false(riscv_jit_needs_flush(&mb.cpu));
+    assert_non_null(riscv_jit_compile(&mb.cpu, b));
+    riscv_jit_flush(&mb.cpu);
+}
+
+int main(void)
+{
+#if !defined(__x86_64__)
+    return 0; /* no JIT on this host */
+#endif
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rtype_edges),
+        cmocka_unit_test(test_rtype_in_host_regs),
+        cmocka_unit_test(test_itype_edges),
+        cmocka_unit_test(test_lui_auipc_jal),
+        cmocka_unit_test(test_jalr),
+        cmocka_unit_test(test_branches),
+        cmocka_unit_test(test_loads_stores),
+        cmocka_unit_test(test_side_exits),
+        cmocka_unit_test(test_long_block),
+        cmocka_unit_test(test_random_blocks),
+        cmocka_unit_test(test_random_programs),
+        cmocka_unit_test(test_self_modifying),
+        cmocka_unit_test(test_aliased_mappings),
+        cmocka_unit_test(test_hot_loop),
+        cmocka_unit_test(test_buffer_full),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
