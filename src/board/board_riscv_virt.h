@@ -9,6 +9,7 @@
 #include "condo/dev_plic.h"
 #include "condo/dev_syscon.h"
 #include "condo/dev_uart16550.h"
+#include "condo/event_loop.h"
 #include "condo/guest_ram.h"
 #include "condo/riscv.h"
 
@@ -20,6 +21,7 @@ struct riscv_virt_config {
     const char *append;
     bool bare_metal;
     struct chardev console_out;
+    struct event_loop *loop; /* where backends register their fds */
 };
 
 struct riscv_virt {

@@ -12,6 +12,7 @@
 
 #include "board/board_riscv_virt.h"
 #include "condo/console.h"
+#include "condo/event_loop.h"
 #include "condo/vm.h"
 
 #define SLICE_INSNS 100000
@@ -39,19 +40,19 @@ static void pump_input(struct riscv_virt *m, struct console *con)
     uart16550_receive(&m->uart, buf, n);
 }
 
-static void service_io(struct riscv_virt *m, struct console *con, int timeout_ms)
+static void console_ready(void *opaque, short revents)
 {
-    struct pollfd pfd = { .fd = con->in_fd, .events = POLLIN };
-    int nfds = console_wants_input(con) ? 1 : 0;
+    (void)revents;
+    console_read_input(opaque);
+}
+
+/* Poll every watched fd (console, backends) for up to timeout_ms. */
+static void service_io(struct riscv_virt *m, struct console *con, struct event_loop *loop,
+                       int con_watch, int timeout_ms)
+{
+    event_loop_set_events(loop, con_watch, console_wants_input(con) ? POLLIN : 0);
     console_flush(con);
-    if (nfds == 0 && timeout_ms != 0) {
-        if (timeout_ms > 0)
-            usleep((useconds_t)timeout_ms * 1000);
-    } else {
-        int r = poll(&pfd, (nfds_t)nfds, timeout_ms);
-        if (r > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
-            console_read_input(con);
-    }
+    event_loop_poll(loop, timeout_ms);
     pump_input(m, con);
 }
 
@@ -70,6 +71,9 @@ int vm_run(const struct vm_config *vc)
 {
     struct console con;
     console_open(&con, STDIN_FILENO, STDOUT_FILENO);
+    struct event_loop loop;
+    event_loop_init(&loop);
+    int con_watch = event_loop_add_fd(&loop, con.in_fd, POLLIN, console_ready, &con);
     bool bare = vc->bios && strcmp(vc->bios, "none") == 0;
     struct riscv_virt_config cfg = {
         .memory = vc->memory,
@@ -79,6 +83,7 @@ int vm_run(const struct vm_config *vc)
         .append = vc->append,
         .bare_metal = bare,
         .console_out = console_chardev(&con),
+        .loop = &loop,
     };
     struct riscv_virt *m = calloc(1, sizeof(*m));
     if (!m) {
@@ -159,12 +164,12 @@ int vm_run(const struct vm_config *vc)
         }
         if (rr == RISCV_RUN_WFI) {
             while (!riscv_cpu_has_wakeup(&m->cpu) && !got_signal && !con.quit) {
-                service_io(m, &con, wait_timeout_ms(m, deadline));
+                service_io(m, &con, &loop, con_watch, wait_timeout_ms(m, deadline));
                 deadline = riscv_virt_tick(m);
             }
             m->cpu.wfi = false;
         } else {
-            service_io(m, &con, 0);
+            service_io(m, &con, &loop, con_watch, 0);
         }
     }
     condo_info("%llu instructions retired in %.2f s", (unsigned long long)m->cpu.instret,

@@ -1,0 +1,92 @@
+/* poll()-based event loop for the VM thread. */
+#include <errno.h>
+#include <poll.h>
+
+#include "condo/event_loop.h"
+
+void event_loop_init(struct event_loop *l)
+{
+    l->n = 0;
+    l->nsrc = 0;
+    for (unsigned i = 0; i < EVENT_LOOP_MAX_FDS; i++)
+        l->w[i].fd = -1;
+}
+
+int event_loop_add_fd(struct event_loop *l, int fd, short events, event_fd_cb cb, void *opaque)
+{
+    for (unsigned i = 0; i < EVENT_LOOP_MAX_FDS; i++) {
+        if (l->w[i].fd < 0) {
+            l->w[i] = (struct event_watch){ fd, events, cb, opaque };
+            if (i >= l->n)
+                l->n = i + 1;
+            return (int)i;
+        }
+    }
+    return -ENOSPC;
+}
+
+void event_loop_set_events(struct event_loop *l, int id, short events)
+{
+    if (id >= 0 && (unsigned)id < l->n)
+        l->w[id].events = events;
+}
+
+void event_loop_remove(struct event_loop *l, int id)
+{
+    if (id >= 0 && (unsigned)id < l->n)
+        l->w[id].fd = -1;
+}
+
+int event_loop_add_source(struct event_loop *l, struct event_source src)
+{
+    if (l->nsrc >= EVENT_LOOP_MAX_SOURCES)
+        return -ENOSPC;
+    l->src[l->nsrc++] = src;
+    return 0;
+}
+
+int event_loop_poll(struct event_loop *l, int timeout_ms)
+{
+    struct pollfd pfd[EVENT_LOOP_MAX_FDS + EVENT_LOOP_MAX_POLLFDS];
+    int map[EVENT_LOOP_MAX_FDS];
+    int src_first[EVENT_LOOP_MAX_SOURCES], src_n[EVENT_LOOP_MAX_SOURCES];
+    nfds_t n = 0;
+    for (unsigned i = 0; i < l->n; i++) {
+        if (l->w[i].fd < 0 || !l->w[i].events)
+            continue;
+        pfd[n] = (struct pollfd){ .fd = l->w[i].fd, .events = l->w[i].events };
+        map[n++] = (int)i;
+    }
+    nfds_t nwatch = n;
+    int room = EVENT_LOOP_MAX_POLLFDS;
+    for (unsigned s = 0; s < l->nsrc; s++) {
+        int k = l->src[s].fill(l->src[s].opaque, pfd + n, room, &timeout_ms);
+        if (k < 0)
+            k = 0;
+        if (k > room)
+            k = room;
+        src_first[s] = (int)n;
+        src_n[s] = k;
+        n += (nfds_t)k;
+        room -= k;
+    }
+    int r = poll(pfd, n, timeout_ms);
+    if (r < 0) {
+        if (errno != EINTR)
+            return -errno;
+        r = 0;
+        for (nfds_t k = 0; k < n; k++)
+            pfd[k].revents = 0;
+    }
+    for (unsigned s = 0; s < l->nsrc; s++)
+        l->src[s].dispatch(l->src[s].opaque, pfd + src_first[s], src_n[s]);
+    for (nfds_t k = 0; k < nwatch && r > 0; k++) {
+        if (!pfd[k].revents)
+            continue;
+        struct event_watch *w = &l->w[map[k]];
+        /* the callback may remove itself or others: re-check the slot */
+        if (w->fd == pfd[k].fd && w->cb)
+            w->cb(w->opaque, pfd[k].revents);
+    }
+    return r;
+}
