@@ -18,6 +18,8 @@ enum {
     CSR_MSCRATCH = 0x340, CSR_MEPC = 0x341, CSR_MCAUSE = 0x342, CSR_MTVAL = 0x343,
     CSR_MIP = 0x344, CSR_PMPCFG0 = 0x3a0, CSR_PMPCFG2 = 0x3a2, CSR_PMPADDR0 = 0x3b0,
     CSR_PMPADDR15 = 0x3bf,
+    CSR_TSELECT = 0x7a0, CSR_TDATA1 = 0x7a1, CSR_TDATA2 = 0x7a2, CSR_TDATA3 = 0x7a3,
+    CSR_TINFO = 0x7a4, CSR_TCONTROL = 0x7a5,
     CSR_MCYCLE = 0xb00, CSR_MINSTRET = 0xb02, CSR_MHPMCOUNTER3 = 0xb03,
     CSR_MHPMCOUNTER31 = 0xb1f,
 };
@@ -39,6 +41,14 @@ static uint64_t mstatus_read(const struct riscv_cpu *cpu)
     if ((v & MSTATUS_FS) == MSTATUS_FS_DIRTY)
         v |= MSTATUS_SD;
     return v;
+}
+
+/* The interpreter counts a block's instructions when it enters the block,
+ * and a CSR instruction always ends its block: the count the CSR
+ * instruction itself must see (those retired before it) is one less. */
+static uint64_t retired_before(const struct riscv_cpu *cpu)
+{
+    return cpu->instret - 1;
 }
 
 static bool fp_enabled(const struct riscv_cpu *cpu)
@@ -85,7 +95,7 @@ int riscv_csr_read(struct riscv_cpu *cpu, unsigned csr, uint64_t *val)
     case CSR_CYCLE:
     case CSR_INSTRET:
         if (!counter_allowed(cpu, csr - CSR_CYCLE)) return -1;
-        *val = cpu->instret;
+        *val = retired_before(cpu);
         return 0;
     case CSR_TIME:
         if (!counter_allowed(cpu, 1)) return -1;
@@ -93,7 +103,16 @@ int riscv_csr_read(struct riscv_cpu *cpu, unsigned csr, uint64_t *val)
         return 0;
     case CSR_MCYCLE:
     case CSR_MINSTRET:
-        *val = cpu->instret;
+        *val = retired_before(cpu);
+        return 0;
+    /* Debug triggers (Sdtrig) with no triggers: tselect and tdata* exist,
+     * tdata1 reads type 0 ("no trigger"), tinfo says only type 0; writes are
+     * ignored. Debuggers and riscv-tests probe them this way. */
+    case CSR_TSELECT: case CSR_TDATA1: case CSR_TDATA2: case CSR_TDATA3: case CSR_TCONTROL:
+        *val = 0;
+        return 0;
+    case CSR_TINFO:
+        *val = 1;
         return 0;
     case CSR_SSTATUS: *val = mstatus_read(cpu) & SSTATUS_MASK; return 0;
     case CSR_SIE: *val = cpu->mie & cpu->mideleg; return 0;
@@ -266,7 +285,12 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         return 0;
     }
     case CSR_MCYCLE: case CSR_MINSTRET:
+        /* the next instruction reads `val`: the interpreter will count
+         * that one when it enters its block */
         cpu->instret = val;
+        return 0;
+    case CSR_TSELECT: case CSR_TDATA1: case CSR_TDATA2: case CSR_TDATA3: case CSR_TINFO:
+    case CSR_TCONTROL:
         return 0;
     case CSR_PMPCFG0: pmpcfg_write(cpu, 0, val); return 0;
     case CSR_PMPCFG2: pmpcfg_write(cpu, 1, val); return 0;
