@@ -14,10 +14,15 @@ SANFLAGS :=
 OPT ?= -O2 -g
 endif
 
+# libslirp (--net user). Debian's slirp.pc requires glib-2.0's .pc, which
+# libslirp-dev does not pull in: fall back to the plain flags without it.
+SLIRP_CFLAGS := $(shell pkg-config --cflags slirp 2>/dev/null || echo -I/usr/include/slirp)
+SLIRP_LIBS := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
+
 CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
-          $(OPT) $(SANFLAGS) -Iinclude -Isrc -MMD -MP $(EXTRA_CFLAGS)
+          $(OPT) $(SANFLAGS) -Iinclude -Isrc $(SLIRP_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lfdt -lm -lpthread
+LDLIBS := -lfdt $(SLIRP_LIBS) -lm -lpthread
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -67,6 +72,13 @@ check-unit-asan:
 
 check: check-unit check-unit-asan check-isa check-guest
 
+# libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
+# and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
+# (the input is kept in build/fuzz/artifacts/). See tests/fuzz/run.sh.
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Benchmarks against QEMU (not tests: they print ratios, assert nothing).
 bench: $(BUILD)/condo
 	bench/run.py
@@ -74,6 +86,6 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: bench all unit check check-unit check-unit-asan check-isa check-guest clean
+.PHONY: fuzz bench all unit check check-unit check-unit-asan check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

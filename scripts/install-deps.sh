@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PKGS=(
-    build-essential pkg-config libfdt-dev libcmocka-dev device-tree-compiler
+    build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-system-misc qemu-user

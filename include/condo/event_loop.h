@@ -47,6 +47,9 @@ int event_loop_add_fd(struct event_loop *l, int fd, short events, event_fd_cb cb
 void event_loop_set_events(struct event_loop *l, int id, short events);
 void event_loop_remove(struct event_loop *l, int id);
 int event_loop_add_source(struct event_loop *l, struct event_source src);
+/* Remove every source whose opaque is `opaque` (safe from inside a
+ * callback: the slot is only reused by a later add). */
+void event_loop_remove_source(struct event_loop *l, void *opaque);
 /* poll() all watched fds for up to timeout_ms (0 = don't block, -1 =
  * forever) and run the callbacks of those that are ready. Returns the
  * number of ready fds, or a negative errno (EINTR is not an error: 0). */

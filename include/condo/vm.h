@@ -14,6 +14,17 @@ enum vm_exit_status {
     VM_EXIT_QUIT = 5,        /* the user quit with the escape key */
 };
 
+#define VM_MAX_DISKS 8
+#define VM_MAX_NETS 4
+
+/* --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N] */
+struct vm_disk_config {
+    const char *path;
+    bool read_only;
+    int format; /* enum block_format */
+    uint64_t iops, bps; /* 0 = unlimited */
+};
+
 struct vm_config {
     const char *arch;
     unsigned cpus;
@@ -22,7 +33,14 @@ struct vm_config {
     const char *kernel;
     const char *initrd;
     const char *append;
+    struct vm_disk_config disks[VM_MAX_DISKS];
+    unsigned ndisks;
+    const char *nets[VM_MAX_NETS]; /* --net specs, parsed by the backend */
+    unsigned nnets;
 };
+
+/* Parse one --disk value; errors are printed. 0 or -EINVAL. */
+int vm_parse_disk(const char *spec, struct vm_disk_config *out);
 
 /* Builds the machine, boots it, runs it to the end; returns the process
  * exit status (enum vm_exit_status, or a guest-chosen failure code). */

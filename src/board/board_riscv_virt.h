@@ -12,6 +12,12 @@
 #include "condo/event_loop.h"
 #include "condo/guest_ram.h"
 #include "condo/riscv.h"
+#include "condo/virtio_blk.h"
+#include "condo/virtio_net.h"
+#include "condo/virtio_rng.h"
+#include "condo/vm.h"
+
+#define RISCV_VIRT_VIRTIO_SLOTS 8
 
 struct riscv_virt_config {
     uint64_t memory;
@@ -22,6 +28,10 @@ struct riscv_virt_config {
     bool bare_metal;
     struct chardev console_out;
     struct event_loop *loop; /* where backends register their fds */
+    const struct vm_disk_config *disks;
+    unsigned ndisks;
+    const char *const *nets;
+    unsigned nnets;
 };
 
 struct riscv_virt {
@@ -34,6 +44,16 @@ struct riscv_virt {
     struct aclint aclint;
     struct plic plic;
     struct uart16550 uart;
+    /* virtio-mmio slots in order: disks (vda, vdb, ...), NICs, entropy */
+    struct virtio_mmio *virtio[RISCV_VIRT_VIRTIO_SLOTS];
+    unsigned nvirtio;
+    struct block_backend *disk[VM_MAX_DISKS];
+    struct virtio_blk *blk[VM_MAX_DISKS];
+    unsigned nblk;
+    struct net_backend *netb[VM_MAX_NETS];
+    struct virtio_net *net[VM_MAX_NETS];
+    unsigned nnet;
+    struct virtio_rng *rng;
     uint64_t entry, fdt_addr, dyninfo_addr;
     bool syscon_fired;
     enum syscon_action syscon_act;
@@ -44,5 +64,8 @@ int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg);
 int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg);
 void riscv_virt_free(struct riscv_virt *m);
 uint64_t riscv_virt_tick(struct riscv_virt *m);
+/* Host monotonic time (ns) by which device work must run again (rate-
+ * limited disks), UINT64_MAX if none. */
+uint64_t riscv_virt_io_deadline_ns(struct riscv_virt *m);
 
 #endif

@@ -19,6 +19,7 @@
 #define FDT_MAX 0x10000
 #define FW_DYNAMIC_MAGIC 0x4942534full /* "OSBI" */
 #define FW_DYNAMIC_VERSION 2
+#define VIRTIO_BASE 0x10001000ull
 
 enum { IRQ_UART0 = 10, IRQ_RTC = 11 };
 
@@ -134,7 +135,7 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
         .bootargs = cfg->append,
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
-        .nvirtio = 0,
+        .nvirtio = m->nvirtio,
     };
     uint8_t *fdt = guest_ram_ptr(ram, m->fdt_addr, FDT_MAX);
     r = riscv_virt_build_fdt(&fc, fdt, FDT_MAX);
@@ -163,6 +164,8 @@ int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg)
         if (d->ops->reset)
             d->ops->reset((uint8_t *)m + d->offset);
     }
+    for (unsigned i = 0; i < m->nvirtio; i++)
+        virtio_mmio_ops.reset(m->virtio[i]);
     int r = load_images(m, cfg);
     if (r < 0)
         return r;
@@ -172,6 +175,69 @@ int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg)
     m->cpu.x[12] = m->dyninfo_addr; /* a2: fw_dynamic info */
     m->syscon_fired = false;
     return 0;
+}
+
+/* The next virtio-mmio slot: its interrupt line and bus window. */
+static int add_slot(struct riscv_virt *m, struct virtio_mmio *t)
+{
+    if (m->nvirtio >= RISCV_VIRT_VIRTIO_SLOTS) {
+        condo_err("too many virtio devices: at most %d disks and NICs together",
+                  RISCV_VIRT_VIRTIO_SLOTS - 1);
+        return -ENOSPC;
+    }
+    int r = bus_map(&m->bus, VIRTIO_BASE + m->nvirtio * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
+                    &virtio_mmio_ops, t);
+    if (r < 0)
+        return r;
+    m->virtio[m->nvirtio++] = t;
+    return 0;
+}
+
+static struct irq_line slot_irq(struct riscv_virt *m)
+{
+    return (struct irq_line){ plic_set_irq, &m->plic, 1 + m->nvirtio };
+}
+
+/* Disks first (so the first --disk is /dev/vda), then NICs, then the
+ * entropy device that every VM gets. */
+static int add_virtio_devices(struct riscv_virt *m, const struct riscv_virt_config *cfg)
+{
+    int r;
+    for (unsigned i = 0; i < cfg->ndisks; i++) {
+        const struct vm_disk_config *dc = &cfg->disks[i];
+        r = block_open(dc->path, (enum block_format)dc->format, dc->read_only, &m->disk[i]);
+        if (r < 0)
+            return r;
+        m->blk[i] = calloc(1, sizeof(*m->blk[i]));
+        if (!m->blk[i])
+            return -ENOMEM;
+        m->nblk = i + 1;
+        struct rate_limit_config rl = { .bps = dc->bps, .iops = dc->iops };
+        r = virtio_blk_init(m->blk[i], m->disk[i], &rl, &m->ram, slot_irq(m));
+        if (r < 0)
+            return r;
+        r = add_slot(m, &m->blk[i]->mmio);
+        if (r < 0)
+            return r;
+    }
+    for (unsigned i = 0; i < cfg->nnets; i++) {
+        r = net_backend_open(cfg->nets[i], cfg->loop, &m->netb[i]);
+        if (r < 0)
+            return r;
+        m->net[i] = calloc(1, sizeof(*m->net[i]));
+        if (!m->net[i])
+            return -ENOMEM;
+        m->nnet = i + 1;
+        virtio_net_init(m->net[i], m->netb[i], &m->ram, slot_irq(m));
+        r = add_slot(m, &m->net[i]->mmio);
+        if (r < 0)
+            return r;
+    }
+    m->rng = calloc(1, sizeof(*m->rng));
+    if (!m->rng)
+        return -ENOMEM;
+    virtio_rng_init(m->rng, &m->ram, slot_irq(m));
+    return add_slot(m, &m->rng->mmio);
 }
 
 int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg)
@@ -199,11 +265,30 @@ int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg)
         if (r < 0)
             return r;
     }
+    if (!cfg->bare_metal || cfg->ndisks || cfg->nnets) {
+        r = add_virtio_devices(m, cfg);
+        if (r < 0)
+            return r;
+    }
     return riscv_virt_reset(m, cfg);
 }
 
 void riscv_virt_free(struct riscv_virt *m)
 {
+    for (unsigned i = 0; i < m->nnet; i++) {
+        if (m->netb[i])
+            net_backend_close(m->netb[i]);
+        free(m->net[i]);
+    }
+    for (unsigned i = 0; i < m->nblk; i++) {
+        if (m->disk[i])
+            block_close(m->disk[i]);
+        free(m->blk[i]);
+    }
+    for (unsigned i = m->nblk; i < VM_MAX_DISKS; i++)
+        if (m->disk[i])
+            block_close(m->disk[i]);
+    free(m->rng);
     riscv_cpu_free(&m->cpu);
     guest_ram_free(&m->ram);
 }
@@ -216,5 +301,18 @@ uint64_t riscv_virt_tick(struct riscv_virt *m)
     uint64_t d1 = aclint_next_deadline(&m->aclint);
     uint64_t d2 = riscv_cpu_update_timer(&m->cpu);
     goldfish_rtc_update(&m->rtc);
+    for (unsigned i = 0; i < m->nblk; i++)
+        virtio_blk_poll(m->blk[i]);
     return d1 < d2 ? d1 : d2;
+}
+
+uint64_t riscv_virt_io_deadline_ns(struct riscv_virt *m)
+{
+    uint64_t d = UINT64_MAX;
+    for (unsigned i = 0; i < m->nblk; i++) {
+        uint64_t t = virtio_blk_next_deadline_ns(m->blk[i]);
+        if (t < d)
+            d = t;
+    }
+    return d;
 }

@@ -34,6 +34,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run"))
         return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "disk"))
+        return cli_disk(argc - 1, argv + 1);
     fprintf(stderr, "condo: unknown command '%s' (try condo --help)\n", cmd);
     return 2;
 }

@@ -31,6 +31,14 @@ static void run_usage(FILE *f)
             "  --kernel FILE      Linux Image (or ELF program with --bios none)\n"
             "  --initrd FILE      initramfs (default: the default guest's)\n"
             "  --append ARGS      kernel command line (default: \"%s\")\n"
+            "  --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N]\n"
+            "                     a virtio disk (repeatable: /dev/vda, /dev/vdb, ...);\n"
+            "                     format detected when not given; iops/bps: rate limits\n"
+            "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,bps=N]\n"
+            "  --net tap,ifname=NAME | --net switch,name=NAME\n"
+            "                     a virtio network card (repeatable): user-mode\n"
+            "                     networking (no root), a host tap device, or a\n"
+            "                     virtual switch shared by VMs with the same name"
             "  -v, --verbose      more diagnostics (twice: debug)\n"
             "  -h, --help         this help\n"
             "\n"
@@ -121,7 +129,8 @@ int cli_run(int argc, char **argv)
         { "memory", required_argument, 0, 'm' }, { "bios", required_argument, 0, 'b' },
         { "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
         { "append", required_argument, 0, 'A' }, { "verbose", no_argument, 0, 'v' },
-        { "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
+        { "help", no_argument, 0, 'h' },         { "disk", required_argument, 0, 'd' },
+        { "net", required_argument, 0, 'n' },    { 0, 0, 0, 0 },
     };
     struct vm_config cfg = { .arch = "riscv64", .cpus = 1, .memory = DEFAULT_MEMORY };
     int c;
@@ -153,6 +162,22 @@ int cli_run(int argc, char **argv)
         case 'k': cfg.kernel = optarg; break;
         case 'i': cfg.initrd = optarg; break;
         case 'A': cfg.append = optarg; break;
+        case 'd':
+            if (cfg.ndisks >= VM_MAX_DISKS) {
+                fprintf(stderr, "condo: at most %d --disk options\n", VM_MAX_DISKS);
+                return VM_EXIT_USAGE;
+            }
+            if (vm_parse_disk(optarg, &cfg.disks[cfg.ndisks]) < 0)
+                return VM_EXIT_USAGE;
+            cfg.ndisks++;
+            break;
+        case 'n':
+            if (cfg.nnets >= VM_MAX_NETS) {
+                fprintf(stderr, "condo: at most %d --net options\n", VM_MAX_NETS);
+                return VM_EXIT_USAGE;
+            }
+            cfg.nets[cfg.nnets++] = optarg;
+            break;
         case 'v': condo_verbosity++; break;
         case 'h': run_usage(stdout); return 0;
         case ':':

@@ -39,10 +39,26 @@ void event_loop_remove(struct event_loop *l, int id)
 
 int event_loop_add_source(struct event_loop *l, struct event_source src)
 {
+    for (unsigned s = 0; s < l->nsrc; s++) {
+        if (!l->src[s].fill) { /* a removed source's slot */
+            l->src[s] = src;
+            return 0;
+        }
+    }
     if (l->nsrc >= EVENT_LOOP_MAX_SOURCES)
         return -ENOSPC;
     l->src[l->nsrc++] = src;
     return 0;
+}
+
+void event_loop_remove_source(struct event_loop *l, void *opaque)
+{
+    /* Leave a hole (fill == NULL) rather than shifting: event_loop_poll may
+     * be iterating over the sources when a callback removes one. */
+    for (unsigned s = 0; s < l->nsrc; s++) {
+        if (l->src[s].fill && l->src[s].opaque == opaque)
+            l->src[s] = (struct event_source){ 0 };
+    }
 }
 
 int event_loop_poll(struct event_loop *l, int timeout_ms)
@@ -59,13 +75,17 @@ int event_loop_poll(struct event_loop *l, int timeout_ms)
     }
     nfds_t nwatch = n;
     int room = EVENT_LOOP_MAX_POLLFDS;
-    for (unsigned s = 0; s < l->nsrc; s++) {
+    unsigned nsrc = l->nsrc;
+    for (unsigned s = 0; s < nsrc; s++) {
+        src_first[s] = (int)n;
+        src_n[s] = 0;
+        if (!l->src[s].fill)
+            continue;
         int k = l->src[s].fill(l->src[s].opaque, pfd + n, room, &timeout_ms);
         if (k < 0)
             k = 0;
         if (k > room)
             k = room;
-        src_first[s] = (int)n;
         src_n[s] = k;
         n += (nfds_t)k;
         room -= k;
@@ -78,8 +98,12 @@ int event_loop_poll(struct event_loop *l, int timeout_ms)
         for (nfds_t k = 0; k < n; k++)
             pfd[k].revents = 0;
     }
-    for (unsigned s = 0; s < l->nsrc; s++)
-        l->src[s].dispatch(l->src[s].opaque, pfd + src_first[s], src_n[s]);
+    /* A source added by a callback during this round was not filled: it
+     * waits for the next round (hence nsrc, not l->nsrc). */
+    for (unsigned s = 0; s < nsrc; s++) {
+        if (l->src[s].dispatch)
+            l->src[s].dispatch(l->src[s].opaque, pfd + src_first[s], src_n[s]);
+    }
     for (nfds_t k = 0; k < nwatch && r > 0; k++) {
         if (!pfd[k].revents)
             continue;

@@ -58,9 +58,16 @@ static void service_io(struct riscv_virt *m, struct console *con, struct event_l
 
 static int wait_timeout_ms(struct riscv_virt *m, uint64_t deadline)
 {
-    if (deadline == UINT64_MAX)
+    uint64_t io = riscv_virt_io_deadline_ns(m);
+    if (deadline == UINT64_MAX && io == UINT64_MAX)
         return 100; /* nothing armed: wake up now and then anyway */
-    uint64_t ns = vm_clock_ns_until(&m->clock, deadline);
+    uint64_t ns = deadline == UINT64_MAX ? UINT64_MAX : vm_clock_ns_until(&m->clock, deadline);
+    if (io != UINT64_MAX) {
+        uint64_t now = condo_clock_ns();
+        uint64_t io_ns = io > now ? io - now : 0;
+        if (io_ns < ns)
+            ns = io_ns;
+    }
     if (ns == 0)
         return 0;
     uint64_t ms = (ns + 999999) / 1000000;
@@ -84,6 +91,10 @@ int vm_run(const struct vm_config *vc)
         .bare_metal = bare,
         .console_out = console_chardev(&con),
         .loop = &loop,
+        .disks = vc->disks,
+        .ndisks = vc->ndisks,
+        .nets = vc->nets,
+        .nnets = vc->nnets,
     };
     struct riscv_virt *m = calloc(1, sizeof(*m));
     if (!m) {

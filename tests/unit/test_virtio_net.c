@@ -1,0 +1,573 @@
+/* virtio-net through the real virtio-mmio transport: config space and
+ * features, transmit (header stripped, chains of any shape, hostile
+ * lengths), receive (header written, buffers too small, no buffers and
+ * rx_ready), the bps= rate limit end to end over a switch, and an ARP
+ * exchange with libslirp through the device. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "condo/virtio_net.h"
+#include "virtio_test_driver.h"
+
+#define ACCEPT_ALL (~0ull)
+#define QNUM 8
+
+/* A backend that records what the device sends. */
+struct fake {
+    struct net_backend nb;
+    uint8_t sent[16][2048];
+    size_t sent_len[16];
+    unsigned nsent;
+    unsigned rx_ready_calls;
+    int send_result;
+};
+
+static int fake_send(struct net_backend *nb, const struct iovec *iov, int n)
+{
+    struct fake *f = (struct fake *)nb;
+    if (f->send_result)
+        return f->send_result;
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    if (f->nsent < 16 && len <= 2048) {
+        size_t off = 0;
+        for (int i = 0; i < n; i++) {
+            memcpy(f->sent[f->nsent] + off, iov[i].iov_base, iov[i].iov_len);
+            off += iov[i].iov_len;
+        }
+        f->sent_len[f->nsent] = len;
+    }
+    f->nsent++;
+    return 0;
+}
+
+static void fake_rx_ready(struct net_backend *nb)
+{
+    ((struct fake *)nb)->rx_ready_calls++;
+}
+
+static void fake_close(struct net_backend *nb)
+{
+    (void)nb;
+}
+
+static const struct net_backend_ops fake_ops = {
+    .name = "fake",
+    .send = fake_send,
+    .rx_ready = fake_rx_ready,
+    .close = fake_close,
+};
+
+struct fx {
+    struct tdrv d;
+    struct fake fake;
+    struct virtio_net vn;
+};
+
+static const uint8_t MAC[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    tdrv_init_ram(&f->d);
+    f->fake.nb.ops = &fake_ops;
+    memcpy(f->fake.nb.mac, MAC, 6);
+    virtio_net_init(&f->vn, &f->fake.nb, &f->d.ram, tdrv_irq_line(&f->d));
+    f->d.t = &f->vn.mmio;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    tram_free(&f->d.ram);
+    free(f);
+    return 0;
+}
+
+static void probe(struct fx *f)
+{
+    uint64_t accept = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+                      (1ull << VIRTIO_F_VERSION_1);
+    tdrv_probe(&f->d, accept, 2, QNUM);
+}
+
+static void fill_frame(uint8_t *p, size_t len, uint8_t seed)
+{
+    for (size_t i = 0; i < len; i++)
+        p[i] = (uint8_t)(seed + i * 7);
+}
+
+static void test_config_and_features(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(rd(&f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
+    uint64_t feat = device_features(&f->d);
+    assert_true(feat & (1ull << VIRTIO_NET_F_MAC));
+    assert_true(feat & (1ull << VIRTIO_NET_F_STATUS));
+    assert_true(feat & (1ull << VIRTIO_F_VERSION_1));
+    assert_false(feat & (1ull << VIRTIO_NET_F_CSUM));
+    assert_false(feat & (1ull << VIRTIO_NET_F_GUEST_CSUM));
+    assert_false(feat & (1ull << VIRTIO_NET_F_MRG_RXBUF));
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(rd_config(&f->d, i, 1), MAC[i]);
+    assert_int_equal(rd_config(&f->d, 6, 2), VIRTIO_NET_S_LINK_UP);
+    assert_int_equal(rd_config(&f->d, 0, 4), 0x12005452u);
+    /* beyond the config space: zero, no crash */
+    assert_int_equal(rd_config(&f->d, 8, 4), 0);
+    assert_int_equal(rd_config(&f->d, 0xef0, 4), 0);
+    /* read-only */
+    virtio_mmio_ops.write(&f->vn.mmio, VIRTIO_MMIO_CONFIG, 1, 0xff);
+    assert_int_equal(rd_config(&f->d, 0, 1), 0x52);
+}
+
+static void test_tx(void **state)
+{
+    struct fx *f = *state;
+    probe(f);
+    /* header and frame in one buffer */
+    uint64_t b1 = galloc(&f->d, VIRTIO_NET_HDR_LEN + 60);
+    fill_frame(gp(&f->d, b1 + VIRTIO_NET_HDR_LEN, 60), 60, 1);
+    struct tbuf c1[] = { { b1, VIRTIO_NET_HDR_LEN + 60, false } };
+    uint16_t h1 = add_chain(&f->d, VIRTIO_NET_TXQ, c1, 1);
+    /* header split across buffers, frame in three pieces */
+    uint64_t b2 = galloc(&f->d, 100);
+    fill_frame(gp(&f->d, b2 + VIRTIO_NET_HDR_LEN, 80), 80, 9);
+    struct tbuf c2[] = {
+        { b2, 5, false },
+        { b2 + 5, VIRTIO_NET_HDR_LEN - 5 + 10, false },
+        { b2 + VIRTIO_NET_HDR_LEN + 10, 1, false },
+        { b2 + VIRTIO_NET_HDR_LEN + 11, 69, false },
+    };
+    uint16_t h2 = add_chain(&f->d, VIRTIO_NET_TXQ, c2, 4);
+    notify(&f->d, VIRTIO_NET_TXQ);
+
+    assert_int_equal(f->fake.nsent, 2);
+    assert_int_equal(f->fake.sent_len[0], 60);
+    assert_memory_equal(f->fake.sent[0], gp(&f->d, b1 + VIRTIO_NET_HDR_LEN, 60), 60);
+    assert_int_equal(f->fake.sent_len[1], 80);
+    assert_memory_equal(f->fake.sent[1], gp(&f->d, b2 + VIRTIO_NET_HDR_LEN, 80), 80);
+    uint32_t id, len;
+    assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_int_equal(id, h1);
+    assert_int_equal(len, 0);
+    assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_int_equal(id, h2);
+    assert_false(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_int_equal(f->d.irq_level, 1);
+    assert_int_equal(f->vn.tx_frames, 2);
+}
+
+static void test_tx_hostile_lengths(void **state)
+{
+    struct fx *f = *state;
+    probe(f);
+    /* shorter than the header */
+    uint64_t b = galloc(&f->d, 16);
+    struct tbuf c1[] = { { b, 8, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c1, 1);
+    /* a header and a runt (less than an Ethernet header) */
+    struct tbuf c2[] = { { b, VIRTIO_NET_HDR_LEN + 3, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c2, 1);
+    /* a frame over 65535 bytes */
+    uint64_t big = galloc(&f->d, 70000);
+    struct tbuf c3[] = { { big, 70000, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c3, 1);
+    /* only device-writable buffers */
+    struct tbuf c4[] = { { b, 16, true } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c4, 1);
+    /* then a good one */
+    uint64_t g = galloc(&f->d, VIRTIO_NET_HDR_LEN + 64);
+    struct tbuf c5[] = { { g, VIRTIO_NET_HDR_LEN + 64, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c5, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+
+    assert_int_equal(f->fake.nsent, 1);
+    assert_int_equal(f->fake.sent_len[0], 64);
+    assert_int_equal(f->vn.tx_dropped, 4);
+    /* every chain was handed back, the device still works */
+    uint32_t id, len;
+    for (int i = 0; i < 5; i++)
+        assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_false(needs_reset(&f->d));
+}
+
+static void test_tx_backend_error_drops(void **state)
+{
+    struct fx *f = *state;
+    probe(f);
+    f->fake.send_result = -ENOBUFS;
+    uint64_t g = galloc(&f->d, VIRTIO_NET_HDR_LEN + 64);
+    struct tbuf c[] = { { g, VIRTIO_NET_HDR_LEN + 64, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+    uint32_t id, len;
+    assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_int_equal(f->vn.tx_dropped, 1);
+}
+
+static void test_rx(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    /* before the driver is ready: nothing can be delivered */
+    assert_false(net_backend_can_deliver(nb));
+    probe(f);
+    assert_false(net_backend_can_deliver(nb)); /* no buffers yet */
+    uint64_t rb = galloc(&f->d, 1526);
+    memset(gp(&f->d, rb, 1526), 0xee, 1526);
+    struct tbuf c[] = { { rb, 1526, true } };
+    uint16_t h = add_chain(&f->d, VIRTIO_NET_RXQ, c, 1);
+    unsigned calls = f->fake.rx_ready_calls;
+    notify(&f->d, VIRTIO_NET_RXQ);
+    assert_int_equal(f->fake.rx_ready_calls, calls + 1); /* the backend was waiting */
+    assert_true(net_backend_can_deliver(nb));
+    assert_true(net_backend_can_deliver(nb)); /* asking twice takes nothing */
+
+    uint8_t frame[1514];
+    fill_frame(frame, sizeof(frame), 3);
+    net_backend_deliver(nb, frame, sizeof(frame));
+    uint32_t id, len;
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(id, h);
+    assert_int_equal(len, VIRTIO_NET_HDR_LEN + sizeof(frame));
+    uint8_t *p = gp(&f->d, rb, 1526);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(p[i], 0); /* flags, gso_type, hdr_len, gso_size, csum_* */
+    assert_int_equal(le16_load(p + 10), 1); /* num_buffers */
+    assert_memory_equal(p + VIRTIO_NET_HDR_LEN, frame, sizeof(frame));
+    assert_int_equal(f->d.irq_level, 1);
+    assert_int_equal(f->vn.rx_frames, 1);
+
+    /* the buffer is used up: nothing more can be taken */
+    assert_false(net_backend_can_deliver(nb));
+    net_backend_deliver(nb, frame, 60); /* a backend that did not ask */
+    assert_int_equal(f->vn.rx_dropped, 1);
+    assert_false(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+}
+
+static void test_rx_small_buffers(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    probe(f);
+    /* header in its own buffer, 100 bytes of data after it */
+    uint64_t hb = galloc(&f->d, VIRTIO_NET_HDR_LEN);
+    uint64_t db = galloc(&f->d, 100);
+    struct tbuf c[] = { { hb, VIRTIO_NET_HDR_LEN, true }, { db, 100, true } };
+    uint16_t h = add_chain(&f->d, VIRTIO_NET_RXQ, c, 2);
+    notify(&f->d, VIRTIO_NET_RXQ);
+    uint8_t frame[200];
+    fill_frame(frame, sizeof(frame), 5);
+    assert_true(net_backend_can_deliver(nb));
+    net_backend_deliver(nb, frame, 200); /* does not fit: dropped */
+    uint32_t id, len;
+    assert_false(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(f->vn.rx_dropped, 1);
+    assert_true(net_backend_can_deliver(nb)); /* the buffer is still there */
+    net_backend_deliver(nb, frame, 100);      /* fits exactly */
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(id, h);
+    assert_int_equal(len, VIRTIO_NET_HDR_LEN + 100);
+    assert_int_equal(gr16(&f->d, hb + 10), 1);
+    assert_memory_equal(gp(&f->d, db, 100), frame, 100);
+
+    /* a buffer that cannot even hold the header is handed back empty so
+     * that the buffers behind it are used */
+    uint64_t tiny = galloc(&f->d, 8);
+    struct tbuf t1[] = { { tiny, 8, true } };
+    add_chain(&f->d, VIRTIO_NET_RXQ, t1, 1);
+    uint64_t ok = galloc(&f->d, 1526);
+    struct tbuf t2[] = { { ok, 1526, true } };
+    uint16_t hok = add_chain(&f->d, VIRTIO_NET_RXQ, t2, 1);
+    notify(&f->d, VIRTIO_NET_RXQ);
+    assert_true(net_backend_can_deliver(nb));
+    net_backend_deliver(nb, frame, 60);
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(len, 0);
+    assert_true(net_backend_can_deliver(nb));
+    net_backend_deliver(nb, frame, 60);
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(id, hok);
+    assert_int_equal(len, VIRTIO_NET_HDR_LEN + 60);
+    assert_false(needs_reset(&f->d));
+}
+
+static void test_rx_broken_queue(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    probe(f);
+    /* a buffer outside guest RAM: the device is marked broken, the backend
+     * is told no, nothing is written */
+    struct tbuf c[] = { { TRAM_BASE + TRAM_SIZE - 4, 64, true } };
+    add_chain(&f->d, VIRTIO_NET_RXQ, c, 1);
+    notify(&f->d, VIRTIO_NET_RXQ);
+    assert_false(net_backend_can_deliver(nb));
+    assert_true(needs_reset(&f->d));
+    uint8_t frame[60] = { 0 };
+    net_backend_deliver(nb, frame, sizeof(frame));
+    assert_int_equal(f->vn.rx_frames, 0);
+    /* a reset brings it back */
+    probe(f);
+    assert_false(needs_reset(&f->d));
+}
+
+static void test_reset_mid_io(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    probe(f);
+    uint64_t rb = galloc(&f->d, 1526);
+    struct tbuf c[] = { { rb, 1526, true } };
+    add_chain(&f->d, VIRTIO_NET_RXQ, c, 1);
+    notify(&f->d, VIRTIO_NET_RXQ);
+    assert_true(net_backend_can_deliver(nb));
+    wr(&f->d, VIRTIO_MMIO_STATUS, 0); /* reset between "may I" and delivery */
+    uint8_t frame[60] = { 0 };
+    net_backend_deliver(nb, frame, sizeof(frame));
+    assert_int_equal(f->vn.rx_frames, 0);
+    assert_false(net_backend_can_deliver(nb));
+}
+
+static void test_save_load(void **state)
+{
+    struct fx *f = *state;
+    probe(f);
+    struct state_buf s;
+    state_init_writer(&s);
+    virtio_mmio_ops.save(&f->vn.mmio, &s);
+    assert_int_equal(s.err, 0);
+
+    struct fx *g = calloc(1, sizeof(*g));
+    assert_non_null(g);
+    tdrv_init_ram(&g->d);
+    g->fake.nb.ops = &fake_ops;
+    memset(g->fake.nb.mac, 0x02, 6); /* another MAC: the saved one wins */
+    virtio_net_init(&g->vn, &g->fake.nb, &g->d.ram, tdrv_irq_line(&g->d));
+    g->d.t = &g->vn.mmio;
+    struct state_buf r;
+    state_init_reader(&r, s.data, s.len);
+    assert_int_equal(virtio_mmio_ops.load(&g->vn.mmio, &r), 0);
+    assert_memory_equal(g->vn.mac, MAC, 6);
+    /* a truncated stream is refused */
+    state_init_reader(&r, s.data, s.len - 3);
+    assert_int_not_equal(virtio_mmio_ops.load(&g->vn.mmio, &r), 0);
+    state_free(&s);
+    tram_free(&g->d.ram);
+    free(g);
+}
+
+/* --- with real backends --- */
+
+struct recorder {
+    unsigned frames;
+    size_t bytes;
+    uint8_t last[2048];
+    size_t last_len;
+    uint64_t t_first, t_last;
+};
+
+static bool rec_can(void *opaque)
+{
+    (void)opaque;
+    return true;
+}
+
+static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
+{
+    struct recorder *r = opaque;
+    uint64_t now = condo_clock_ns();
+    if (!r->frames)
+        r->t_first = now;
+    r->t_last = now;
+    r->frames++;
+    r->bytes += len;
+    r->last_len = len < sizeof(r->last) ? len : sizeof(r->last);
+    memcpy(r->last, frame, r->last_len);
+}
+
+static char tmpdir[64];
+
+static void use_private_runtime_dir(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/condo-vnet-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    setenv("XDG_RUNTIME_DIR", tmpdir, 1);
+}
+
+static void remove_runtime_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* The guest sends 6 frames of 1000 bytes with bps=3000: the first three
+ * pass at once (the bucket starts full), the rest at the limited rate; the
+ * device waits (its queue keeps the frames) rather than dropping them. */
+static void test_tx_rate_limit(void **state)
+{
+    (void)state;
+    use_private_runtime_dir();
+    struct event_loop loop;
+    event_loop_init(&loop);
+    struct net_backend *a, *b;
+    assert_int_equal(net_backend_open("switch,name=rl,bps=3000", &loop, &a), 0);
+    assert_int_equal(net_backend_open("switch,name=rl", &loop, &b), 0);
+    struct recorder rec = { 0 };
+    struct net_peer p = { rec_can, rec_receive, NULL, &rec };
+    net_backend_set_peer(b, &p);
+
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    tdrv_init_ram(&f->d);
+    virtio_net_init(&f->vn, a, &f->d.ram, tdrv_irq_line(&f->d));
+    f->d.t = &f->vn.mmio;
+    probe(f);
+    uint64_t t0 = condo_clock_ns();
+    for (int i = 0; i < 6; i++) {
+        uint64_t g = galloc(&f->d, VIRTIO_NET_HDR_LEN + 1000);
+        uint8_t *fr = gp(&f->d, g + VIRTIO_NET_HDR_LEN, 1000);
+        memset(fr, 0xff, 6); /* broadcast: flooded to b */
+        memcpy(fr + 6, MAC, 6);
+        struct tbuf c[] = { { g, VIRTIO_NET_HDR_LEN + 1000, false } };
+        add_chain(&f->d, VIRTIO_NET_TXQ, c, 1);
+    }
+    notify(&f->d, VIRTIO_NET_TXQ);
+    for (int i = 0; i < 5; i++)
+        event_loop_poll(&loop, 0);
+    assert_int_equal(f->vn.tx_frames, 3);
+    assert_false(net_backend_can_send(a));
+    while (rec.frames < 6 && condo_clock_ns() - t0 < 5000000000ull)
+        event_loop_poll(&loop, 50);
+    assert_int_equal(rec.frames, 6);
+    assert_int_equal(f->vn.tx_frames, 6);
+    assert_int_equal(f->vn.tx_dropped, 0);
+    uint64_t took = rec.t_last - t0;
+    /* 3000 bytes beyond the burst at 3000 B/s: about one second */
+    assert_true(took >= 800000000ull);
+    assert_true(took < 3000000000ull);
+    uint32_t id, len;
+    for (int i = 0; i < 6; i++)
+        assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+
+    tram_free(&f->d.ram);
+    free(f);
+    net_backend_close(a);
+    net_backend_close(b);
+    remove_runtime_dir();
+}
+
+/* Receiving side of the limit: frames wait (held, then in the socket)
+ * and arrive at the rate, none lost. */
+static void test_rx_rate_limit(void **state)
+{
+    (void)state;
+    use_private_runtime_dir();
+    struct event_loop loop;
+    event_loop_init(&loop);
+    struct net_backend *a, *b;
+    assert_int_equal(net_backend_open("switch,name=rl", &loop, &a), 0);
+    assert_int_equal(net_backend_open("switch,name=rl,bps=2000", &loop, &b), 0);
+    struct recorder rec = { 0 };
+    struct net_peer p = { rec_can, rec_receive, NULL, &rec };
+    net_backend_set_peer(b, &p);
+    uint8_t fr[1000];
+    memset(fr, 0xff, 6);
+    memcpy(fr + 6, MAC, 6);
+    uint64_t t0 = condo_clock_ns();
+    for (int i = 0; i < 4; i++) {
+        struct iovec iov = { fr, sizeof(fr) };
+        assert_int_equal(net_backend_send(a, &iov, 1), 0);
+    }
+    while (rec.frames < 4 && condo_clock_ns() - t0 < 5000000000ull)
+        event_loop_poll(&loop, 50);
+    assert_int_equal(rec.frames, 4);
+    uint64_t took = rec.t_last - t0;
+    assert_true(took >= 800000000ull); /* 2 frames burst, 2 more at 2000 B/s */
+    assert_true(took < 3000000000ull);
+    net_backend_close(a);
+    net_backend_close(b);
+    remove_runtime_dir();
+}
+
+/* The guest ARPs for 10.0.2.2 through the device; libslirp answers into
+ * the guest's receive buffer. */
+static void test_slirp_arp_through_device(void **state)
+{
+    (void)state;
+    struct event_loop loop;
+    event_loop_init(&loop);
+    struct net_backend *nb;
+    assert_int_equal(net_backend_open("user,mac=52:54:00:12:34:56", &loop, &nb), 0);
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    tdrv_init_ram(&f->d);
+    virtio_net_init(&f->vn, nb, &f->d.ram, tdrv_irq_line(&f->d));
+    f->d.t = &f->vn.mmio;
+    probe(f);
+    uint64_t rb = galloc(&f->d, 1526);
+    struct tbuf rc[] = { { rb, 1526, true } };
+    add_chain(&f->d, VIRTIO_NET_RXQ, rc, 1);
+    notify(&f->d, VIRTIO_NET_RXQ);
+
+    uint64_t g = galloc(&f->d, VIRTIO_NET_HDR_LEN + 42);
+    uint8_t *a = gp(&f->d, g + VIRTIO_NET_HDR_LEN, 42);
+    static const uint8_t arp[42] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06,
+        0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01, /* request */
+        0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 10, 0, 2, 15, /* sender */
+        0, 0, 0, 0, 0, 0, 10, 0, 2, 2, /* target 10.0.2.2 */
+    };
+    memcpy(a, arp, sizeof(arp));
+    struct tbuf tc[] = { { g, VIRTIO_NET_HDR_LEN + 42, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, tc, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+    uint32_t id, len = 0;
+    uint64_t t0 = condo_clock_ns();
+    while (!used_next(&f->d, VIRTIO_NET_RXQ, &id, &len) &&
+           condo_clock_ns() - t0 < 2000000000ull)
+        event_loop_poll(&loop, 10);
+    assert_true(len >= VIRTIO_NET_HDR_LEN + 42);
+    uint8_t *r = gp(&f->d, rb + VIRTIO_NET_HDR_LEN, 42);
+    assert_memory_equal(r, MAC, 6);             /* to the guest */
+    assert_int_equal(r[12], 0x08);              /* ARP */
+    assert_int_equal(r[13], 0x06);
+    assert_int_equal(r[21], 2);                 /* reply */
+    assert_memory_equal(r + 28, "\x0a\x00\x02\x02", 4); /* 10.0.2.2 is at ... */
+    tram_free(&f->d.ram);
+    free(f);
+    net_backend_close(nb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_config_and_features, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_hostile_lengths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_backend_error_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_small_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_broken_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_mid_io, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_load, setup, teardown),
+        cmocka_unit_test(test_tx_rate_limit),
+        cmocka_unit_test(test_rx_rate_limit),
+        cmocka_unit_test(test_slirp_arp_through_device),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
