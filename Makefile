@@ -48,6 +48,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcondo.a
 
 unit: $(UNIT_BINS)
 
+# Drives the block layer from scripts (tests/guest/test_qcow2_interop.sh).
+BLOCKTOOL := $(BUILD)/tests/blocktool
+$(BLOCKTOOL): $(BUILD)/tests/tools/blocktool.o $(BUILD)/libcondo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -63,7 +68,7 @@ unit check-unit: $(FPU_VECTORS)
 check-isa: $(BUILD)/condo
 	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
 
-check-guest: $(BUILD)/condo
+check-guest: $(BUILD)/condo $(BLOCKTOOL)
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
 # The unit tests again, built with ASan+UBSan into build-asan/.

@@ -12,7 +12,7 @@ PKGS=(
     build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-    qemu-system-misc qemu-user
+    qemu-system-misc qemu-user qemu-utils clang
     cpio xz-utils zstd libzstd-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
 )

@@ -99,6 +99,7 @@
  * 32 bits (virtio 1.2, 2.7.5.2). */
 struct virtq_elem {
     uint16_t head;      /* descriptor index to hand back with virtq_push */
+    uint32_t epoch;     /* the transport's epoch at virtq_pop */
     unsigned out_num, in_num;
     size_t out_len, in_len; /* total bytes */
     struct iovec out[VIRTQ_MAX_SEGS];
@@ -153,6 +154,9 @@ struct virtio_mmio {
     uint32_t interrupt_status;
     uint32_t config_generation;
     int irq_level; /* what the irq line was last set to (not saved) */
+    /* Bumped by every reset, queue (re)configuration and load: an element
+     * popped before is stale and virtq_push ignores it (not saved). */
+    uint32_t epoch;
     struct virtq vq[VIRTIO_MAX_QUEUES];
 };
 
@@ -179,7 +183,8 @@ void virtq_unpop(struct virtio_mmio *t, unsigned q);
 /* Return a request with `written` bytes written into its in-buffers
  * (clamped to in_len; those bytes are reported to guest_ram_note_write),
  * and raise the used-buffer interrupt unless the driver suppressed it.
- * Does nothing when the queue was reset or the device is broken since. */
+ * Does nothing when the device was reset, a queue reconfigured or the
+ * device broken since the element was popped. */
 void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *elem,
                 uint32_t written);
 /* Whether the driver negotiated feature `bit`. */

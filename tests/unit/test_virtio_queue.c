@@ -707,11 +707,25 @@ static void test_reset_mid_request(void **state)
     for (unsigned i = 0; i < 0x100; i++)
         assert_int_equal(*gp(d, d->q[0].used + i, 1), 0x5a);
     assert_int_equal(d->irq_level, 0);
-    /* Probed again with a smaller queue: an element from before is stale. */
+    /* Probed again: an element from before the reset is stale, even with
+     * a head that exists in the new queue. */
     tdrv_probe(d, ALL_FEATURES, 1, 2);
     struct virtq_elem stale = f->e;
+    stale.head = 0;
+    virtq_push(&f->t, 0, &stale, 8);
     stale.head = 5;
     virtq_push(&f->t, 0, &stale, 8);
+    assert_int_equal(gr16(d, d->q[0].used + 2), 0);
+    assert_int_equal(d->irq_level, 0);
+    /* The same after QueueReady 0 and 1 again (no reset). */
+    uint64_t b2 = galloc(d, 8);
+    struct tbuf one[] = { { b2, 8, true } };
+    add_chain(d, 0, one, 1);
+    assert_int_equal(virtq_pop(&f->t, 0, &f->e), 1);
+    wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+    wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
+    tdrv_setup_queue(d, 0, 2);
+    virtq_push(&f->t, 0, &f->e, 8);
     assert_int_equal(gr16(d, d->q[0].used + 2), 0);
     assert_recovers(f);
 }

@@ -93,6 +93,7 @@ static void transport_reset(struct virtio_mmio *t)
     t->queue_sel = 0;
     t->interrupt_status = 0;
     memset(t->vq, 0, sizeof(t->vq));
+    t->epoch++;
     update_irq(t);
     if (t->dev->reset)
         t->dev->reset(t->dev_opaque);
@@ -157,6 +158,8 @@ static void write_queue_ready(struct virtio_mmio *t, struct virtq *vq, uint32_t 
 {
     if (!(v & 1)) {
         /* The driver stops using the queue (Linux's del_vq). */
+        if (vq->ready)
+            t->epoch++;
         vq->ready = false;
         return;
     }
@@ -176,6 +179,7 @@ static void write_queue_ready(struct virtio_mmio *t, struct virtq *vq, uint32_t 
     vq->last_avail = 0;
     vq->used_idx = 0;
     vq->ready = true;
+    t->epoch++;
 }
 
 static void write_notify(struct virtio_mmio *t, uint32_t v)
@@ -479,6 +483,7 @@ static int virtio_mmio_load(void *opaque, struct state_buf *s)
     for (unsigned q = nq; q < VIRTIO_MAX_QUEUES; q++)
         memset(&n.vq[q], 0, sizeof(n.vq[q]));
     n.irq_level = t->irq_level;
+    n.epoch = t->epoch + 1;
     *t = n;
     update_irq(t);
     if (t->dev->load)

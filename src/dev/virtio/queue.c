@@ -130,6 +130,7 @@ int virtq_pop(struct virtio_mmio *t, unsigned q, struct virtq_elem *e)
                             vq->last_avail, head, num);
 
     e->head = head;
+    e->epoch = t->epoch;
     e->out_num = e->in_num = 0;
     e->out_len = e->in_len = 0;
 
@@ -227,7 +228,7 @@ void virtq_unpop(struct virtio_mmio *t, unsigned q)
 void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, uint32_t written)
 {
     struct virtq *vq = live_queue(t, q);
-    if (!vq || e->head >= vq->num)
+    if (!vq || e->epoch != t->epoch || e->head >= vq->num)
         return; /* reset (or broken) since the pop: nothing to hand back to */
     uint32_t num = vq->num;
     bool ev = virtio_has_feature(t, VIRTIO_F_RING_EVENT_IDX);
