@@ -67,6 +67,7 @@ unit check-unit: $(FPU_VECTORS)
 
 check-isa: $(BUILD)/condo
 	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
+	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check-virtio
 
 check-guest: $(BUILD)/condo $(BLOCKTOOL)
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
@@ -75,7 +76,7 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-unit check-unit-asan check-isa check-guest
+check: check-unit check-unit-asan fuzz check-isa check-guest
 
 # libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
 # and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash

@@ -1,0 +1,477 @@
+/* libFuzzer target: a hostile guest against the virtio-mmio transport, the
+ * split virtqueue walker and the virtio-blk and virtio-rng request
+ * handling. The input is a little program of operations: poke bytes into
+ * guest RAM, write or read any register of either device, lay out
+ * descriptors and avail entries, notify, let (fake) time pass for the
+ * blk rate limit, reset, save and load (also loading fuzzed state).
+ * A "probe" operation does the driver's whole set-up in one go so the
+ * fuzzer reaches the queues quickly.
+ *
+ * Guest RAM and the disk are heap buffers, so AddressSanitizer sees any
+ * access outside them. Besides crashes, the target traps when the device
+ * hands the backend a request outside the disk or not sector-sized, writes
+ * a read-only disk, or leaves its irq line out of step with
+ * InterruptStatus.
+ *
+ *   tests/fuzz/run.sh SECONDS     build into build/fuzz and run */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "condo/block.h"
+#include "condo/virtio_blk.h"
+#include "condo/virtio_rng.h"
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE 0x8000ull
+#define DISK_SIZE (64 * 1024)
+
+/* Ring areas used by the probe operation (per device). */
+static const uint64_t ring_desc[2] = { 0x0000, 0x2000 };
+static const uint64_t ring_avail[2] = { 0x1000, 0x3000 };
+static const uint64_t ring_used[2] = { 0x1400, 0x3400 };
+
+struct fz {
+    struct guest_ram ram;
+    struct block_backend disk;
+    uint8_t *disk_data;
+    int disk_fail;
+    struct virtio_blk *blk;
+    struct virtio_rng *rng;
+    int irq_level[2];
+    uint32_t num[2];    /* queue size the probe set */
+    uint16_t avail[2];  /* driver's avail idx */
+    uint64_t now;
+};
+
+static struct fz F;
+
+#define CHECK(c)                                                                              \
+    do {                                                                                      \
+        if (!(c))                                                                             \
+            __builtin_trap();                                                                 \
+    } while (0)
+
+/* --- an in-memory disk that checks what the device asks of it --- */
+
+static void check_req(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    CHECK(n > 0 && n <= VIRTQ_MAX_SEGS);
+    uint64_t len = 0;
+    for (int i = 0; i < n; i++) {
+        /* every buffer lies inside guest RAM */
+        CHECK((uint8_t *)iov[i].iov_base >= F.ram.host);
+        CHECK(iov[i].iov_len <= F.ram.size);
+        CHECK((uint64_t)((uint8_t *)iov[i].iov_base - F.ram.host) <= F.ram.size - iov[i].iov_len);
+        len += iov[i].iov_len;
+    }
+    CHECK(off % 512 == 0 && len % 512 == 0);
+    CHECK(off <= b->size && len <= b->size - off);
+}
+
+static int mem_preadv(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    check_req(b, iov, n, off);
+    if (F.disk_fail)
+        return -EIO;
+    for (int i = 0; i < n; i++) {
+        memcpy(iov[i].iov_base, F.disk_data + off, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    return 0;
+}
+
+static int mem_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    check_req(b, iov, n, off);
+    CHECK(!b->read_only);
+    if (F.disk_fail)
+        return -EIO;
+    for (int i = 0; i < n; i++) {
+        memcpy(F.disk_data + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    return 0;
+}
+
+static int mem_flush(struct block_backend *b)
+{
+    (void)b;
+    return F.disk_fail ? -EIO : 0;
+}
+
+static const struct block_ops mem_ops = {
+    .name = "fuzz-mem",
+    .preadv = mem_preadv,
+    .pwritev = mem_pwritev,
+    .flush = mem_flush,
+};
+
+/* The block front's entry points (src/backend is not linked in). */
+int block_preadv(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    return b->ops->preadv(b, iov, n, off);
+}
+int block_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    return b->ops->pwritev(b, iov, n, off);
+}
+int block_flush(struct block_backend *b)
+{
+    return b->ops->flush(b);
+}
+
+/* --- plumbing --- */
+
+static void fz_irq(void *opaque, unsigned line, int level)
+{
+    (void)opaque;
+    CHECK(line < 2);
+    F.irq_level[line] = level;
+}
+
+static uint64_t fz_clock(void *opaque)
+{
+    (void)opaque;
+    return F.now;
+}
+
+struct input {
+    const uint8_t *p;
+    size_t n;
+};
+
+static uint64_t take(struct input *in, unsigned bytes)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < bytes; i++) {
+        uint8_t b = 0;
+        if (in->n) {
+            b = *in->p++;
+            in->n--;
+        }
+        v |= (uint64_t)b << (8 * i);
+    }
+    return v;
+}
+
+static struct virtio_mmio *dev_mmio(unsigned d)
+{
+    return d ? &F.rng->mmio : &F.blk->mmio;
+}
+
+static void mmio_wr(unsigned d, uint64_t off, uint32_t v)
+{
+    virtio_mmio_ops.write(dev_mmio(d), off, 4, v);
+}
+
+static uint32_t mmio_rd(unsigned d, uint64_t off)
+{
+    uint64_t v = 0;
+    virtio_mmio_ops.read(dev_mmio(d), off, 4, &v);
+    CHECK(v <= 0xffffffffu);
+    return (uint32_t)v;
+}
+
+static uint8_t *ram(uint64_t off, uint64_t len)
+{
+    return guest_ram_ptr(&F.ram, RAM_BASE + off, len);
+}
+
+/* The driver's whole set-up, with fuzzed features and queue size. */
+static void op_probe(unsigned d, uint64_t features, uint32_t num)
+{
+    mmio_wr(d, VIRTIO_MMIO_STATUS, 0);
+    mmio_wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    mmio_wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    uint64_t offered = mmio_rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
+    mmio_wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    offered |= (uint64_t)mmio_rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+    uint64_t f = (offered & features) | (1ull << VIRTIO_F_VERSION_1);
+    mmio_wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    mmio_wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+    mmio_wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    mmio_wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+    mmio_wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                       VIRTIO_STATUS_FEATURES_OK);
+    memset(ram(ring_desc[d], 0x2000), 0, 0x2000);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_NUM, num);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_BASE + ring_desc[d]));
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + ring_avail[d]));
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + ring_used[d]));
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+    mmio_wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+    mmio_wr(d, VIRTIO_MMIO_STATUS, mmio_rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_STATUS_DRIVER_OK);
+    F.num[d] = num;
+    F.avail[d] = 0;
+}
+
+/* A guest address: mostly inside RAM (or just beyond), sometimes wild. */
+static uint64_t take_addr(struct input *in)
+{
+    uint8_t mode = (uint8_t)take(in, 1);
+    if (mode & 1)
+        return take(in, 8);
+    return RAM_BASE + take(in, 2);
+}
+
+static void op_desc(struct input *in, unsigned d)
+{
+    uint32_t num = F.num[d] ? F.num[d] : 1;
+    unsigned i = (unsigned)take(in, 1) % num;
+    uint64_t addr = take_addr(in);
+    uint32_t len = (uint32_t)take(in, 2);
+    uint8_t fl = (uint8_t)take(in, 1);
+    if (fl & 0x80)
+        len = (uint32_t)take(in, 4);
+    uint16_t next = (uint16_t)take(in, 1);
+    if (fl & 0x40)
+        next = (uint16_t)take(in, 2);
+    uint8_t *p = ram(ring_desc[d] + 16ull * i, 16);
+    le64_store(p, addr);
+    le32_store(p + 8, len);
+    le16_store(p + 12, fl & 7);
+    le16_store(p + 14, next);
+}
+
+/* A descriptor of an indirect table (anywhere in the data area). */
+static void op_table_desc(struct input *in)
+{
+    uint64_t at = 0x4000 + ((take(in, 2) * 16) % (RAM_SIZE - 0x4000));
+    uint64_t addr = take_addr(in);
+    uint32_t len = (uint32_t)take(in, 2);
+    uint8_t fl = (uint8_t)take(in, 1);
+    uint16_t next = (uint16_t)take(in, 1);
+    uint8_t *p = ram(at, 16);
+    le64_store(p, addr);
+    le32_store(p + 8, len);
+    le16_store(p + 12, fl & 7);
+    le16_store(p + 14, next);
+}
+
+static void op_avail(struct input *in, unsigned d)
+{
+    uint32_t num = F.num[d] ? F.num[d] : 1;
+    uint16_t head = (uint16_t)take(in, 1);
+    uint8_t mode = (uint8_t)take(in, 1);
+    if (mode & 1)
+        head = (uint16_t)take(in, 2);
+    le16_store(ram(ring_avail[d] + 4 + 2ull * (F.avail[d] % num), 2), head);
+    F.avail[d]++;
+    if (mode & 2)
+        F.avail[d] += (uint16_t)take(in, 2); /* an avail idx that jumps */
+    le16_store(ram(ring_avail[d] + 2, 2), F.avail[d]);
+    if (mode & 4) /* flags / used_event */
+        le16_store(ram(ring_avail[d] + ((mode & 8) ? 4 + 2ull * num : 0), 2),
+                   (uint16_t)take(in, 2));
+}
+
+/* A blk request header + data + status in one go, in the data area. */
+static void op_blk_req(struct input *in)
+{
+    uint32_t num = F.num[0] ? F.num[0] : 1;
+    uint32_t type = (uint32_t)take(in, 1);
+    if (type > 15)
+        type = (uint32_t)take(in, 4);
+    uint64_t sector = take(in, 1);
+    if (sector > 200)
+        sector = take(in, 8);
+    uint32_t len = (uint32_t)take(in, 1) * 64;
+    unsigned i = (unsigned)take(in, 1) % num;
+    uint64_t hdr = 0x4000, data = 0x4100, st = 0x4010;
+    if (len > RAM_SIZE - 0x4100)
+        len = (uint32_t)(RAM_SIZE - 0x4100);
+    uint8_t *h = ram(hdr, 16);
+    le32_store(h, type);
+    le32_store(h + 4, 0);
+    le64_store(h + 8, sector);
+    unsigned j = (i + 1) % num, k = (i + 2) % num;
+    bool dw = type != VIRTIO_BLK_T_OUT;
+    uint8_t *p = ram(ring_desc[0] + 16ull * i, 16);
+    le64_store(p, RAM_BASE + hdr);
+    le32_store(p + 8, 16);
+    le16_store(p + 12, VIRTQ_DESC_F_NEXT);
+    le16_store(p + 14, (uint16_t)(len ? j : k));
+    if (len) {
+        p = ram(ring_desc[0] + 16ull * j, 16);
+        le64_store(p, RAM_BASE + data);
+        le32_store(p + 8, len);
+        le16_store(p + 12, (uint16_t)(VIRTQ_DESC_F_NEXT | (dw ? VIRTQ_DESC_F_WRITE : 0)));
+        le16_store(p + 14, (uint16_t)k);
+    }
+    p = ram(ring_desc[0] + 16ull * k, 16);
+    le64_store(p, RAM_BASE + st);
+    le32_store(p + 8, 1);
+    le16_store(p + 12, VIRTQ_DESC_F_WRITE);
+    le16_store(p + 14, 0);
+    le16_store(ram(ring_avail[0] + 4 + 2ull * (F.avail[0] % num), 2), (uint16_t)i);
+    F.avail[0]++;
+    le16_store(ram(ring_avail[0] + 2, 2), F.avail[0]);
+    mmio_wr(0, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+static void op_save_load(struct input *in, unsigned d)
+{
+    struct virtio_mmio *t = dev_mmio(d);
+    struct state_buf s;
+    state_init_writer(&s);
+    virtio_mmio_ops.save(t, &s);
+    CHECK(s.err == 0);
+    uint8_t mode = (uint8_t)take(in, 1);
+    if (mode & 1) {
+        /* corrupt one byte of the saved state */
+        size_t at = (size_t)take(in, 2);
+        if (s.len)
+            s.data[at % s.len] ^= (uint8_t)take(in, 1);
+    }
+    struct state_buf r;
+    state_init_reader(&r, s.data, (mode & 2) && s.len ? (size_t)take(in, 2) % s.len : s.len);
+    int err = virtio_mmio_ops.load(t, &r);
+    CHECK(err == 0 || err == -EINVAL);
+    CHECK((mode & 3) || err == 0); /* an untouched stream always loads */
+    state_free(&s);
+}
+
+static void check_irq(void)
+{
+    CHECK(F.irq_level[0] == (F.blk->mmio.interrupt_status != 0));
+    CHECK(F.irq_level[1] == (F.rng->mmio.interrupt_status != 0));
+}
+
+static int setup(const uint8_t *data, size_t size, struct input *in)
+{
+    memset(&F, 0, sizeof(F));
+    F.ram.host = calloc(1, RAM_SIZE);
+    F.ram.base = RAM_BASE;
+    F.ram.size = RAM_SIZE;
+    F.ram.npages = RAM_SIZE >> GUEST_PAGE_SHIFT;
+    F.ram.page_gen = calloc(F.ram.npages, sizeof(*F.ram.page_gen));
+    F.ram.has_code = calloc(F.ram.npages, 1);
+    F.disk_data = calloc(1, DISK_SIZE);
+    F.blk = calloc(1, sizeof(*F.blk));
+    F.rng = calloc(1, sizeof(*F.rng));
+    if (!F.ram.host || !F.ram.page_gen || !F.ram.has_code || !F.disk_data || !F.blk || !F.rng)
+        return -1;
+    in->p = data;
+    in->n = size;
+    uint8_t cfg = (uint8_t)take(in, 1);
+    F.disk.ops = &mem_ops;
+    F.disk.size = DISK_SIZE - (cfg & 0x10 ? 100 : 0); /* a ragged end, sometimes */
+    F.disk.read_only = cfg & 1;
+    F.disk.path = "fuzz.img";
+    /* some pages hold "code": exercises the write notes */
+    F.ram.has_code[(cfg >> 5) & 7] = 1;
+    struct rate_limit_config rl = {
+        .bps = cfg & 2 ? 4096 : 0,
+        .iops = cfg & 4 ? 3 : 0,
+    };
+    F.now = 1000000000ull;
+    if (virtio_blk_init(F.blk, &F.disk, &rl, &F.ram, (struct irq_line){ fz_irq, NULL, 0 }) < 0)
+        return -1;
+    rate_limit_set_clock(&F.blk->rl, fz_clock, NULL);
+    virtio_rng_init(F.rng, &F.ram, (struct irq_line){ fz_irq, NULL, 1 });
+    return 0;
+}
+
+static void teardown(void)
+{
+    free(F.ram.host);
+    free(F.ram.page_gen);
+    free(F.ram.has_code);
+    free(F.disk_data);
+    free(F.blk);
+    free(F.rng);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct input in;
+    if (setup(data, size, &in) < 0) {
+        teardown();
+        return 0;
+    }
+    unsigned steps = 0;
+    while (in.n && steps++ < 512) {
+        uint8_t op = (uint8_t)take(&in, 1);
+        unsigned d = (op >> 7) & 1; /* which device */
+        switch (op & 0x0f) {
+        case 0: { /* poke RAM */
+            uint64_t off = take(&in, 2) % RAM_SIZE;
+            size_t n = (size_t)take(&in, 1);
+            if (n > in.n)
+                n = in.n;
+            if (n > RAM_SIZE - off)
+                n = RAM_SIZE - off;
+            memcpy(ram(off, n ? n : 1), in.p, n);
+            in.p += n;
+            in.n -= n;
+            break;
+        }
+        case 1: { /* any register write, any size */
+            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
+            unsigned size = 1u << (take(&in, 1) & 3);
+            uint64_t v = take(&in, 4);
+            if (size > 4 || off % size)
+                break; /* the bus would refuse it */
+            virtio_mmio_ops.write(dev_mmio(d), off, size, v);
+            break;
+        }
+        case 2: { /* any register read */
+            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
+            unsigned size = 1u << (take(&in, 1) & 3);
+            uint64_t v = 0;
+            if (size > 4 || off % size)
+                break;
+            virtio_mmio_ops.read(dev_mmio(d), off, size, &v);
+            CHECK(size == 8 || v < (1ull << (8 * size)));
+            break;
+        }
+        case 3:
+            op_probe(d, take(&in, 8), 1u << (take(&in, 1) % 9));
+            break;
+        case 4:
+            op_desc(&in, d);
+            break;
+        case 5:
+            op_table_desc(&in);
+            break;
+        case 6:
+            op_avail(&in, d);
+            break;
+        case 7:
+            mmio_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)take(&in, 1) & 1);
+            break;
+        case 8:
+            op_blk_req(&in);
+            break;
+        case 9: /* time passes; the VM loop polls */
+            F.now += take(&in, 2) * 1000000ull;
+            if (virtio_blk_next_deadline_ns(F.blk) <= F.now)
+                virtio_blk_poll(F.blk);
+            virtio_blk_poll(F.blk);
+            break;
+        case 10:
+            mmio_wr(d, VIRTIO_MMIO_INTERRUPT_ACK, (uint32_t)take(&in, 1));
+            break;
+        case 11:
+            virtio_mmio_ops.reset(dev_mmio(d));
+            break;
+        case 12:
+            op_save_load(&in, d);
+            break;
+        case 13:
+            F.disk_fail = !F.disk_fail;
+            break;
+        default: /* the guest runs: nothing to do */
+            break;
+        }
+        check_irq();
+    }
+    teardown();
+    return 0;
+}
