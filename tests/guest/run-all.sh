@@ -17,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()
