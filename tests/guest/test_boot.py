@@ -29,7 +29,6 @@ tests/guest/driver.py (stdin/stdout are pipes):
 Prints PASS/FAIL per check and, last, `N passed, M failed`; exits 1 if any
 check failed. Takes about a minute (3 minutes at most).
 """
-import argparse
 import os
 import re
 import secrets
@@ -38,57 +37,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-import driver  # noqa: E402  (tests/guest/driver.py)
+import guestlib  # noqa: E402  (tests/guest/guestlib.py)
+from guestlib import BOOT_TIMEOUT, PROMPT, READY, Steps  # noqa: E402
 
-BOOT_TIMEOUT = 120.0   # to ready + prompt (about 10 s today)
 CMD_TIMEOUT = 60.0
-PROMPT = r"~ # "
-READY = r"condo-guest: ready"
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            say("PASS %s%s" % (name, (": " + detail) if detail else ""))
-        else:
-            self.failed += 1
-            say("FAIL %s%s" % (name, (": " + detail) if detail else ""))
-        return ok
-
-
-class Steps:
-    """Runs named checks against one VM. A check is a function returning
-    (ok, detail) or raising driver.DriverError; after a timeout or the
-    VM's exit every later check of this VM fails as not run, at once."""
-
-    def __init__(self, results, vm):
-        self.r = results
-        self.vm = vm
-        self.dead = None
-
-    def __call__(self, name, fn):
-        if self.dead:
-            return self.r.check(name, False, "not run: " + self.dead)
-        try:
-            ok, detail = fn()
-        except driver.DriverError as e:
-            first = str(e).split("\n", 1)[0]
-            self.dead = "an earlier check failed (%s)" % first
-            say("     console tail:\n" + "\n".join(
-                "     | " + l for l in driver.clean(self.vm.tail).splitlines()[-25:]))
-            return self.r.check(name, False, first)
-        return self.r.check(name, ok, detail)
 
 
 def expect_output(vm, cmd, want=None, regex=None):
@@ -113,7 +66,7 @@ def uart_irq_count(vm):
 
 def vm_main(r, condo, logdir):
     """VM 1: most checks on one guest, then reboot, panic, poweroff."""
-    vm = driver.VM([condo, "run"], log=os.path.join(logdir, "console-main.log"))
+    vm = guestlib.start(condo, [], os.path.join(logdir, "console-main.log"))
     s = Steps(r, vm)
     try:
         def boot():
@@ -204,25 +157,17 @@ def vm_main(r, condo, logdir):
             return ok, "panic, reboot and prompt after %.1f s %s" % (time.monotonic() - t0, detail)
         s("a kernel panic (sysrq c, panic=-1) reboots to a prompt", panic_reboot)
 
-        def poweroff():
-            vm.sendline("poweroff")
-            code = vm.wait_exit(CMD_TIMEOUT)
-            return code == 0, "condo exit status %d" % code
-        s("poweroff ends condo with status 0", poweroff)
+        s("poweroff ends condo with status 0", lambda: guestlib.poweroff(vm, CMD_TIMEOUT))
     finally:
         vm.kill()
 
 
 def vm_eof(r, condo, logdir):
     """VM 2: closing condo's stdin must not stop the VM."""
-    vm = driver.VM([condo, "run"], log=os.path.join(logdir, "console-eof.log"))
+    vm = guestlib.start(condo, [], os.path.join(logdir, "console-eof.log"))
     s = Steps(r, vm)
     try:
-        def boot():
-            vm.expect(READY, BOOT_TIMEOUT)
-            vm.expect(PROMPT, BOOT_TIMEOUT)
-            return True, "prompt after %.1f s" % vm.elapsed()
-        s("second VM boots", boot)
+        s("second VM boots", lambda: guestlib.boot(vm))
 
         def eof():
             tag = secrets.token_hex(4)
@@ -270,37 +215,14 @@ def vm_reset_loop(r, condo, logdir):
             % (p.returncode, t, boots, panics, err[-400:]))
 
 
+def all_vms(r, condo, logdir):
+    vm_main(r, condo, logdir)
+    vm_eof(r, condo, logdir)
+    vm_reset_loop(r, condo, logdir)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("condo", nargs="?", default=os.path.join(ROOT, "build", "condo"))
-    ap.add_argument("--guest", help="default guest directory (sets CONDO_GUEST_DIR)")
-    ap.add_argument("--log-dir", default=os.path.join(ROOT, "build", "test-boot"))
-    a = ap.parse_args()
-    condo = os.path.abspath(a.condo)
-    if a.guest:
-        os.environ["CONDO_GUEST_DIR"] = os.path.abspath(a.guest)
-    os.makedirs(a.log_dir, exist_ok=True)
-    for f in os.listdir(a.log_dir):
-        if f.startswith("console-"):
-            os.unlink(os.path.join(a.log_dir, f))
-    r = Results()
-    if not os.access(condo, os.X_OK):
-        r.check("condo binary", False, "%s is not executable (run make)" % condo)
-    else:
-        gdir = os.environ.get("CONDO_GUEST_DIR") or os.path.join(os.path.dirname(condo), "guest")
-        missing = [f for f in ("Image", "initramfs.cpio", "fw_dynamic.bin")
-                   if not os.path.exists(os.path.join(gdir, f))]
-        if missing:
-            r.check("default guest", False, "%s lacks %s: run guest/build-guest.sh"
-                    % (gdir, ", ".join(missing)))
-        else:
-            t0 = time.monotonic()
-            vm_main(r, condo, a.log_dir)
-            vm_eof(r, condo, a.log_dir)
-            vm_reset_loop(r, condo, a.log_dir)
-            say("(%.0f s; console logs in %s)" % (time.monotonic() - t0, a.log_dir))
-    say("%d passed, %d failed" % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return guestlib.guest_main(__doc__, "test-boot", all_vms)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ tests/guest/driver.py. What is checked:
 Prints PASS/FAIL per check and, last, `N passed, M failed`; exits 1 if any
 check failed. About 1-2 minutes.
 """
-import argparse
 import hashlib
 import os
 import re
@@ -57,60 +56,22 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import driver  # noqa: E402
+import guestlib  # noqa: E402  (tests/guest/guestlib.py)
+from guestlib import BOOT_TIMEOUT, PROMPT, READY, Results, say  # noqa: E402
 
-BOOT_TIMEOUT = 120.0
 CMD_TIMEOUT = 120.0
-PROMPT = r"~ # "
-READY = r"condo-guest: ready"
 SHA = re.compile(r"\b([0-9a-f]{64})\b")
 
 
-def say(*a):
-    print(*a, flush=True)
+class Steps(guestlib.Steps):
+    """Named checks on one VM (or none: host-side checks); after a driver
+    error (timeout, VM exit) every later check of the same VM fails at
+    once as not run. A host command's failure fails only its check."""
 
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        say("%s %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
-        return ok
-
-
-class Steps:
-    """Named checks on one VM; after a driver error (timeout, VM exit)
-    every later check of the same VM fails at once as not run."""
-
-    def __init__(self, results, vm=None):
-        self.r = results
-        self.vm = vm
-        self.dead = None
-
-    def __call__(self, name, fn):
-        if self.dead:
-            return self.r.check(name, False, "not run: " + self.dead)
-        try:
-            ok, detail = fn()
-        except driver.DriverError as e:
-            first = str(e).split("\n", 1)[0]
-            self.dead = "an earlier check failed (%s)" % first
-            if self.vm is not None:
-                say("     console tail:\n" + "\n".join(
-                    "     | " + l for l in driver.clean(self.vm.tail).splitlines()[-25:]))
-            return self.r.check(name, False, first)
-        except (subprocess.SubprocessError, OSError, AssertionError) as e:
-            return self.r.check(name, False, "%s: %s" % (type(e).__name__, e))
-        return self.r.check(name, ok, detail)
+    soft = (subprocess.SubprocessError, OSError, AssertionError)
 
 
 def host(argv, check=True, **kw):
@@ -155,15 +116,13 @@ class Guest:
     """One VM with helpers; `with Guest(...) as g:` kills it at the end."""
 
     def __init__(self, condo, disks, log, extra=()):
-        argv = [condo, "run"]
+        args = []
         for d in disks:
-            argv += ["--disk", d]
-        argv += list(extra)
-        self.vm = driver.VM(argv, log=log)
+            args += ["--disk", d]
+        self.vm = guestlib.start(condo, args + list(extra), log)
 
     def boot(self):
-        self.vm.expect(READY, BOOT_TIMEOUT)
-        self.vm.expect(PROMPT, BOOT_TIMEOUT)
+        guestlib.wait_prompt(self.vm)
         # Keep kernel messages off the console: they would mix into outputs.
         self.vm.run("dmesg -n 1", CMD_TIMEOUT)
         return self.vm.elapsed()
@@ -565,9 +524,8 @@ def compressed(r, condo, w, comp):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("condo", nargs="?", default=os.path.join(ROOT, "build", "condo"))
-    ap.add_argument("--work", default=os.path.join(ROOT, "build", "test-disk"))
+    ap = guestlib.parser(__doc__)
+    ap.add_argument("--work", default=os.path.join(guestlib.ROOT, "build", "test-disk"))
     a = ap.parse_args()
     condo = os.path.abspath(a.condo)
     for tool in ("mke2fs", "debugfs", "e2fsck", "qemu-img"):
@@ -588,8 +546,7 @@ def main():
         except (AssertionError, OSError, subprocess.SubprocessError, driver.DriverError) as e:
             r.check("setup of %s" % getattr(t, "__name__", "test"), False,
                     "%s: %s" % (type(e).__name__, str(e).split("\n")[0]))
-    say("%d passed, %d failed" % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return r.finish()
 
 
 if __name__ == "__main__":

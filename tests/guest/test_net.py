@@ -29,7 +29,6 @@ networks; no other address is ever contacted.
 Prints PASS/FAIL per check and, last, `N passed, M failed`; exits 1 if any
 check failed. Takes one to two minutes.
 """
-import argparse
 import functools
 import hashlib
 import http.server
@@ -46,58 +45,25 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 import driver  # noqa: E402  (tests/guest/driver.py)
+import guestlib  # noqa: E402  (tests/guest/guestlib.py)
+from guestlib import boot  # noqa: E402
 
-BOOT_TIMEOUT = 120.0
 CMD_TIMEOUT = 90.0
 DHCP_TIMEOUT = 40.0
-PROMPT = r"~ # "
-READY = r"condo-guest: ready"
 
 
-def say(*a):
-    print(*a, flush=True)
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-        say("%s %s%s" % ("PASS" if ok else "FAIL", name, (": " + detail) if detail else ""))
-        return ok
-
-
-class Steps:
+class Steps(guestlib.Steps):
     """Named checks against some VMs. A check returns (ok, detail) or
-    raises; after a driver error (timeout, VM exit) every later check
-    fails at once as not run."""
+    raises; after a driver error (timeout, VM exit), an OSError or an
+    AssertionError every later check fails at once as not run."""
 
-    def __init__(self, results, vms):
-        self.r = results
-        self.vms = vms
-        self.dead = None
+    fatal = (driver.DriverError, OSError, AssertionError)
+    tail_lines = 20
 
-    def __call__(self, name, fn):
-        if self.dead:
-            return self.r.check(name, False, "not run: " + self.dead)
-        try:
-            ok, detail = fn()
-        except (driver.DriverError, OSError, AssertionError) as e:
-            first = str(e).split("\n", 1)[0]
-            self.dead = "an earlier check failed (%s)" % first
-            for vm in self.vms:
-                say("     console tail of %s:\n" % vm.argv[-1] + "\n".join(
-                    "     | " + l for l in driver.clean(vm.tail).splitlines()[-20:]))
-            return self.r.check(name, False, first)
-        return self.r.check(name, ok, detail)
+    def tail_header(self, vm):
+        return "     console tail of %s:" % vm.argv[-1]
 
 
 def run_ok(vm, cmd, timeout=CMD_TIMEOUT):
@@ -105,6 +71,17 @@ def run_ok(vm, cmd, timeout=CMD_TIMEOUT):
     if status != 0:
         raise AssertionError("`%s` exited %d: %r" % (cmd, status, out[-300:]))
     return out
+
+
+def wait_file(vm, path, timeout=30.0):
+    """Poll until path exists in the guest (a background job's end), at
+    most timeout seconds; the caller's checksum tells what arrived."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st, _ = vm.run("test -e %s" % path, CMD_TIMEOUT)
+        if st == 0:
+            break
+        time.sleep(0.5)
 
 
 def free_port():
@@ -122,12 +99,6 @@ def sha(data):
 def guest_sha(vm, path):
     out = run_ok(vm, "sha256sum %s" % path)
     return out.split()[0] if out else ""
-
-
-def boot(vm):
-    vm.expect(READY, BOOT_TIMEOUT)
-    vm.expect(PROMPT, BOOT_TIMEOUT)
-    return True, "prompt after %.1f s" % vm.elapsed()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -168,8 +139,7 @@ def vm_user(r, condo, logdir, tmp):
     http_port = srv.server_address[1]
     p_nc, p_httpd = free_port(), free_port()
     spec = "user,hostfwd=tcp::%d-:7000,hostfwd=tcp:127.0.0.1:%d-:8080" % (p_nc, p_httpd)
-    vm = driver.VM([condo, "run", "--net", spec],
-                   log=os.path.join(logdir, "console-user.log"))
+    vm = guestlib.start(condo, ["--net", spec], os.path.join(logdir, "console-user.log"))
     s = Steps(r, [vm])
     try:
         s("user: boot with --net %s" % spec, lambda: boot(vm))
@@ -211,12 +181,7 @@ def vm_user(r, condo, logdir, tmp):
             while c.recv(4096):
                 pass
             c.close()
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                st, _ = vm.run("test -e /tmp/nc-done", CMD_TIMEOUT)
-                if st == 0:
-                    break
-                time.sleep(0.5)
+            wait_file(vm, "/tmp/nc-done")
             got = guest_sha(vm, "/tmp/up")
             return got == sha(data), "64 KiB host -> 127.0.0.1:%d -> guest:7000, sha256 %s" % (
                 p_nc, "matches" if got == sha(data) else "differs")
@@ -232,11 +197,7 @@ def vm_user(r, condo, logdir, tmp):
                 "sha256 %s" % (len(data), p_httpd, "matches" if sha(data) == want else "differs")
         s("user: hostfwd to the guest's busybox httpd (host fetches, sha256)", hostfwd_httpd)
 
-        def poweroff():
-            vm.sendline("poweroff")
-            code = vm.wait_exit(CMD_TIMEOUT)
-            return code == 0, "condo exit status %d" % code
-        s("user: poweroff ends condo with status 0", poweroff)
+        s("user: poweroff ends condo with status 0", lambda: guestlib.poweroff(vm, CMD_TIMEOUT))
     finally:
         vm.kill()
         srv.shutdown()
@@ -249,10 +210,10 @@ def vm_switch(r, condo, logdir, tmp):
     os.makedirs(rundir, mode=0o700)
     env["XDG_RUNTIME_DIR"] = rundir
     spec = "switch,name=%s" % name
-    a = driver.VM([condo, "run", "--net", spec], env=env,
-                  log=os.path.join(logdir, "console-switch-a.log"))
-    b = driver.VM([condo, "run", "--net", spec], env=env,
-                  log=os.path.join(logdir, "console-switch-b.log"))
+    a = guestlib.start(condo, ["--net", spec], os.path.join(logdir, "console-switch-a.log"),
+                       env=env)
+    b = guestlib.start(condo, ["--net", spec], os.path.join(logdir, "console-switch-b.log"),
+                       env=env)
     s = Steps(r, [a, b])
     try:
         s("switch: two VMs boot with --net %s" % spec, lambda: (
@@ -289,12 +250,7 @@ def vm_switch(r, condo, logdir, tmp):
             time.sleep(1.0)
             t0 = time.monotonic()
             run_ok(a, "nc 192.168.77.2 7001 < /tmp/blob")
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                st, _ = b.run("test -e /tmp/nc-done", CMD_TIMEOUT)
-                if st == 0:
-                    break
-                time.sleep(0.5)
+            wait_file(b, "/tmp/nc-done")
             t = time.monotonic() - t0
             got = guest_sha(b, "/tmp/got")
             return got == want, "128 KiB in %.1f s, sha256 %s" % (
@@ -318,41 +274,18 @@ def vm_switch(r, condo, logdir, tmp):
         b.kill()
 
 
+def all_vms(r, condo, logdir):
+    tmp = tempfile.mkdtemp(prefix="condo-test-net-")
+    try:
+        cli_errors(r, condo)
+        vm_user(r, condo, logdir, tmp)
+        vm_switch(r, condo, logdir, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("condo", nargs="?", default=os.path.join(ROOT, "build", "condo"))
-    ap.add_argument("--guest", help="default guest directory (sets CONDO_GUEST_DIR)")
-    ap.add_argument("--log-dir", default=os.path.join(ROOT, "build", "test-net"))
-    a = ap.parse_args()
-    condo = os.path.abspath(a.condo)
-    if a.guest:
-        os.environ["CONDO_GUEST_DIR"] = os.path.abspath(a.guest)
-    os.makedirs(a.log_dir, exist_ok=True)
-    for f in os.listdir(a.log_dir):
-        if f.startswith("console-"):
-            os.unlink(os.path.join(a.log_dir, f))
-    r = Results()
-    if not os.access(condo, os.X_OK):
-        r.check("condo binary", False, "%s is not executable (run make)" % condo)
-    else:
-        gdir = os.environ.get("CONDO_GUEST_DIR") or os.path.join(os.path.dirname(condo), "guest")
-        missing = [f for f in ("Image", "initramfs.cpio", "fw_dynamic.bin")
-                   if not os.path.exists(os.path.join(gdir, f))]
-        if missing:
-            r.check("default guest", False, "%s lacks %s: run guest/build-guest.sh"
-                    % (gdir, ", ".join(missing)))
-        else:
-            t0 = time.monotonic()
-            tmp = tempfile.mkdtemp(prefix="condo-test-net-")
-            try:
-                cli_errors(r, condo)
-                vm_user(r, condo, a.log_dir, tmp)
-                vm_switch(r, condo, a.log_dir, tmp)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-            say("(%.0f s; console logs in %s)" % (time.monotonic() - t0, a.log_dir))
-    say("%d passed, %d failed" % (r.passed, r.failed))
-    return 1 if r.failed else 0
+    return guestlib.guest_main(__doc__, "test-net", all_vms)
 
 
 if __name__ == "__main__":
