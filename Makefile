@@ -53,6 +53,10 @@ BLOCKTOOL := $(BUILD)/tests/blocktool
 $(BLOCKTOOL): $(BUILD)/tests/tools/blocktool.o $(BUILD)/libcondo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Static checks of the source tree (the layering rule, ...).
+check-lint:
+	tests/lint/check_layers.py
+
 check-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -76,7 +80,7 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-unit check-unit-asan fuzz check-isa check-guest
+check: check-lint check-unit check-unit-asan fuzz check-isa check-guest
 
 # libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
 # and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
@@ -92,6 +96,6 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz bench all unit check check-unit check-unit-asan check-isa check-guest clean
+.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

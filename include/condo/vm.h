@@ -3,7 +3,7 @@
 #ifndef CONDO_VM_H
 #define CONDO_VM_H
 
-#include "condo/common.h"
+#include "condo/machine.h"
 
 enum vm_exit_status {
     VM_EXIT_POWEROFF = 0,    /* guest powered off; bare-metal test passed */
@@ -12,17 +12,6 @@ enum vm_exit_status {
     VM_EXIT_RESET_LOOP = 3,  /* guest keeps resetting (e.g. kernel panic) */
     VM_EXIT_FAULT = 4,       /* emulator fault */
     VM_EXIT_QUIT = 5,        /* the user quit with the escape key */
-};
-
-#define VM_MAX_DISKS 8
-#define VM_MAX_NETS 4
-
-/* --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N] */
-struct vm_disk_config {
-    const char *path;
-    bool read_only;
-    int format; /* enum block_format */
-    uint64_t iops, bps; /* 0 = unlimited */
 };
 
 struct vm_config {

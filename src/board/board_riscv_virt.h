@@ -15,7 +15,7 @@
 #include "condo/virtio_blk.h"
 #include "condo/virtio_net.h"
 #include "condo/virtio_rng.h"
-#include "condo/vm.h"
+#include "condo/machine.h"
 
 #define RISCV_VIRT_VIRTIO_SLOTS 8
 

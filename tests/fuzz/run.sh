@@ -17,7 +17,7 @@ mkdir -p "$out/obj" "$out/corpus" "$out/artifacts"
 
 # The device code under test; everything else the target provides.
 srcs="src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/blk.c src/dev/virtio/rng.c
-      src/vmm/rate_limit.c src/vmm/state.c src/vmm/log.c src/vmm/clock.c src/vmm/guest_ram.c"
+      src/core/rate_limit.c src/core/state.c src/core/log.c src/core/clock.c src/core/guest_ram.c"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cflags="-std=c17 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter $san -I$root/include -I$root/src"
 objs=""
