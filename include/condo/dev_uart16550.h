@@ -18,6 +18,9 @@ struct uart16550 {
     int irq_level;
     struct irq_line irq;
     struct chardev out;
+    /* Optional: the receive FIFO became empty (the console may feed more). */
+    void (*rx_room)(void *opaque);
+    void *rx_room_opaque;
 };
 
 extern const struct dev_ops uart16550_ops;

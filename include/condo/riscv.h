@@ -86,7 +86,13 @@ struct riscv_cpu {
     int htif_exit_code; /* valid when exit_request == RISCV_EXIT_HTIF */
 };
 
-enum { RISCV_EXIT_NONE = 0, RISCV_EXIT_HTIF = 1, RISCV_EXIT_REQUEST = 2, RISCV_EXIT_FAULT = 3 };
+enum {
+    RISCV_EXIT_NONE = 0,
+    RISCV_EXIT_HTIF = 1,    /* the bare-metal program wrote tohost */
+    RISCV_EXIT_REQUEST = 2, /* a device asked the machine to stop (syscon) */
+    RISCV_EXIT_FAULT = 3,
+    RISCV_EXIT_KICK = 4,    /* another thread wants the slice to end early */
+};
 
 int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus,
                    struct vm_clock *clock, unsigned hartid);
@@ -95,7 +101,12 @@ void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc);
 /* Run until the budget (instructions, roughly: checked at block ends) is
  * used, the hart waits (WFI with nothing pending) or an exit is requested. */
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget);
-/* Set or clear hardware-driven mip bits (ACLINT, PLIC). */
+/* End the current riscv_cpu_run soon (at the next block boundary the
+ * interpreter sees; it returns RISCV_RUN_EXIT with exit_request
+ * RISCV_EXIT_KICK, which the caller clears). Any thread. */
+void riscv_cpu_interrupt(struct riscv_cpu *cpu);
+/* Set or clear hardware-driven mip bits (ACLINT, PLIC). Any thread: the
+ * update is atomic. */
 void riscv_cpu_set_mip(struct riscv_cpu *cpu, uint64_t mask, int level);
 /* Re-evaluate Sstc STIP against the clock; returns the next stimecmp
  * deadline in mtime ticks (UINT64_MAX if none). */

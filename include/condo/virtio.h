@@ -135,6 +135,8 @@ struct virtio_device_ops {
     /* Device reset (the driver wrote 0 to Status, or the VM resets). The
      * device must drop every element it popped and not yet pushed. */
     void (*reset)(void *opaque);
+    /* Optional: timed work (a rate limit's wait), as dev_ops.poll. */
+    uint64_t (*poll)(void *opaque);
     /* Device state after the transport's; the device writes its own
      * version byte first. May be NULL (nothing to save). */
     void (*save)(void *opaque, struct state_buf *s);

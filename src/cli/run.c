@@ -132,7 +132,9 @@ int cli_run(int argc, char **argv)
         { "help", no_argument, 0, 'h' },         { "disk", required_argument, 0, 'd' },
         { "net", required_argument, 0, 'n' },    { 0, 0, 0, 0 },
     };
-    struct vm_config cfg = { .arch = "riscv64", .cpus = 1, .memory = DEFAULT_MEMORY };
+    struct vm_config cfg = { .arch = "riscv64", .hw = { .cpus = 1, .memory = DEFAULT_MEMORY } };
+    struct machine_config *hw = &cfg.hw;
+    struct error err = ERROR_INIT;
     int c;
     optind = 1;
     opterr = 0; /* our own messages: getopt would name "run" as the program */
@@ -146,11 +148,11 @@ int cli_run(int argc, char **argv)
                 fprintf(stderr, "condo: --cpus wants a positive number, not '%s'\n", optarg);
                 return VM_EXIT_USAGE;
             }
-            cfg.cpus = (unsigned)n;
+            hw->cpus = (unsigned)n;
             break;
         }
         case 'm':
-            if (cli_parse_size(optarg, &cfg.memory) < 0) {
+            if (cli_parse_size(optarg, &hw->memory) < 0) {
                 fprintf(stderr,
                         "condo: --memory wants a size like 512M, 2G or a number of MiB, "
                         "not '%s'\n",
@@ -158,25 +160,27 @@ int cli_run(int argc, char **argv)
                 return VM_EXIT_USAGE;
             }
             break;
-        case 'b': cfg.bios = optarg; break;
-        case 'k': cfg.kernel = optarg; break;
-        case 'i': cfg.initrd = optarg; break;
-        case 'A': cfg.append = optarg; break;
+        case 'b': hw->bios = optarg; break;
+        case 'k': hw->kernel = optarg; break;
+        case 'i': hw->initrd = optarg; break;
+        case 'A': hw->append = optarg; break;
         case 'd':
-            if (cfg.ndisks >= VM_MAX_DISKS) {
+            if (hw->ndisks >= VM_MAX_DISKS) {
                 fprintf(stderr, "condo: at most %d --disk options\n", VM_MAX_DISKS);
                 return VM_EXIT_USAGE;
             }
-            if (vm_parse_disk(optarg, &cfg.disks[cfg.ndisks]) < 0)
-                return VM_EXIT_USAGE;
-            cfg.ndisks++;
+            if (vm_parse_disk(optarg, &hw->disks[hw->ndisks], &err) < 0) {
+                fprintf(stderr, "condo: %s\n", err.msg);
+                return vm_exit_status_for(&err);
+            }
+            hw->ndisks++;
             break;
         case 'n':
-            if (cfg.nnets >= VM_MAX_NETS) {
+            if (hw->nnets >= VM_MAX_NETS) {
                 fprintf(stderr, "condo: at most %d --net options\n", VM_MAX_NETS);
                 return VM_EXIT_USAGE;
             }
-            cfg.nets[cfg.nnets++] = optarg;
+            hw->nets[hw->nnets++] = optarg;
             break;
         case 'v': condo_verbosity++; break;
         case 'h': run_usage(stdout); return 0;
@@ -200,45 +204,47 @@ int cli_run(int argc, char **argv)
                 cfg.arch);
         return VM_EXIT_USAGE;
     }
-    if (cfg.cpus != 1) {
+    if (hw->cpus != 1) {
         fprintf(stderr,
                 "condo: --cpus %u: SMP guests are not supported yet; use --cpus 1\n",
-                cfg.cpus);
+                hw->cpus);
         return VM_EXIT_USAGE;
     }
-    if (cfg.memory < (16ull << 20) || cfg.memory > (64ull << 30) ||
-        (cfg.memory & 0xfff)) {
+    if (hw->memory < (16ull << 20) || hw->memory > (64ull << 30) ||
+        (hw->memory & 0xfff)) {
         fprintf(stderr, "condo: --memory must be between 16M and 64G (page multiple)\n");
         return VM_EXIT_USAGE;
     }
-    bool bare = cfg.bios && !strcmp(cfg.bios, "none");
+    bool bare = hw->bios && !strcmp(hw->bios, "none");
+    hw->bare_metal = bare;
     if (bare) {
-        if (!cfg.kernel) {
+        if (!hw->kernel) {
             fprintf(stderr, "condo: --bios none needs --kernel PROGRAM.elf\n");
             return VM_EXIT_USAGE;
         }
-        if (need_file("kernel", cfg.kernel, false) < 0)
+        if (need_file("kernel", hw->kernel, false) < 0)
             return VM_EXIT_USAGE;
-        if (!loader_is_elf(cfg.kernel)) {
+        if (!loader_is_elf(hw->kernel)) {
             fprintf(stderr, "condo: --bios none runs ELF programs; %s is not ELF\n",
-                    cfg.kernel);
+                    hw->kernel);
             return VM_EXIT_USAGE;
         }
-        if (cfg.initrd)
+        if (hw->initrd)
             fprintf(stderr, "condo: note: --initrd is ignored with --bios none\n");
+        hw->initrd = NULL;
     } else {
-        bool dk = !cfg.kernel, db = !cfg.bios, di = !cfg.initrd;
+        bool dk = !hw->kernel, db = !hw->bios, di = !hw->initrd;
         if (db)
-            cfg.bios = guest_file("fw_dynamic.bin");
+            hw->bios = guest_file("fw_dynamic.bin");
         if (dk)
-            cfg.kernel = guest_file("Image");
+            hw->kernel = guest_file("Image");
         if (di)
-            cfg.initrd = guest_file("initramfs.cpio");
-        if (need_file("bios", cfg.bios, db) < 0 || need_file("kernel", cfg.kernel, dk) < 0 ||
-            (cfg.initrd && need_file("initrd", cfg.initrd, di) < 0))
+            hw->initrd = guest_file("initramfs.cpio");
+        if (need_file("bios", hw->bios, db) < 0 || need_file("kernel", hw->kernel, dk) < 0 ||
+            (hw->initrd && need_file("initrd", hw->initrd, di) < 0))
             return VM_EXIT_USAGE;
-        if (!cfg.append)
-            cfg.append = DEFAULT_APPEND;
+        if (!hw->append)
+            hw->append = DEFAULT_APPEND;
     }
     return vm_run(&cfg);
 }

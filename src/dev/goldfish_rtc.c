@@ -61,6 +61,18 @@ void goldfish_rtc_update(struct goldfish_rtc *r)
     rtc_check_alarm(r);
 }
 
+static uint64_t rtc_poll(void *opaque)
+{
+    struct goldfish_rtc *r = opaque;
+    rtc_check_alarm(r);
+    if (!r->alarm_armed)
+        return UINT64_MAX;
+    /* The alarm is in guest RTC time; both clocks advance at the same rate. */
+    uint64_t left = r->alarm_ns - rtc_now(r);
+    uint64_t now = condo_clock_ns();
+    return left > UINT64_MAX - now ? UINT64_MAX : now + left;
+}
+
 static void rtc_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
 {
     struct goldfish_rtc *r = opaque;
@@ -199,6 +211,7 @@ const struct dev_ops goldfish_rtc_ops = {
     .max_access = 4,
     .read = rtc_read,
     .write = rtc_write,
+    .poll = rtc_poll,
     .reset = rtc_reset,
     .save = rtc_save,
     .load = rtc_load,

@@ -138,6 +138,8 @@ static uint8_t uart_rx_pop(struct uart16550 *u)
     uint8_t b = u->rx_fifo[u->rx_head];
     u->rx_head = (uint8_t)((u->rx_head + 1) % UART16550_FIFO);
     u->rx_count--;
+    if (!u->rx_count && u->rx_room)
+        u->rx_room(u->rx_room_opaque);
     return b;
 }
 

@@ -1,6 +1,7 @@
 /* Serial console backend: stdin/stdout, raw terminal mode, escape keys. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +23,23 @@ static void restore_terminal(void)
     }
 }
 
+static void set_nonblock(int fd, bool on)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK));
+}
+
 int console_open(struct console *c, int in_fd, int out_fd)
 {
     memset(c, 0, sizeof(*c));
     c->in_fd = in_fd;
     c->out_fd = out_fd;
+    c->in_watch = c->out_watch = -1;
+    c->out = malloc(CONSOLE_OUT_SIZE);
+    if (!c->out)
+        return -ENOMEM;
+    pthread_mutex_init(&c->out_mu, NULL);
     if (isatty(in_fd) && tcgetattr(in_fd, &saved_tio) == 0) {
         struct termios raw = saved_tio;
         cfmakeraw(&raw);
@@ -37,63 +50,46 @@ int console_open(struct console *c, int in_fd, int out_fd)
             atexit(restore_terminal);
         }
     }
-    int fl = fcntl(in_fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(in_fd, F_SETFL, fl | O_NONBLOCK);
+    set_nonblock(in_fd, true);
+    set_nonblock(out_fd, true);
     return 0;
 }
 
 void console_close(struct console *c)
 {
-    console_flush(c);
+    if (!c->out)
+        return;
+    console_drain(c);
     if (c->tty)
         restore_terminal();
-    int fl = fcntl(c->in_fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(c->in_fd, F_SETFL, fl & ~O_NONBLOCK);
-}
-
-static void write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN) {
-                usleep(1000);
-                continue;
-            }
-            return; /* stdout gone: drop output, keep the VM running */
-        }
-        p += w;
-        n -= (size_t)w;
+    set_nonblock(c->in_fd, false);
+    set_nonblock(c->out_fd, false);
+    if (c->loop) {
+        event_loop_remove(c->loop, c->in_watch);
+        event_loop_remove(c->loop, c->out_watch);
     }
+    pthread_mutex_destroy(&c->out_mu);
+    free(c->out);
+    c->out = NULL;
 }
 
-void console_flush(struct console *c)
-{
-    if (c->out_len) {
-        write_all(c->out_fd, c->out, c->out_len);
-        c->out_len = 0;
-    }
-}
-
+/* The UART's output, from whichever thread runs the guest. */
 static void console_write(void *opaque, const uint8_t *buf, size_t len)
 {
     struct console *c = opaque;
-    if (c->out_len + len > sizeof(c->out))
-        console_flush(c);
-    if (len > sizeof(c->out)) {
-        write_all(c->out_fd, buf, len);
-        return;
+    pthread_mutex_lock(&c->out_mu);
+    bool was_empty = c->out_len == 0;
+    for (size_t i = 0; i < len; i++) {
+        if (c->out_len == CONSOLE_OUT_SIZE) {
+            c->dropped += len - i;
+            break;
+        }
+        c->out[(c->out_head + c->out_len) % CONSOLE_OUT_SIZE] = buf[i];
+        c->out_len++;
     }
-    memcpy(c->out + c->out_len, buf, len);
-    c->out_len += len;
-    /* A line end is a good moment to show output: interactive users see
-     * it at once and it costs one write per line. */
-    if (memchr(buf, '\n', len) || c->tty)
-        console_flush(c);
+    pthread_mutex_unlock(&c->out_mu);
+    if (was_empty && c->loop)
+        event_loop_wake(c->loop);
 }
 
 struct chardev console_chardev(struct console *c)
@@ -101,9 +97,44 @@ struct chardev console_chardev(struct console *c)
     return (struct chardev){ console_write, c };
 }
 
-bool console_wants_input(const struct console *c)
+/* Write what the fd takes now; true when the buffer is empty after. */
+static bool flush_some(struct console *c)
 {
-    return !c->in_eof && c->in_len < sizeof(c->in);
+    pthread_mutex_lock(&c->out_mu);
+    while (c->out_len) {
+        size_t chunk = CONSOLE_OUT_SIZE - c->out_head;
+        if (chunk > c->out_len)
+            chunk = c->out_len;
+        const uint8_t *p = c->out + c->out_head;
+        pthread_mutex_unlock(&c->out_mu);
+        ssize_t w = write(c->out_fd, p, chunk);
+        int e = errno;
+        pthread_mutex_lock(&c->out_mu);
+        if (w < 0) {
+            if (e == EINTR)
+                continue;
+            if (e == EAGAIN)
+                break;
+            c->out_len = 0; /* stdout is gone: drop output, keep the VM running */
+            break;
+        }
+        c->out_head = (c->out_head + (size_t)w) % CONSOLE_OUT_SIZE;
+        c->out_len -= (size_t)w;
+    }
+    bool empty = c->out_len == 0;
+    pthread_mutex_unlock(&c->out_mu);
+    return empty;
+}
+
+static void help(struct console *c)
+{
+    static const char text[] = "\r\n"
+                               "C-a h    print this help\r\n"
+                               "C-a x    quit condo (the VM is stopped)\r\n"
+                               "C-a C-a  send C-a to the guest\r\n";
+    console_drain(c);
+    ssize_t r = write(STDERR_FILENO, text, sizeof(text) - 1);
+    (void)r;
 }
 
 static void push_byte(struct console *c, uint8_t b)
@@ -114,17 +145,7 @@ static void push_byte(struct console *c, uint8_t b)
     }
 }
 
-static void help(struct console *c)
-{
-    static const char text[] = "\r\n"
-                               "C-a h    print this help\r\n"
-                               "C-a x    quit condo (the VM is stopped)\r\n"
-                               "C-a C-a  send C-a to the guest\r\n";
-    console_flush(c);
-    write_all(STDERR_FILENO, (const uint8_t *)text, sizeof(text) - 1);
-}
-
-void console_read_input(struct console *c)
+static void read_input(struct console *c)
 {
     uint8_t buf[512];
     size_t room = sizeof(c->in) - c->in_len;
@@ -163,13 +184,65 @@ void console_read_input(struct console *c)
     }
 }
 
-size_t console_take(struct console *c, uint8_t *buf, size_t max)
+static void on_input(void *opaque, short revents)
+{
+    struct console *c = opaque;
+    if (revents & (POLLIN | POLLHUP | POLLERR))
+        read_input(c);
+}
+
+static void on_output(void *opaque, short revents)
+{
+    (void)revents;
+    flush_some(opaque);
+}
+
+int console_attach(struct console *c, struct event_loop *loop)
+{
+    c->loop = loop;
+    c->in_watch = event_loop_add_fd(loop, c->in_fd, POLLIN, on_input, c);
+    if (c->in_watch < 0)
+        return c->in_watch;
+    c->out_watch = event_loop_add_fd(loop, c->out_fd, 0, on_output, c);
+    return c->out_watch < 0 ? c->out_watch : 0;
+}
+
+void console_service(struct console *c)
+{
+    bool empty = flush_some(c);
+    if (!c->loop)
+        return;
+    event_loop_set_events(c->loop, c->out_watch, empty ? 0 : POLLOUT);
+    bool want_in = !c->in_eof && c->in_len < sizeof(c->in);
+    event_loop_set_events(c->loop, c->in_watch, want_in ? POLLIN : 0);
+}
+
+void console_drain(struct console *c)
+{
+    for (int tries = 0; tries < 1000 && !flush_some(c); tries++) {
+        struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+        if (poll(&p, 1, 100) <= 0 || (p.revents & (POLLERR | POLLHUP)))
+            break;
+    }
+}
+
+size_t console_input_pending(const struct console *c)
+{
+    return c->in_len;
+}
+
+size_t console_peek(const struct console *c, uint8_t *buf, size_t max)
 {
     size_t n = 0;
-    while (n < max && c->in_len) {
-        buf[n++] = c->in[c->in_head];
-        c->in_head = (c->in_head + 1) % sizeof(c->in);
-        c->in_len--;
-    }
+    for (; n < max && n < c->in_len; n++)
+        buf[n] = c->in[(c->in_head + n) % sizeof(c->in)];
     return n;
+}
+
+void console_consume(struct console *c, size_t n)
+{
+    if (n > c->in_len)
+        n = c->in_len;
+    c->in_head = (c->in_head + n) % sizeof(c->in);
+    c->in_len -= n;
 }

@@ -31,7 +31,7 @@ HEADERS = {
             "dev_uart16550.h", "virtio.h", "virtio_blk.h", "virtio_net.h",
             "virtio_rng.h"],
     "engine": ["riscv.h", "riscv_fpu.h"],
-    "board": ["fdt_riscv_virt.h", "loader.h", "board_riscv_virt.h"],
+    "board": ["riscv_virt.h", "loader.h", "boards.h"],
     "vmm": ["vm.h", "console.h"],
 }
 

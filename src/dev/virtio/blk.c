@@ -224,6 +224,13 @@ uint64_t virtio_blk_next_deadline_ns(struct virtio_blk *b)
     return wait > UINT64_MAX - now ? UINT64_MAX : now + wait;
 }
 
+static uint64_t blk_poll(void *opaque)
+{
+    struct virtio_blk *b = opaque;
+    virtio_blk_poll(b);
+    return virtio_blk_next_deadline_ns(b);
+}
+
 static void blk_reset(void *opaque)
 {
     struct virtio_blk *b = opaque;
@@ -298,6 +305,7 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
         .config_write = blk_config_write,
         .queue_notify = blk_queue_notify,
         .reset = blk_reset,
+        .poll = blk_poll,
         .save = blk_save,
         .load = blk_load,
     };

@@ -491,6 +491,12 @@ static int virtio_mmio_load(void *opaque, struct state_buf *s)
     return 0;
 }
 
+static uint64_t virtio_mmio_poll(void *opaque)
+{
+    struct virtio_mmio *t = opaque;
+    return t->dev->poll ? t->dev->poll(t->dev_opaque) : UINT64_MAX;
+}
+
 const struct dev_ops virtio_mmio_ops = {
     .name = "virtio-mmio",
     .min_access = 1,
@@ -498,6 +504,7 @@ const struct dev_ops virtio_mmio_ops = {
     .read = virtio_mmio_read,
     .write = virtio_mmio_write,
     .reset = virtio_mmio_reset_op,
+    .poll = virtio_mmio_poll,
     .save = virtio_mmio_save,
     .load = virtio_mmio_load,
 };
