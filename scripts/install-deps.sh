@@ -15,7 +15,11 @@ PKGS=(
     qemu-system-misc qemu-user qemu-utils clang
     cpio xz-utils zstd libzstd-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
+    libjansson-dev libcurl4-openssl-dev util-linux
 )
+# libjansson-dev: VM definitions and the API's JSON; libcurl4-openssl-dev:
+#            the CLI talks HTTP to each VM's control socket
+# util-linux: setpriv, to test as an unprivileged user
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
 # time: /usr/bin/time -v, peak RSS in tests and benchmarks
 # qemu-user: lists busybox's applets at build time; qemu-system-misc: the

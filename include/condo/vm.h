@@ -33,8 +33,17 @@ int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *er
  * the host's lack of resources 6, anything else 4). */
 int vm_exit_status_for(const struct error *err);
 
+/* How the VM process is reached. */
+struct vm_run_options {
+    const char *name;         /* the VM's name (messages, process title); may be NULL */
+    const char *api_sock;     /* serve the control API on this socket; NULL: none */
+    const char *console_sock; /* detached: the console is this socket, not stdio */
+    int ready_fd;             /* >= 0: write "OK\n" once the CPUs run, or
+                               * "E <errno> <message>\n" if setup fails; then close */
+};
+
 /* Builds the machine, boots it, runs it to the end; returns the process
  * exit status (enum vm_exit_status, or a guest-chosen failure code). */
-int vm_run(const struct vm_config *cfg);
+int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts);
 
 #endif

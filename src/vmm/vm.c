@@ -417,19 +417,42 @@ int vm_exit_status_for(const struct error *err)
     }
 }
 
-int vm_run(const struct vm_config *cfg)
+/* Tell whoever started us (condo start) how setup went. */
+static void report_ready(const struct vm_run_options *o, const struct error *err)
 {
+    if (!o || o->ready_fd < 0)
+        return;
+    if (err && err->code)
+        dprintf(o->ready_fd, "E %d %s\n", -err->code, err->msg[0] ? err->msg : "see the log");
+    else
+        dprintf(o->ready_fd, "OK\n");
+    close(o->ready_fd);
+}
+
+static int setup_failed(const struct vm_run_options *o, const struct error *err)
+{
+    if (err->msg[0])
+        condo_err("%s", err->msg);
+    report_ready(o, err);
+    return vm_exit_status_for(err);
+}
+
+int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
+{
+    static const struct vm_run_options no_opts = { .ready_fd = -1 };
+    if (!opts)
+        opts = &no_opts;
     struct error err = ERROR_INIT;
     const struct machine_ops *ops = board_for_arch(cfg->arch);
     if (!ops) {
-        condo_err("--arch %s is not supported: this condo emulates %s", cfg->arch,
-                  board_arches());
-        return VM_EXIT_USAGE;
+        error_set(&err, -EINVAL, "--arch %s is not supported: this condo emulates %s",
+                  cfg->arch, board_arches());
+        return setup_failed(opts, &err);
     }
     struct vm *vm = calloc(1, sizeof(*vm));
     if (!vm) {
-        condo_err("out of memory");
-        return VM_EXIT_RESOURCES;
+        error_set(&err, -ENOMEM, "out of memory");
+        return setup_failed(opts, &err);
     }
     vm->cfg = cfg;
     vm->ops = ops;
@@ -447,17 +470,19 @@ int vm_run(const struct vm_config *cfg)
     int status = VM_EXIT_FAULT;
     int r = event_loop_init(&vm->loop);
     if (r < 0) {
-        condo_err("cannot create the event loop: %s", strerror(-r));
+        error_set_errno(&err, r, "cannot create the event loop");
         free(vm);
-        return VM_EXIT_RESOURCES;
+        return setup_failed(opts, &err);
     }
     vm->loop.lock = &vm->lock;
-    r = console_open(&vm->con, STDIN_FILENO, STDOUT_FILENO);
-    if (r == 0)
-        r = console_attach(&vm->con, &vm->loop);
+    if (opts->console_sock)
+        r = console_open_socket(&vm->con, opts->console_sock, &err);
+    else if ((r = console_open_stdio(&vm->con, STDIN_FILENO, STDOUT_FILENO)) < 0)
+        error_set_errno(&err, r, "cannot set up the console");
+    if (r == 0 && (r = console_attach(&vm->con, &vm->loop)) < 0)
+        error_set_errno(&err, r, "cannot watch the console");
     if (r < 0) {
-        condo_err("cannot set up the console: %s", strerror(-r));
-        status = VM_EXIT_RESOURCES;
+        status = setup_failed(opts, &err);
         goto out;
     }
     struct machine_env env = {
@@ -470,9 +495,7 @@ int vm_run(const struct vm_config *cfg)
     };
     r = ops->create(&cfg->hw, &env, &vm->m, &err);
     if (r < 0) {
-        if (err.msg[0])
-            condo_err("%s", err.msg);
-        status = vm_exit_status_for(&err);
+        status = setup_failed(opts, &err);
         goto out;
     }
 
@@ -487,9 +510,11 @@ int vm_run(const struct vm_config *cfg)
     uint64_t start_ns = condo_clock_ns();
     r = start_cpus(vm, &err);
     if (r < 0) {
-        condo_err("%s", err.msg);
-        status = VM_EXIT_RESOURCES;
+        status = setup_failed(opts, &err);
     } else {
+        report_ready(opts, NULL);
+        if (opts->name)
+            condo_info("VM %s running (pid %ld)", opts->name, (long)getpid());
         status = io_loop(vm);
     }
     join_cpus(vm);

@@ -32,7 +32,8 @@ HEADERS = {
             "virtio_rng.h"],
     "engine": ["riscv.h", "riscv_fpu.h"],
     "board": ["riscv_virt.h", "loader.h", "boards.h"],
-    "vmm": ["vm.h", "console.h"],
+    "vmm": ["vm.h", "console.h", "vm_def.h", "api.h", "sandbox.h"],
+    "manager": ["manager.h"],
 }
 
 
