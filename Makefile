@@ -22,7 +22,8 @@ SLIRP_LIBS := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
           $(OPT) $(SANFLAGS) -Iinclude -Isrc $(SLIRP_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lfdt $(SLIRP_LIBS) -lm -lpthread
+# libmicrohttpd and jansson: the control API (src/vmm/api/).
+LDLIBS := -lfdt $(SLIRP_LIBS) -lmicrohttpd -ljansson -lm -lpthread
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -53,6 +54,14 @@ BLOCKTOOL := $(BUILD)/tests/blocktool
 $(BLOCKTOOL): $(BUILD)/tests/tools/blocktool.o $(BUILD)/libcondo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The control API in front of a fake VMM, driven with curl by tests/api/.
+API_FAKE := $(BUILD)/tests/api_fake
+$(API_FAKE): $(BUILD)/tests/tools/api_fake.o $(BUILD)/libcondo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check-api: $(API_FAKE)
+	tests/api/test_api.sh $(abspath $(API_FAKE))
+
 # Static checks of the source tree (the layering rule, ...).
 check-lint:
 	tests/lint/check_layers.py
@@ -80,7 +89,7 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-lint check-unit check-unit-asan fuzz check-isa check-guest
+check: check-lint check-unit check-unit-asan fuzz check-api check-isa check-guest
 
 # libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
 # and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
@@ -96,6 +105,6 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest clean
+.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-api check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:
