@@ -239,9 +239,11 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
         goto fail;
 
     /* Before any sandbox: jansson seeds its hash from /dev/urandom on first
-     * use, and the status figures read /proc/self/statm. */
+     * use, the status figures read /proc/self/statm, and the C library
+     * reads /etc/localtime once for MHD's Date header. */
     json_object_seed(0);
     api_proc_open();
+    tzset();
 
     /* The thread MHD starts inherits our signal mask: block everything so
      * signals keep going to the VMM's threads. */
