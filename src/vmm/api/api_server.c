@@ -50,11 +50,9 @@ struct api_req {
 
 static enum MHD_Result queue(struct MHD_Connection *c, int status, char *body)
 {
-    struct MHD_Response *r;
-    if (body)
-        r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    else
-        r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    /* (from_buffer_with_free_callback: not deprecated in libmicrohttpd 1.x) */
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer_with_free_callback(body ? strlen(body) : 0, body, free);
     if (!r) {
         free(body);
         return MHD_NO;
