@@ -34,7 +34,8 @@
  * by value into a message for its VM loop. `reply` is zeroed by the module
  * and filled by the backend for the GET operations (see enum api_op); its
  * strings are fixed-size arrays too, so nothing has to stay alive after the
- * call returns.
+ * call returns. Both are large (a call 12 KiB, a reply 91 KiB): keep them
+ * off small stacks.
  */
 #ifndef CONDO_API_H
 #define CONDO_API_H
