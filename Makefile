@@ -22,7 +22,9 @@ SLIRP_LIBS := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
           $(OPT) $(SANFLAGS) -Iinclude -Isrc $(SLIRP_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lfdt $(SLIRP_LIBS) -ljansson -lcurl -lm -lpthread
+# libmicrohttpd and jansson: the control API (src/vmm/api/); libcurl: the CLI
+# talks to each VM process over it.
+LDLIBS := -lfdt $(SLIRP_LIBS) -lmicrohttpd -ljansson -lcurl -lm -lpthread
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -53,6 +55,14 @@ BLOCKTOOL := $(BUILD)/tests/blocktool
 $(BLOCKTOOL): $(BUILD)/tests/tools/blocktool.o $(BUILD)/libcondo.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The control API in front of a fake VMM, driven with curl by tests/api/.
+API_FAKE := $(BUILD)/tests/api_fake
+$(API_FAKE): $(BUILD)/tests/tools/api_fake.o $(BUILD)/libcondo.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+check-api: $(API_FAKE)
+	tests/api/test_api.sh $(abspath $(API_FAKE))
+
 # Static checks of the source tree (the layering rule, ...).
 check-lint:
 	tests/lint/check_layers.py
@@ -80,7 +90,7 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-lint check-unit check-unit-asan fuzz check-isa check-guest
+check: check-lint check-unit check-unit-asan fuzz fuzz-api check-api check-isa check-guest
 
 # libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
 # and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
@@ -89,6 +99,28 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# libFuzzer (clang, ASan+UBSan) on the control API's request handling:
+# routes, body checks, replies (tests/fuzz/fuzz_api.c); a crash's input is
+# kept in build/fuzz/artifacts/api-*.
+FUZZ_API_SECONDS ?= 20
+FUZZ_API_SRCS := tests/fuzz/fuzz_api.c src/core/error.c src/core/log.c \
+    $(addprefix src/vmm/api/,api_route.c api_schema.c api_body.c api_reply.c api_handle.c api_proc.c)
+build/fuzz/fuzz_api: $(FUZZ_API_SRCS) $(wildcard include/condo/*.h src/vmm/api/*.h)
+	@mkdir -p build/fuzz
+	$${CLANG:-clang} -std=c17 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	    -Iinclude -Isrc -o $@ $(FUZZ_API_SRCS) -ljansson
+fuzz-api: build/fuzz/fuzz_api
+	@mkdir -p build/fuzz/api-corpus build/fuzz/artifacts
+	python3 tests/fuzz/api_seeds.py build/fuzz/api-corpus
+	@echo "fuzzing the API for $(FUZZ_API_SECONDS)s (log: build/fuzz/api.log)"
+	@build/fuzz/fuzz_api -max_total_time=$(FUZZ_API_SECONDS) -timeout=10 -max_len=65536 \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/api- \
+	    build/fuzz/api-corpus >build/fuzz/api.log 2>&1; rc=$$?; \
+	    grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' build/fuzz/api.log; \
+	    if [ $$rc != 0 ]; then tail -n 40 build/fuzz/api.log; echo "fuzz-api: FAILED (input in build/fuzz/artifacts/)"; fi; \
+	    exit $$rc
+
 # Benchmarks against QEMU (not tests: they print ratios, assert nothing).
 bench: $(BUILD)/condo
 	bench/run.py
@@ -96,6 +128,6 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest clean
+.PHONY: fuzz fuzz-api bench all unit check check-lint check-unit check-unit-asan check-api check-isa check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

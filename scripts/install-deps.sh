@@ -10,14 +10,17 @@ set -euo pipefail
 
 PKGS=(
     build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
+    libmicrohttpd-dev libjansson-dev curl
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-system-misc qemu-user qemu-utils clang
     cpio xz-utils zstd libzstd-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
-    libjansson-dev libcurl4-openssl-dev util-linux
+    libcurl4-openssl-dev util-linux
 )
-# libjansson-dev: VM definitions and the API's JSON; libcurl4-openssl-dev:
+# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON;
+#            curl drives it in tests/api/ as Firecracker's guide does
+# libcurl4-openssl-dev:
 #            the CLI talks HTTP to each VM's control socket
 # util-linux: setpriv, to test as an unprivileged user
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
