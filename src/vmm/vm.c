@@ -467,6 +467,11 @@ int vm_exit_status_for(const struct error *err)
 int vm_run(const struct vm_config *cfg)
 {
     struct error err = ERROR_INIT;
+    /* The buttons first: a press during set-up must not kill condo (the
+     * default action); it is answered once the loop runs (not delivered:
+     * the guest has no driver that early). */
+    signal(SIGUSR1, on_button_signal);
+    signal(SIGUSR2, on_button_signal);
     const struct machine_ops *ops = board_for_arch(cfg->arch);
     if (!ops) {
         condo_err("--arch %s is not supported: this condo emulates %s", cfg->arch,
@@ -527,8 +532,6 @@ int vm_run(const struct vm_config *cfg)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
-    signal(SIGUSR1, on_button_signal);
-    signal(SIGUSR2, on_button_signal);
     signal(SIGPIPE, SIG_IGN);
     if (vm->con.tty)
         condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
