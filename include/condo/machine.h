@@ -130,6 +130,17 @@ struct machine_ops {
     /* Serial console input: room in the UART, and bytes into it. */
     size_t (*console_room)(struct machine *m);
     size_t (*console_input)(struct machine *m, const uint8_t *buf, size_t len);
+    /* The guest's buttons: press and release the power button (a guest
+     * that handles it shuts down cleanly), or Ctrl+Alt+Del (the guest's
+     * init decides: condo's default guest powers off). 0 when the guest's
+     * driver took the key events; a negative errno, with the reason in
+     * err, when they could not be delivered (-ENODEV: no driver has set up
+     * the device yet, or the machine has none; -ENOSPC: the driver is not
+     * taking events; -EIO: its queue is malformed): the caller may then
+     * force the VM off. Delivered does not mean acted on: wait for the
+     * power-off with a timeout. */
+    int (*power_button)(struct machine *m, struct error *err);
+    int (*ctrl_alt_del)(struct machine *m, struct error *err);
     void (*stats)(const struct machine *m, struct machine_stats *out);
 
     /* --- with every CPU stopped and the lock held --- */

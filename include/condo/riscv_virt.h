@@ -9,6 +9,9 @@
 
 #define RISCV_VIRT_RAM_BASE 0x80000000ull
 #define RISCV_VIRT_VIRTIO_SLOTS 8 /* PLIC sources 1..8, below the UART's 10 */
+/* Slots every VM with virtio devices gets after its disks and NICs: the
+ * entropy device, then the input device (power button, Ctrl+Alt+Del). */
+#define RISCV_VIRT_FIXED_VIRTIO 2
 #define RISCV_VIRT_MAX_HARTS 8
 #define RISCV_VIRT_MAX_DEVS (5 + RISCV_VIRT_VIRTIO_SLOTS + 1)
 

@@ -1,6 +1,6 @@
 /* virtio 1.2 over MMIO (the "virtio,mmio" transport, version 2), split
  * virtqueues, and the interface between the transport and a device model
- * (blk, net, rng, ...). Engine-neutral: it sees guest memory only through
+ * (blk, net, rng, input, ...). Engine-neutral: it sees guest memory only through
  * struct guest_ram and raises its interrupt through an irq_line.
  *
  * Every value the guest writes is untrusted. A malformed queue (descriptor
@@ -33,6 +33,7 @@
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_INPUT 18
 
 /* feature bits shared by all devices */
 #define VIRTIO_F_RING_INDIRECT_DESC 28

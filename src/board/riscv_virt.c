@@ -29,6 +29,7 @@
 #include "condo/riscv.h"
 #include "condo/riscv_virt.h"
 #include "condo/virtio_blk.h"
+#include "condo/virtio_input.h"
 #include "condo/virtio_net.h"
 #include "condo/virtio_rng.h"
 
@@ -67,7 +68,7 @@ struct riscv_virt {
     struct aclint aclint;
     struct plic plic;
     struct uart16550 uart;
-    /* virtio slots in order: disks (vda, vdb, ...), NICs, entropy */
+    /* virtio slots in order: disks (vda, vdb, ...), NICs, entropy, buttons */
     struct block_backend *disk[VM_MAX_DISKS];
     struct virtio_blk *blk[VM_MAX_DISKS];
     unsigned nblk;
@@ -75,6 +76,7 @@ struct riscv_virt {
     struct virtio_net *net[VM_MAX_NETS];
     unsigned nnet;
     struct virtio_rng *rng;
+    struct virtio_input *input;
 
     uint64_t entry, fdt_addr, dyninfo_addr;
     struct machine_exit exit; /* what a CPU's MACHINE_RUN_EXIT means */
@@ -303,7 +305,8 @@ static struct irq_line plic_line(struct riscv_virt *v, unsigned src)
 }
 
 /* Disks first (so the first --disk is /dev/vda), then NICs, then the
- * entropy device that every VM gets. */
+ * entropy device and the input device (power button, Ctrl+Alt+Del) that
+ * every VM gets. */
 static int add_virtio_devices(struct riscv_virt *v, struct error *err)
 {
     const struct machine_config *cfg = v->cfg;
@@ -343,6 +346,13 @@ static int add_virtio_devices(struct riscv_virt *v, struct error *err)
         return error_set(err, -ENOMEM, "out of memory for the entropy device");
     virtio_rng_init(v->rng, &v->ram, plic_line(v, find_dev(v, RISCV_VIRT_VIRTIO, slot)->irq));
     set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->rng->mmio);
+    slot++;
+    v->input = calloc(1, sizeof(*v->input));
+    if (!v->input)
+        return error_set(err, -ENOMEM, "out of memory for the input device");
+    virtio_input_init(v->input, &v->ram,
+                      plic_line(v, find_dev(v, RISCV_VIRT_VIRTIO, slot)->irq));
+    set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->input->mmio);
     return 0;
 }
 
@@ -362,6 +372,7 @@ static void virt_destroy(struct machine *m)
         free(v->blk[i]);
     }
     free(v->rng);
+    free(v->input);
     for (unsigned h = 0; h < v->ncpus; h++) {
         if (v->cpu[h]) {
             riscv_cpu_free(v->cpu[h]);
@@ -406,14 +417,18 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
         }
     }
 
-    /* The table: the fixed devices, then as many virtio slots as needed. */
+    /* The table: the fixed devices, then as many virtio slots as needed:
+     * the disks and NICs, and the devices every VM gets (entropy, input). */
     unsigned nvirtio = 0;
     if (!cfg->bare_metal || cfg->ndisks || cfg->nnets)
-        nvirtio = cfg->ndisks + cfg->nnets + 1;
+        nvirtio = cfg->ndisks + cfg->nnets + RISCV_VIRT_FIXED_VIRTIO;
     if (nvirtio > RISCV_VIRT_VIRTIO_SLOTS) {
         r = error_set(err, -EINVAL,
-                      "too many virtio devices: at most %d disks and network cards together",
-                      RISCV_VIRT_VIRTIO_SLOTS - 1);
+                      "too many virtio devices: %u disks and %u network cards given, at most %d "
+                      "together (riscv-virt has %d virtio slots; the entropy and input devices "
+                      "take %d): drop some --disk or --net options",
+                      cfg->ndisks, cfg->nnets, RISCV_VIRT_VIRTIO_SLOTS - RISCV_VIRT_FIXED_VIRTIO,
+                      RISCV_VIRT_VIRTIO_SLOTS, RISCV_VIRT_FIXED_VIRTIO);
         goto fail;
     }
     v->ndevs = (unsigned)riscv_virt_layout(nvirtio, v->devs);
@@ -564,6 +579,27 @@ static size_t virt_console_input(struct machine *m, const uint8_t *buf, size_t l
     return uart16550_receive(&to_virt(m)->uart, buf, len);
 }
 
+/* The buttons: one batch of key events into the input device. A machine
+ * without one (a bare-metal program with no virtio devices) cannot take
+ * them. */
+static int virt_power_button(struct machine *m, struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    if (!v->input)
+        return error_set(err, -ENODEV, "this machine has no input device (a bare-metal program "
+                                       "without virtio devices): it has no power button");
+    return virtio_input_power_button(v->input, err);
+}
+
+static int virt_ctrl_alt_del(struct machine *m, struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    if (!v->input)
+        return error_set(err, -ENODEV, "this machine has no input device (a bare-metal program "
+                                       "without virtio devices): it has no keyboard");
+    return virtio_input_ctrl_alt_del(v->input, err);
+}
+
 static void virt_stats(const struct machine *m, struct machine_stats *out)
 {
     const struct riscv_virt *v = to_virt_const(m);
@@ -668,6 +704,8 @@ const struct machine_ops riscv_virt_machine = {
     .io_tick = virt_io_tick,
     .console_room = virt_console_room,
     .console_input = virt_console_input,
+    .power_button = virt_power_button,
+    .ctrl_alt_del = virt_ctrl_alt_del,
     .stats = virt_stats,
     .save = virt_save,
     .load = virt_load,

@@ -10,6 +10,12 @@
  * acts on what the guest asked for. The board is reached only through
  * `struct machine_ops`: this file knows no board.
  *
+ * Buttons: SIGUSR1 presses the guest's power button and SIGUSR2 sends
+ * Ctrl+Alt+Del (machine_ops.power_button / ctrl_alt_del, on the I/O
+ * thread). When the guest cannot take them (no driver yet) condo says so
+ * on stderr and the VM runs on: a signal is a button, not a stop
+ * (SIGTERM stops the VM).
+ *
  * Parking protocol: the I/O thread raises a control flag (pause, stop) or
  * a CPU raises `exit`; every CPU thread sees a flag at its next slice
  * boundary (kicks end slices and waits early), counts itself in `parked`
@@ -74,11 +80,22 @@ struct vm {
 };
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_power_button, got_ctrl_alt_del;
 static struct event_loop *signal_loop;
 
 static void on_signal(int sig)
 {
     got_signal = sig;
+    if (signal_loop)
+        event_loop_wake(signal_loop);
+}
+
+static void on_button_signal(int sig)
+{
+    if (sig == SIGUSR1)
+        got_power_button = 1;
+    else
+        got_ctrl_alt_del = 1;
     if (signal_loop)
         event_loop_wake(signal_loop);
 }
@@ -373,6 +390,35 @@ static int handle_exit(struct vm *vm, const struct machine_exit *ex, struct rese
     return VM_EXIT_FAULT;
 }
 
+/* A button signal came: press it (flag cleared first, so a signal that
+ * arrives meanwhile is seen on the next turn). */
+static void press_buttons(struct vm *vm)
+{
+    static const struct {
+        volatile sig_atomic_t *flag;
+        const char *what;
+        bool ctrl_alt_del;
+    } buttons[] = {
+        { &got_power_button, "power button (SIGUSR1)", false },
+        { &got_ctrl_alt_del, "Ctrl+Alt+Del (SIGUSR2)", true },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(buttons); i++) {
+        if (!*buttons[i].flag)
+            continue;
+        *buttons[i].flag = 0;
+        struct error err = ERROR_INIT;
+        pthread_mutex_lock(&vm->lock);
+        int r = buttons[i].ctrl_alt_del ? vm->ops->ctrl_alt_del(vm->m, &err)
+                                        : vm->ops->power_button(vm->m, &err);
+        pthread_mutex_unlock(&vm->lock);
+        if (r < 0)
+            condo_err("%s not delivered: %s; the VM runs on (SIGTERM stops it)", buttons[i].what,
+                      err.msg);
+        else
+            condo_err("%s pressed", buttons[i].what);
+    }
+}
+
 static int io_loop(struct vm *vm)
 {
     struct reset_history resets = { { 0 }, 0 };
@@ -387,6 +433,7 @@ static int io_loop(struct vm *vm)
             condo_err("stopped by signal %d", (int)got_signal);
             return 128 + got_signal;
         }
+        press_buttons(vm);
         if (vm->con.quit) {
             condo_err("quit from the console (Ctrl-A x)");
             return VM_EXIT_QUIT;
@@ -443,6 +490,11 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     if (!opts)
         opts = &no_opts;
     struct error err = ERROR_INIT;
+    /* The buttons first: a press during set-up must not kill condo (the
+     * default action); it is answered once the loop runs (not delivered:
+     * the guest has no driver that early). */
+    signal(SIGUSR1, on_button_signal);
+    signal(SIGUSR2, on_button_signal);
     const struct machine_ops *ops = board_for_arch(cfg->arch);
     if (!ops) {
         error_set(&err, -EINVAL, "--arch %s is not supported: this condo emulates %s",

@@ -1,6 +1,6 @@
 /* libFuzzer target: a hostile guest against the virtio-mmio transport, the
- * split virtqueue walker and the virtio-blk and virtio-rng request
- * handling. The input is a little program of operations: poke bytes into
+ * split virtqueue walker, the virtio-blk and virtio-rng request handling
+ * and virtio-input's event delivery (the host presses its buttons). The input is a little program of operations: poke bytes into
  * guest RAM, write or read any register of either device, lay out
  * descriptors and avail entries, notify, let (fake) time pass for the
  * blk rate limit, reset, save and load (also loading fuzzed state).
@@ -10,8 +10,8 @@
  * Guest RAM and the disk are heap buffers, so AddressSanitizer sees any
  * access outside them. Besides crashes, the target traps when the device
  * hands the backend a request outside the disk or not sector-sized, writes
- * a read-only disk, or leaves its irq line out of step with
- * InterruptStatus.
+ * a read-only disk, leaves its irq line out of step with
+ * InterruptStatus, or when a button press that was refused wrote events.
  *
  *   tests/fuzz/run.sh SECONDS     build into build/fuzz and run */
 #include <errno.h>
@@ -20,16 +20,20 @@
 
 #include "condo/block.h"
 #include "condo/virtio_blk.h"
+#include "condo/virtio_input.h"
 #include "condo/virtio_rng.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE 0x8000ull
 #define DISK_SIZE (64 * 1024)
 
-/* Ring areas used by the probe operation (per device). */
-static const uint64_t ring_desc[2] = { 0x0000, 0x2000 };
-static const uint64_t ring_avail[2] = { 0x1000, 0x3000 };
-static const uint64_t ring_used[2] = { 0x1400, 0x3400 };
+#define NDEV 3 /* blk, rng, input */
+
+/* Ring areas used by the probe operation (per device); the input
+ * device's overlap the data area, which a hostile guest may do too. */
+static const uint64_t ring_desc[NDEV] = { 0x0000, 0x2000, 0x6000 };
+static const uint64_t ring_avail[NDEV] = { 0x1000, 0x3000, 0x7000 };
+static const uint64_t ring_used[NDEV] = { 0x1400, 0x3400, 0x7400 };
 
 struct fz {
     struct guest_ram ram;
@@ -38,9 +42,10 @@ struct fz {
     int disk_fail;
     struct virtio_blk *blk;
     struct virtio_rng *rng;
-    int irq_level[2];
-    uint32_t num[2];    /* queue size the probe set */
-    uint16_t avail[2];  /* driver's avail idx */
+    struct virtio_input *input;
+    int irq_level[NDEV];
+    uint32_t num[NDEV];    /* queue size the probe set */
+    uint16_t avail[NDEV];  /* driver's avail idx */
     uint64_t now;
 };
 
@@ -126,7 +131,7 @@ int block_flush(struct block_backend *b)
 static void fz_irq(void *opaque, unsigned line, int level)
 {
     (void)opaque;
-    CHECK(line < 2);
+    CHECK(line < NDEV);
     F.irq_level[line] = level;
 }
 
@@ -157,7 +162,7 @@ static uint64_t take(struct input *in, unsigned bytes)
 
 static struct virtio_mmio *dev_mmio(unsigned d)
 {
-    return d ? &F.rng->mmio : &F.blk->mmio;
+    return d == 2 ? &F.input->mmio : d ? &F.rng->mmio : &F.blk->mmio;
 }
 
 static void mmio_wr(unsigned d, uint64_t off, uint32_t v)
@@ -335,10 +340,49 @@ static void op_save_load(struct input *in, unsigned d)
     state_free(&s);
 }
 
+/* The host presses a button, or sends fuzzed events: delivered whole,
+ * or refused with nothing written. */
+static void op_input(struct input *in)
+{
+    uint8_t mode = (uint8_t)take(in, 1);
+    uint64_t before = F.input->events_sent;
+    uint16_t used_before = 0;
+    uint32_t num = F.num[2];
+    if (num)
+        used_before = le16_load(ram(ring_used[2] + 2, 2));
+    int r;
+    unsigned n;
+    if (mode % 3 == 0) {
+        r = virtio_input_power_button(F.input, NULL);
+        n = 4;
+    } else if (mode % 3 == 1) {
+        r = virtio_input_ctrl_alt_del(F.input, NULL);
+        n = 8;
+    } else {
+        struct virtio_input_event ev[VIRTIO_INPUT_MAX_BATCH + 1];
+        n = (unsigned)take(in, 1) % (VIRTIO_INPUT_MAX_BATCH + 2);
+        for (unsigned i = 0; i < n; i++)
+            ev[i] = (struct virtio_input_event){ (uint16_t)take(in, 2), (uint16_t)take(in, 2),
+                                                 (int32_t)take(in, 4) };
+        r = virtio_input_send(F.input, ev, n, NULL);
+        CHECK(r != -EINVAL || n == 0 || n > VIRTIO_INPUT_MAX_BATCH);
+    }
+    CHECK(r == 0 || r == -ENODEV || r == -ENOSPC || r == -EIO || r == -EINVAL);
+    if (r == 0) {
+        CHECK(F.input->events_sent == before + n);
+    } else {
+        /* single-threaded: the ring cannot change between the passes */
+        CHECK(F.input->events_sent == before);
+        if (num && r != -EIO)
+            CHECK(le16_load(ram(ring_used[2] + 2, 2)) == used_before);
+    }
+}
+
 static void check_irq(void)
 {
     CHECK(F.irq_level[0] == (F.blk->mmio.interrupt_status != 0));
     CHECK(F.irq_level[1] == (F.rng->mmio.interrupt_status != 0));
+    CHECK(F.irq_level[2] == (F.input->mmio.interrupt_status != 0));
 }
 
 static int setup(const uint8_t *data, size_t size, struct input *in)
@@ -353,7 +397,9 @@ static int setup(const uint8_t *data, size_t size, struct input *in)
     F.disk_data = calloc(1, DISK_SIZE);
     F.blk = calloc(1, sizeof(*F.blk));
     F.rng = calloc(1, sizeof(*F.rng));
-    if (!F.ram.host || !F.ram.page_gen || !F.ram.has_code || !F.disk_data || !F.blk || !F.rng)
+    F.input = calloc(1, sizeof(*F.input));
+    if (!F.ram.host || !F.ram.page_gen || !F.ram.has_code || !F.disk_data || !F.blk || !F.rng ||
+        !F.input)
         return -1;
     in->p = data;
     in->n = size;
@@ -373,6 +419,7 @@ static int setup(const uint8_t *data, size_t size, struct input *in)
         return -1;
     rate_limit_set_clock(&F.blk->rl, fz_clock, NULL);
     virtio_rng_init(F.rng, &F.ram, (struct irq_line){ fz_irq, NULL, 1 });
+    virtio_input_init(F.input, &F.ram, (struct irq_line){ fz_irq, NULL, 2 });
     return 0;
 }
 
@@ -384,6 +431,7 @@ static void teardown(void)
     free(F.disk_data);
     free(F.blk);
     free(F.rng);
+    free(F.input);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -398,7 +446,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned steps = 0;
     while (in.n && steps++ < 512) {
         uint8_t op = (uint8_t)take(&in, 1);
-        unsigned d = (op >> 7) & 1; /* which device */
+        /* which device: bit 7 rng, else bit 6 input, else blk */
+        unsigned d = (op & 0x80) ? 1 : (op & 0x40) ? 2 : 0;
         switch (op & 0x0f) {
         case 0: { /* poke RAM */
             uint64_t off = take(&in, 2) % RAM_SIZE;
@@ -466,6 +515,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 13:
             F.disk_fail = !F.disk_fail;
+            break;
+        case 14:
+            op_input(&in);
             break;
         default: /* the guest runs: nothing to do */
             break;

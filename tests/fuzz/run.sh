@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/fuzz/run.sh SECONDS [libFuzzer options...]
-#   Builds the virtqueue / virtio-blk / virtio-rng fuzz target with clang
+#   Builds the virtqueue / virtio-blk / virtio-rng / virtio-input fuzz target with clang
 #   (libFuzzer + ASan + UBSan) into build/fuzz and runs it for SECONDS
 #   (-max_total_time). Exit status non-zero when the fuzzer found a crash,
 #   a sanitizer report or a timeout; the input that did it is written to
@@ -17,7 +17,8 @@ mkdir -p "$out/obj" "$out/corpus" "$out/artifacts"
 
 # The device code under test; everything else the target provides.
 srcs="src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/blk.c src/dev/virtio/rng.c
-      src/core/rate_limit.c src/core/state.c src/core/log.c src/core/clock.c src/core/guest_ram.c"
+      src/dev/virtio/input.c src/core/rate_limit.c src/core/state.c src/core/log.c
+      src/core/clock.c src/core/guest_ram.c src/core/error.c"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cflags="-std=c17 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter $san -I$root/include -I$root/src"
 objs=""

@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-BLK, RNG = 0x00, 0x80
+BLK, RNG, INPUT = 0x00, 0x80, 0x40
 ALL = 0xFFFFFFFFFFFFFFFF
 
 
@@ -43,6 +43,16 @@ def save_load(dev, mode=0):
     return bytes([dev | 12, mode])
 
 
+def press(mode):
+    # 0: power button, 1: Ctrl+Alt+Del (virtio-input)
+    return bytes([14, mode])
+
+
+def event_buffers(first, n, size=8):
+    return b"".join(desc(INPUT, first + i, 0x5000 + 8 * i, size, 2, 0) + avail(INPUT, first + i)
+                    for i in range(n))
+
+
 SEEDS = {
     "blk-rw": bytes([0]) + probe(BLK) + blk_req(1, 1, 8, 0) + blk_req(0, 1, 8, 3)
     + blk_req(4, 0, 0, 6) + blk_req(8, 0, 1, 9) + save_load(BLK),
@@ -60,6 +70,10 @@ SEEDS = {
     + avail(RNG, 0) + avail(RNG, 1) + notify(RNG) + save_load(RNG),
     "rng-loop": bytes([0]) + probe(RNG, num_log2=2) + desc(RNG, 0, 0x5000, 8, 3, 0)
     + avail(RNG, 0) + notify(RNG) + bytes([RNG | 11]) + probe(RNG),
+    "input": bytes([0]) + probe(INPUT, num_log2=4) + event_buffers(0, 12) + press(0) + press(1)
+    + save_load(INPUT) + press(0),
+    "input-short": bytes([0]) + probe(INPUT, num_log2=3) + event_buffers(0, 2)
+    + event_buffers(2, 1, size=4) + event_buffers(3, 2) + press(1) + press(0),
 }
 
 

@@ -5,6 +5,8 @@
 #                               panic, end of input, reset loop, poweroff
 #   test_console_tty.py         the console on a terminal: raw mode, escape
 #                               keys, terminal restored
+#   test_power.py               the power button and Ctrl+Alt+Del (virtio-input)
+#                               power the default guest off; no driver: refused
 #   test_reference_programs.py  guest programs' output against qemu-riscv64
 # Prints each suite's output, then one summary line per suite and, last, the
 # aggregated `N passed, M failed`; exits 1 if any suite failed (a suite that
@@ -17,7 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()

@@ -190,6 +190,58 @@ if [ $built = 1 ]; then
         fi
     done
 
+    # Buttons (SIGUSR1 power button, SIGUSR2 Ctrl+Alt+Del): a bare-metal
+    # program has no input driver, so condo answers "not delivered" on
+    # stderr and the VM runs on until SIGTERM. Without virtio devices the
+    # machine has no input device at all; with a disk it has one that no
+    # driver set up.
+    : >"$tmp/disk.img" && truncate -s 1M "$tmp/disk.img"
+    for variant in none disk; do
+        extra=()
+        [ $variant = disk ] && extra=(--disk "$tmp/disk.img")
+        "$CONDO" run --bios none --kernel "$TINY_OUT/silent.elf" "${extra[@]}" \
+            </dev/null >"$tmp/out" 2>"$tmp/err" &
+        pid=$!
+        # Signal only once condo catches SIGUSR1 (SigCgt bit 9), else it
+        # would die of it.
+        for _ in $(seq 200); do
+            cgt=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+            [ -n "$cgt" ] && (( 0x$cgt & 0x200 )) && break
+            sleep 0.05
+        done
+        got=""
+        for sig in USR1 USR2; do
+            kill -$sig $pid 2>/dev/null
+            for _ in $(seq 100); do
+                n=$(grep -c "not delivered" "$tmp/err")
+                [ "$n" -ge "$([ $sig = USR1 ] && echo 1 || echo 2)" ] && break
+                sleep 0.1
+            done
+        done
+        kill -0 $pid 2>/dev/null && alive=1 || alive=0
+        kill -TERM $pid 2>/dev/null
+        wait $pid
+        rc=$?
+        if [ $variant = none ]; then want="has no input device"; else want="no virtio-input driver ready"; fi
+        if [ $alive = 1 ] && [ $rc = 143 ] &&
+           grep -q "power button (SIGUSR1) not delivered: .*$want" "$tmp/err" &&
+           grep -q "Ctrl+Alt+Del (SIGUSR2) not delivered: .*$want" "$tmp/err"; then
+            ok "bare metal (virtio: $variant): SIGUSR1/SIGUSR2 'not delivered' ($want), VM runs on"
+        else
+            bad "bare metal (virtio: $variant): buttons" "alive=$alive exit $rc (want 143 after SIGTERM), want two 'not delivered: ...$want' lines"
+        fi
+    done
+
+    # Slots: 8 virtio slots, the entropy and input devices take 2.
+    disks=()
+    for i in 1 2 3 4 5 6 7; do
+        : >"$tmp/d$i.img" && truncate -s 64K "$tmp/d$i.img"
+        disks+=(--disk "$tmp/d$i.img")
+    done
+    runs "6 disks (all the free virtio slots) accepted" 0 --bios none --kernel "$P" "${disks[@]:0:12}"
+    usage_error "7 disks: too many virtio devices" "too many virtio devices.*at most 6" \
+        run --bios none --kernel "$P" "${disks[@]}"
+
     # Corrupt ELF files: a clear error (exit 2), never a crash.
     head -c 40 "$P" >"$tmp/short.elf"
     usage_error "ELF truncated inside its header" "short.elf" run --bios none --kernel "$tmp/short.elf"
