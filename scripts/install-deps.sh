@@ -10,12 +10,14 @@ set -euo pipefail
 
 PKGS=(
     build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
+    libseccomp-dev
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-system-misc qemu-user qemu-utils clang
     cpio xz-utils zstd libzstd-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
 )
+# libseccomp-dev: the VM process's system call filter (src/vmm/sandbox_seccomp.c)
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
 # time: /usr/bin/time -v, peak RSS in tests and benchmarks
 # qemu-user: lists busybox's applets at build time; qemu-system-misc: the

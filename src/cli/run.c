@@ -38,8 +38,17 @@ static void run_usage(FILE *f)
             "  --net tap,ifname=NAME | --net switch,name=NAME\n"
             "                     a virtio network card (repeatable): user-mode\n"
             "                     networking (no root), a host tap device, or a\n"
-            "                     virtual switch shared by VMs with the same name"
-            "  -v, --verbose      more diagnostics (twice: debug)\n"
+            "                     virtual switch shared by VMs with the same name\n"
+            "  --sandbox on|off|strict\n"
+            "                     confine the VM process after setup (default on):\n"
+            "                     seccomp, Landlock, rlimits and, as root, a jail\n"
+            "                     and an unprivileged uid; strict: refuse to run\n"
+            "                     without every layer (docs/SANDBOX.md)\n"
+            "  --sandbox-user UID[:GID]\n"
+            "                     started as root: the identity the VM drops to\n"
+            "                     (default 65534:65534)\n"
+            "  -v, --verbose      more diagnostics (twice: debug); -v lists the\n"
+            "                     sandbox's layers\n"
             "  -h, --help         this help\n"
             "\n"
             "Console: the guest's serial port is condo's stdin/stdout. On a terminal,\n"
@@ -130,9 +139,18 @@ int cli_run(int argc, char **argv)
         { "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
         { "append", required_argument, 0, 'A' }, { "verbose", no_argument, 0, 'v' },
         { "help", no_argument, 0, 'h' },         { "disk", required_argument, 0, 'd' },
-        { "net", required_argument, 0, 'n' },    { 0, 0, 0, 0 },
+        { "net", required_argument, 0, 'n' },    { "sandbox", required_argument, 0, 'S' },
+        { "sandbox-user", required_argument, 0, 'U' },
+        /* hidden: tests/guest/test_sandbox.py */
+        { "sandbox-selftest", optional_argument, 0, 'T' },
+        { 0, 0, 0, 0 },
     };
     struct vm_config cfg = { .arch = "riscv64", .hw = { .cpus = 1, .memory = DEFAULT_MEMORY } };
+#if defined(__SANITIZE_ADDRESS__)
+    /* LeakSanitizer's exit check needs /proc and ptrace, which the sandbox
+     * takes away: a sanitizer build runs unconfined unless asked */
+    cfg.sandbox.mode = SANDBOX_OFF;
+#endif
     struct machine_config *hw = &cfg.hw;
     struct error err = ERROR_INIT;
     int c;
@@ -181,6 +199,25 @@ int cli_run(int argc, char **argv)
                 return VM_EXIT_USAGE;
             }
             hw->nets[hw->nnets++] = optarg;
+            break;
+        case 'S':
+            if (sandbox_parse_mode(optarg, &cfg.sandbox.mode, &err) < 0) {
+                fprintf(stderr, "condo: %s\n", err.msg);
+                return VM_EXIT_USAGE;
+            }
+            break;
+        case 'U':
+            if (sandbox_parse_user(optarg, &cfg.sandbox, &err) < 0) {
+                fprintf(stderr, "condo: %s\n", err.msg);
+                return VM_EXIT_USAGE;
+            }
+            break;
+        case 'T':
+            if (optarg && strcmp(optarg, "try") && strcmp(optarg, "die")) {
+                fprintf(stderr, "condo: --sandbox-selftest wants try or die\n");
+                return VM_EXIT_USAGE;
+            }
+            cfg.sandbox.selftest = optarg ? optarg : "try";
             break;
         case 'v': condo_verbosity++; break;
         case 'h': run_usage(stdout); return 0;

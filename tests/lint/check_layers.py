@@ -32,7 +32,7 @@ HEADERS = {
             "virtio_rng.h"],
     "engine": ["riscv.h", "riscv_fpu.h"],
     "board": ["riscv_virt.h", "loader.h", "boards.h"],
-    "vmm": ["vm.h", "console.h"],
+    "vmm": ["vm.h", "console.h", "sandbox.h"],
 }
 
 
