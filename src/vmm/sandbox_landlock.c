@@ -161,8 +161,8 @@ int sandbox_landlock(struct sandbox *sb, struct error *err)
         return error_set_errno(err, -e, "sandbox: cannot enforce the Landlock ruleset");
     }
     close(rs);
-    sandbox_note(sb, "Landlock ABI %ld: no filesystem access but %u path%s (read a boot "
-                 "image, list or clean a switch directory)%s%s",
+    sandbox_note(sb, "Landlock ABI %ld: no filesystem access but %u path%s (those the VM "
+                 "re-opens)%s%s",
                  abi, kept, kept == 1 ? "" : "s",
                  abi >= 4 ? (sb->user_net ? "; no TCP bind" : "; no TCP bind or connect") : "",
                  abi >= 6 ? "; signals and abstract UNIX sockets scoped to the VM" : "");
