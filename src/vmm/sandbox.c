@@ -405,6 +405,7 @@ int sandbox_apply(struct sandbox *sb, struct error *err)
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return error_set_errno(err, -errno, "sandbox: cannot set no_new_privs");
+    sandbox_note(sb, "no_new_privs: set (nothing gains privileges through exec)");
 
     r = sandbox_landlock(sb, err);
     if (r < 0)
