@@ -11,6 +11,7 @@ set -euo pipefail
 PKGS=(
     build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
     libmicrohttpd-dev libjansson-dev curl
+    libseccomp-dev
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-system-misc qemu-user qemu-utils clang
@@ -23,6 +24,7 @@ PKGS=(
 # libcurl4-openssl-dev:
 #            the CLI talks HTTP to each VM's control socket
 # util-linux: setpriv, to test as an unprivileged user
+# libseccomp-dev: the VM process's system call filter (src/vmm/sandbox_seccomp.c)
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
 # time: /usr/bin/time -v, peak RSS in tests and benchmarks
 # qemu-user: lists busybox's applets at build time; qemu-system-misc: the

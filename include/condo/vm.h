@@ -5,6 +5,7 @@
 
 #include "condo/error.h"
 #include "condo/machine.h"
+#include "condo/sandbox.h"
 
 enum vm_exit_status {
     VM_EXIT_POWEROFF = 0,    /* guest powered off; bare-metal test passed */
@@ -22,6 +23,7 @@ struct vm_config {
     struct machine_config hw;
     unsigned cpu_limit_pct; /* host CPU cap, 100 = one core; 0 = none */
     unsigned cpu_weight;    /* share under contention, 1..10000; 0 = default */
+    struct sandbox_config sandbox; /* how the VM process confines itself */
 };
 
 /* Parse one --disk value into `out` (strings point into a copy owned by the

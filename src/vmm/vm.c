@@ -35,6 +35,7 @@
 #include "condo/boards.h"
 #include "condo/console.h"
 #include "condo/event_loop.h"
+#include "condo/sandbox.h"
 #include "condo/vm.h"
 
 #define SLICE_INSNS 100000
@@ -77,6 +78,7 @@ struct vm {
     int ctl;         /* CTL_* flags; written under ctl_mu, read atomically */
     unsigned parked; /* CPU threads waiting in park() */
     struct machine_exit exit; /* valid while CTL_EXIT is set */
+    struct sandbox sandbox;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -537,6 +539,14 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
         status = setup_failed(opts, &err);
         goto out;
     }
+    /* before the machine: a root VM's switch directories are made
+     * shareable with the uid it drops to */
+    r = sandbox_prepare(&vm->sandbox, &cfg->sandbox, &cfg->hw, &err);
+    if (r < 0) {
+        condo_err("%s", err.msg);
+        status = vm_exit_status_for(&err);
+        goto out;
+    }
     struct machine_env env = {
         .lock = &vm->lock,
         .loop = &vm->loop,
@@ -556,11 +566,29 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
+
+    /* Everything is open and bound: confine the process before any CPU
+     * thread exists (they inherit it all). */
+    const char *selftest = vm->sandbox.cfg.selftest;
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_children(&vm->sandbox);
+    r = sandbox_apply(&vm->sandbox, &err);
+    if (r < 0) {
+        condo_err("%s", err.msg);
+        status = vm_exit_status_for(&err);
+        goto out;
+    }
+    sandbox_report(&vm->sandbox);
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_inside(&vm->sandbox);
+
     if (vm->con.tty)
         condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
 
     uint64_t start_ns = condo_clock_ns();
     r = start_cpus(vm, &err);
+    if (r == 0 && selftest && !strcmp(selftest, "die"))
+        sandbox_selftest_die();
     if (r < 0) {
         status = setup_failed(opts, &err);
     } else {

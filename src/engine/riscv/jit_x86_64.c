@@ -28,9 +28,15 @@
  *   rdi  cpu (guest x[] at offsetof(x))
  *   rax, rcx, rdx  scratch (rcx shift counts, rdx:rax multiply and divide)
  *   r8-r11, rsi, rbx, rbp, r12-r15  guest registers
- * Each block cache (each hart) has its own code buffer: one mapping, read-
- * write-execute, filled front to back; when it is full, compiling stops
- * until the block cache flushes its blocks and their code together. */
+ * Each block cache (each hart) has its own code buffer, filled front to
+ * back; when it is full, compiling stops until the block cache flushes its
+ * blocks and their code together. The buffer is W^X: one memfd mapped
+ * twice, read-write where the compiler writes (base) and read-execute
+ * where the code runs (base + exec_delta); no mapping is ever writable and
+ * executable (the VMM's seccomp filter refuses such mappings). Everything
+ * here works on writable addresses; only the entry points handed out
+ * (riscv_jit_compile's result, the blocks' `jit`) are executable ones, and
+ * displacements between two points of the buffer are the same in both. */
 #include "jit.h"
 
 #if defined(__x86_64__)
@@ -63,7 +69,8 @@ static FILE *jit_perfmap;
 
 /* One code buffer per block cache (so per hart), made on first use. */
 struct riscv_jit_code {
-    uint8_t *base;
+    uint8_t *base;         /* the writable view */
+    ptrdiff_t exec_delta;  /* executable view = base + exec_delta */
     size_t used;
     uint8_t *exit;   /* shared epilogue at the start of the buffer */
     size_t reserved; /* bytes of the buffer that survive a flush */
@@ -108,6 +115,7 @@ void riscv_jit_free(struct riscv_cpu *cpu)
 {
     struct riscv_jit_code *jc = cpu->bcache->jit;
     if (jc) {
+        munmap(jc->base + jc->exec_delta, JIT_CODE_SIZE);
         munmap(jc->base, JIT_CODE_SIZE);
         free(jc);
         cpu->bcache->jit = NULL;
@@ -768,14 +776,26 @@ static struct riscv_jit_code *code_get(struct riscv_cpu *cpu)
     jc = calloc(1, sizeof(*jc));
     if (!jc)
         return NULL;
-    void *p = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    /* W^X: the same pages twice, writable here, executable there */
+    int fd = memfd_create("condo-jit", MFD_CLOEXEC);
+    void *w = MAP_FAILED, *x = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, JIT_CODE_SIZE) == 0) {
+        w = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        x = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+    }
+    if (fd >= 0)
+        close(fd); /* the mappings keep the pages */
+    if (w == MAP_FAILED || x == MAP_FAILED) {
+        if (w != MAP_FAILED)
+            munmap(w, JIT_CODE_SIZE);
+        if (x != MAP_FAILED)
+            munmap(x, JIT_CODE_SIZE);
         free(jc);
-        jit_enabled = 0; /* e.g. a policy forbidding W+X: interpret */
+        jit_enabled = 0; /* no memory for code: interpret */
         return NULL;
     }
-    jc->base = p;
+    jc->base = w;
+    jc->exec_delta = (uint8_t *)x - (uint8_t *)w;
     struct jit_emit e = { .p = jc->base, .end = jc->base + 64 };
     jc->exit = e.p;
     emit_exit(&e);
@@ -908,12 +928,13 @@ riscv_jit_fn riscv_jit_compile(struct riscv_cpu *cpu, const struct riscv_block *
         return NULL;
     }
     if (jit_perfmap) {
-        fprintf(jit_perfmap, "%llx %llx rv_%llx_%u\n", (unsigned long long)(uintptr_t)start,
+        fprintf(jit_perfmap, "%llx %llx rv_%llx_%u\n",
+                (unsigned long long)(uintptr_t)(start + jc->exec_delta),
                 (unsigned long long)(e->p - start), (unsigned long long)b->ppc, n);
         fflush(jit_perfmap);
     }
     code_commit(jc, e->p);
-    return (riscv_jit_fn)(uintptr_t)start;
+    return (riscv_jit_fn)(uintptr_t)(start + jc->exec_delta);
 }
 
 /* A link stub: a header (found through the jump it serves, so an exit that
@@ -1045,7 +1066,9 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     jit_mov_store(e, jit_m(RDX, RUN_OFF(b)), RAX);
     jit_mov_store(e, jit_m(RDX, RUN_OFF(bpc)), RCX);
     jit_mov_store(e, jit_m(RSP, FRAME_BPC), RCX);
-    jit_patch32(jit_jmp32(e), (const uint8_t *)(uintptr_t)next->jit + JIT_ENTRY_LEN);
+    /* next->jit is executable: its writable twin is what e->p lives in */
+    jit_patch32(jit_jmp32(e),
+                (const uint8_t *)(uintptr_t)next->jit - jc->exec_delta + JIT_ENTRY_LEN);
     for (unsigned i = 0; i < nfail; i++)
         jit_patch32(fail[i], unlinked);
     if (e->overflow)
@@ -1059,7 +1082,8 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     h->epoch_imm = epoch_imm;
     h->priv_imm = priv_imm;
     if (jit_perfmap) {
-        fprintf(jit_perfmap, "%llx %llx rv_link_%llx\n", (unsigned long long)(uintptr_t)code,
+        fprintf(jit_perfmap, "%llx %llx rv_link_%llx\n",
+                (unsigned long long)(uintptr_t)(code + jc->exec_delta),
                 (unsigned long long)(e->p - code), (unsigned long long)next->ppc);
         fflush(jit_perfmap);
     }
