@@ -9,6 +9,7 @@
 #include "condo/dev_plic.h"
 #include "condo/dev_syscon.h"
 #include "condo/dev_uart16550.h"
+#include "condo/error.h"
 #include "condo/event_loop.h"
 #include "condo/guest_ram.h"
 #include "condo/riscv.h"
@@ -60,8 +61,11 @@ struct riscv_virt {
     unsigned syscon_code;
 };
 
-int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg);
-int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg);
+/* Setup failures are values: err says what (the caller prints it). */
+int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                    struct error *err);
+int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                     struct error *err);
 void riscv_virt_free(struct riscv_virt *m);
 uint64_t riscv_virt_tick(struct riscv_virt *m);
 /* Host monotonic time (ns) by which device work must run again (rate-

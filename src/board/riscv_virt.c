@@ -61,7 +61,8 @@ static const struct board_dev board_devices[] = {
     { 0x10000000, UART16550_SIZE, &uart16550_ops, offsetof(struct riscv_virt, uart) },
 };
 
-static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg)
+static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                       struct error *err)
 {
     struct guest_ram *ram = &m->ram;
     uint64_t ram_end = ram->base + ram->size;
@@ -69,7 +70,7 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
 
     if (cfg->bare_metal) {
         struct elf_info ei;
-        r = loader_load_elf(ram, cfg->kernel, &ei);
+        r = loader_load_elf(ram, cfg->kernel, &ei, err);
         if (r < 0)
             return r;
         m->entry = ei.entry;
@@ -80,15 +81,13 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
     }
 
     uint64_t fw_size = 0;
-    r = loader_load_raw(ram, cfg->bios, RAM_BASE, &fw_size);
+    r = loader_load_raw(ram, cfg->bios, RAM_BASE, &fw_size, err);
     if (r < 0)
         return r;
-    if (fw_size > KERNEL_OFFSET) {
-        condo_err("firmware %s is larger than 2 MiB", cfg->bios);
-        return -E2BIG;
-    }
+    if (fw_size > KERNEL_OFFSET)
+        return error_set(err, -E2BIG, "firmware %s is larger than 2 MiB", cfg->bios);
     struct linux_image_info ki;
-    r = loader_load_linux_image(ram, cfg->kernel, RAM_BASE + KERNEL_OFFSET, &ki);
+    r = loader_load_linux_image(ram, cfg->kernel, RAM_BASE + KERNEL_OFFSET, &ki, err);
     if (r < 0)
         return r;
 
@@ -96,29 +95,28 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
      * fw_dynamic info just below it, the initrd below that but above the
      * kernel's whole footprint (its header's image_size includes BSS). */
     m->fdt_addr = (ram_end - FDT_MAX) & ~(KERNEL_OFFSET - 1);
-    if (m->fdt_addr < ki.load_addr + ki.image_size + FDT_MAX) {
-        condo_err("not enough guest memory for the kernel (%llu MiB) and device tree: give "
-                  "the VM more memory (--memory)",
-                  (unsigned long long)(ki.image_size >> 20));
-        return -E2BIG;
-    }
+    if (m->fdt_addr < ki.load_addr + ki.image_size + FDT_MAX)
+        return error_set(err, -E2BIG,
+                         "not enough guest memory for the kernel (%llu MiB) and device tree: "
+                         "give the VM more memory (--memory)",
+                         (unsigned long long)(ki.image_size >> 20));
     m->dyninfo_addr = m->fdt_addr - 0x1000;
     uint64_t initrd_start = 0, initrd_end = 0;
     if (cfg->initrd) {
         uint8_t *d;
         size_t n;
-        r = loader_read_file(cfg->initrd, &d, &n);
+        r = loader_read_file(cfg->initrd, &d, &n, err);
         if (r < 0)
             return r;
         uint64_t lowest = (ki.load_addr + ki.image_size + 0xfffff) & ~0xfffffull;
         /* As high as possible below the fw_dynamic info, page aligned. */
         uint64_t start = (m->dyninfo_addr - n) & ~0xfffull;
         if (n >= m->dyninfo_addr || start < lowest) {
-            condo_err("initrd %s (%zu MiB) does not fit in guest memory above the kernel: "
-                      "give the VM more memory (--memory)",
-                      cfg->initrd, n >> 20);
             free(d);
-            return -E2BIG;
+            return error_set(err, -E2BIG,
+                             "initrd %s (%zu MiB) does not fit in guest memory above the "
+                             "kernel: give the VM more memory (--memory)",
+                             cfg->initrd, n >> 20);
         }
         guest_ram_write(ram, start, d, n);
         free(d);
@@ -139,10 +137,8 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
     };
     uint8_t *fdt = guest_ram_ptr(ram, m->fdt_addr, FDT_MAX);
     r = riscv_virt_build_fdt(&fc, fdt, FDT_MAX);
-    if (r < 0) {
-        condo_err("building the device tree failed (%d)", r);
-        return r;
-    }
+    if (r < 0)
+        return error_set(err, r, "building the device tree failed (%d)", r);
     guest_ram_note_write(ram, m->fdt_addr, FDT_MAX);
 
     /* struct fw_dynamic_info: magic, version, next_addr, next_mode (1 = S),
@@ -157,7 +153,8 @@ static int load_images(struct riscv_virt *m, const struct riscv_virt_config *cfg
 }
 
 /* Power-on (and reboot): reset devices and the hart, reload images. */
-int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg)
+int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                     struct error *err)
 {
     for (size_t i = 0; i < ARRAY_SIZE(board_devices); i++) {
         const struct board_dev *d = &board_devices[i];
@@ -166,7 +163,7 @@ int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg)
     }
     for (unsigned i = 0; i < m->nvirtio; i++)
         virtio_mmio_ops.reset(m->virtio[i]);
-    int r = load_images(m, cfg);
+    int r = load_images(m, cfg, err);
     if (r < 0)
         return r;
     riscv_cpu_reset(&m->cpu, m->entry);
@@ -178,17 +175,15 @@ int riscv_virt_reset(struct riscv_virt *m, const struct riscv_virt_config *cfg)
 }
 
 /* The next virtio-mmio slot: its interrupt line and bus window. */
-static int add_slot(struct riscv_virt *m, struct virtio_mmio *t)
+static int add_slot(struct riscv_virt *m, struct virtio_mmio *t, struct error *err)
 {
-    if (m->nvirtio >= RISCV_VIRT_VIRTIO_SLOTS) {
-        condo_err("too many virtio devices: at most %d disks and NICs together",
-                  RISCV_VIRT_VIRTIO_SLOTS - 1);
-        return -ENOSPC;
-    }
+    if (m->nvirtio >= RISCV_VIRT_VIRTIO_SLOTS)
+        return error_set(err, -E2BIG, "too many virtio devices: at most %d disks and NICs together",
+                         RISCV_VIRT_VIRTIO_SLOTS - 1);
     int r = bus_map(&m->bus, VIRTIO_BASE + m->nvirtio * VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE,
                     &virtio_mmio_ops, t);
     if (r < 0)
-        return r;
+        return error_set(err, r, "cannot map virtio slot %u", m->nvirtio);
     m->virtio[m->nvirtio++] = t;
     return 0;
 }
@@ -200,23 +195,26 @@ static struct irq_line slot_irq(struct riscv_virt *m)
 
 /* Disks first (so the first --disk is /dev/vda), then NICs, then the
  * entropy device that every VM gets. */
-static int add_virtio_devices(struct riscv_virt *m, const struct riscv_virt_config *cfg)
+static int add_virtio_devices(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                              struct error *err)
 {
     int r;
     for (unsigned i = 0; i < cfg->ndisks; i++) {
         const struct vm_disk_config *dc = &cfg->disks[i];
-        r = block_open(dc->path, (enum block_format)dc->format, dc->read_only, &m->disk[i]);
+        struct block_open_options bo = { (enum block_format)dc->format, dc->read_only,
+                                         dc->backing };
+        r = block_open_with(dc->path, &bo, &m->disk[i], err);
         if (r < 0)
             return r;
         m->blk[i] = calloc(1, sizeof(*m->blk[i]));
         if (!m->blk[i])
-            return -ENOMEM;
+            return error_set(err, -ENOMEM, "out of memory for disk %s", dc->path);
         m->nblk = i + 1;
         struct rate_limit_config rl = { .bps = dc->bps, .iops = dc->iops };
         r = virtio_blk_init(m->blk[i], m->disk[i], &rl, &m->ram, slot_irq(m));
         if (r < 0)
-            return r;
-        r = add_slot(m, &m->blk[i]->mmio);
+            return error_set(err, r, "disk %s: cannot set up its device", dc->path);
+        r = add_slot(m, &m->blk[i]->mmio, err);
         if (r < 0)
             return r;
     }
@@ -226,33 +224,33 @@ static int add_virtio_devices(struct riscv_virt *m, const struct riscv_virt_conf
             return r;
         m->net[i] = calloc(1, sizeof(*m->net[i]));
         if (!m->net[i])
-            return -ENOMEM;
+            return error_set(err, -ENOMEM, "out of memory for a network card");
         m->nnet = i + 1;
         virtio_net_init(m->net[i], m->netb[i], &m->ram, slot_irq(m));
-        r = add_slot(m, &m->net[i]->mmio);
+        r = add_slot(m, &m->net[i]->mmio, err);
         if (r < 0)
             return r;
     }
     m->rng = calloc(1, sizeof(*m->rng));
     if (!m->rng)
-        return -ENOMEM;
+        return error_set(err, -ENOMEM, "out of memory for the entropy device");
     virtio_rng_init(m->rng, &m->ram, slot_irq(m));
-    return add_slot(m, &m->rng->mmio);
+    return add_slot(m, &m->rng->mmio, err);
 }
 
-int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg)
+int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg,
+                    struct error *err)
 {
     memset(m, 0, sizeof(*m));
     int r = guest_ram_init(&m->ram, RAM_BASE, cfg->memory);
-    if (r < 0) {
-        condo_err("cannot allocate %llu MiB of guest memory", (unsigned long long)(cfg->memory >> 20));
-        return r;
-    }
+    if (r < 0)
+        return error_set_errno(err, r, "cannot allocate %llu MiB of guest memory",
+                               (unsigned long long)(cfg->memory >> 20));
     vm_clock_init(&m->clock);
     bus_init(&m->bus);
     r = riscv_cpu_init(&m->cpu, &m->ram, &m->bus, &m->clock, 0);
     if (r < 0)
-        return r;
+        return error_set_errno(err, r, "cannot set up the CPU");
     plic_init(&m->plic, 2, plic_notify, m);
     aclint_init(&m->aclint, 1, &m->clock, aclint_set_mip, m);
     syscon_init(&m->syscon, syscon_action, m);
@@ -263,14 +261,14 @@ int riscv_virt_init(struct riscv_virt *m, const struct riscv_virt_config *cfg)
         const struct board_dev *d = &board_devices[i];
         r = bus_map(&m->bus, d->base, d->size, d->ops, (uint8_t *)m + d->offset);
         if (r < 0)
-            return r;
+            return error_set(err, r, "cannot map device %s", d->ops->name);
     }
     if (!cfg->bare_metal || cfg->ndisks || cfg->nnets) {
-        r = add_virtio_devices(m, cfg);
+        r = add_virtio_devices(m, cfg, err);
         if (r < 0)
             return r;
     }
-    return riscv_virt_reset(m, cfg);
+    return riscv_virt_reset(m, cfg, err);
 }
 
 void riscv_virt_free(struct riscv_virt *m)

@@ -74,7 +74,7 @@ static int wait_timeout_ms(struct riscv_virt *m, uint64_t deadline)
     return ms > 100 ? 100 : (int)ms;
 }
 
-int vm_run(const struct vm_config *vc)
+int vm_run(const struct vm_config *vc, struct error *err)
 {
     struct console con;
     console_open(&con, STDIN_FILENO, STDOUT_FILENO);
@@ -99,11 +99,12 @@ int vm_run(const struct vm_config *vc)
     struct riscv_virt *m = calloc(1, sizeof(*m));
     if (!m) {
         console_close(&con);
-        return VM_EXIT_FAULT;
+        error_set(err, -ENOMEM, "out of memory for the machine");
+        return VM_EXIT_RESOURCES;
     }
     int status = VM_EXIT_FAULT;
-    if (riscv_virt_init(m, &cfg) < 0) {
-        status = VM_EXIT_USAGE;
+    if (riscv_virt_init(m, &cfg, err) < 0) {
+        status = vm_exit_status_of(err);
         goto out;
     }
     signal(SIGINT, on_signal);
@@ -162,7 +163,9 @@ int vm_run(const struct vm_config *vc)
                     break;
                 }
                 condo_info("guest reset: rebooting");
-                if (riscv_virt_reset(m, &cfg) < 0) {
+                struct error rerr = ERROR_INIT;
+                if (riscv_virt_reset(m, &cfg, &rerr) < 0) {
+                    condo_err("reboot failed: %s", rerr.msg);
                     status = VM_EXIT_FAULT;
                     break;
                 }
