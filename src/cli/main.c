@@ -12,7 +12,7 @@ static void usage(FILE *f)
                "\n"
                "commands:\n"
                "  run      boot a virtual machine (see condo run --help)\n"
-               "  disk     create disk images (see condo disk --help)\n"
+               "  disk     create and inspect disk images (see condo disk --help)\n"
                "\n"
                "The default guest (Debian's riscv64 kernel with a BusyBox shell) is\n"
                "assembled by scripts/quickstart; `condo run` with no options boots it.\n");
