@@ -90,14 +90,34 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-lint check-unit check-unit-asan fuzz fuzz-api check-api check-isa check-guest
+# Hostile guests and files against the ASan/UBSan build (build-asan/condo),
+# where any undefined behaviour or bad access they reach aborts the run:
+# every register of every device stormed (tests/isa/mmio_storm.c), hostile
+# disk images, kernels, FIFOs and --disk values with their exit statuses,
+# and a guest reading the attack image and a disk truncated under it
+# (tests/guest/test_hostile_files.py), and the
+# command-line exit statuses (tests/guest/test_cli.sh). The default guest
+# is build/guest unless CONDO_GUEST_DIR says otherwise.
+ASAN_CONDO := $(abspath build-asan/condo)
+check-hostile:
+	$(MAKE) SANITIZE=1 build-asan/condo
+	$(MAKE) -C tests/isa CONDO=$(ASAN_CONDO) check-storm
+	CONDO_GUEST_DIR=$${CONDO_GUEST_DIR:-$(abspath build/guest)} \
+	    tests/guest/test_hostile_files.py $(ASAN_CONDO)
+	CONDO_GUEST_DIR=$${CONDO_GUEST_DIR:-$(abspath build/guest)} \
+	    tests/guest/test_cli.sh $(ASAN_CONDO)
+
+check: check-lint check-unit check-unit-asan fuzz fuzz-api check-api check-isa check-hostile check-guest
 
 # libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
-# and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
-# (the input is kept in build/fuzz/artifacts/). See tests/fuzz/run.sh.
+# and virtio-rng request handling, for FUZZ_SECONDS, then on disk images,
+# kernel and ELF loading and option parsing (tests/fuzz/run-hostile.sh,
+# FUZZ_HOSTILE_SECONDS each); non-zero on a crash (the input is kept in
+# build/fuzz/artifacts/). See tests/fuzz/run.sh.
 FUZZ_SECONDS ?= 60
+FUZZ_HOSTILE_SECONDS ?= 20
 fuzz:
-	tests/fuzz/run.sh $(FUZZ_SECONDS)
+	FUZZ_HOSTILE_SECONDS=$(FUZZ_HOSTILE_SECONDS) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # libFuzzer (clang, ASan+UBSan) on the control API's request handling:
 # routes, body checks, replies (tests/fuzz/fuzz_api.c); a crash's input is
@@ -128,6 +148,6 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz fuzz-api bench all unit check check-lint check-unit check-unit-asan check-api check-isa check-guest clean
+.PHONY: fuzz fuzz-api bench all unit check check-lint check-unit check-unit-asan check-api check-isa check-hostile check-guest clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

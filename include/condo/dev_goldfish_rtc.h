@@ -5,6 +5,7 @@
 #ifndef CONDO_DEV_GOLDFISH_RTC_H
 #define CONDO_DEV_GOLDFISH_RTC_H
 
+#include "condo/log.h"
 #include "condo/device.h"
 
 #define GOLDFISH_RTC_SIZE 0x1000
@@ -17,6 +18,7 @@ struct goldfish_rtc {
     uint32_t irq_enabled;
     uint32_t irq_pending;
     struct irq_line irq;
+    struct log_limit log; /* guest errors, rate-limited (not saved) */
 };
 
 extern const struct dev_ops goldfish_rtc_ops;

@@ -23,13 +23,13 @@
 #define VM_MAX_NETS 4
 #define VM_MAX_CPUS 8
 
-/* --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N] */
+/* --disk FILE[,ro][,format=raw|qcow2][,backing=PATH|none][,iops=N][,bps=N] */
 struct vm_disk_config {
     const char *path;
     bool read_only;
     int format; /* enum block_format */
+    const char *backing; /* NULL: the image's own, under the backing rule */
     uint64_t iops, bps; /* 0 = unlimited */
-    const char *backing; /* backing=PATH|none (NULL: from the image) */
 };
 
 /* The hardware part of a VM's definition: what the board is built from. */

@@ -16,6 +16,7 @@
 
 #include "condo/device.h"
 #include "condo/guest_ram.h"
+#include "condo/log.h"
 
 #define VIRTIO_MMIO_SIZE 0x1000
 #define VIRTIO_MMIO_MAGIC 0x74726976u  /* "virt" */
@@ -161,6 +162,8 @@ struct virtio_mmio {
      * popped before is stale and virtq_push ignores it (not saved). */
     uint32_t epoch;
     struct virtq vq[VIRTIO_MAX_QUEUES];
+    /* The device's guest and backend errors, rate-limited (not saved). */
+    struct log_limit log;
 };
 
 /* The register window (VIRTIO_MMIO_SIZE bytes): map it with the

@@ -14,8 +14,13 @@ enum vm_exit_status {
     VM_EXIT_RESET_LOOP = 3,  /* guest keeps resetting (e.g. kernel panic) */
     VM_EXIT_FAULT = 4,       /* emulator fault */
     VM_EXIT_QUIT = 5,        /* the user quit with the escape key */
-    VM_EXIT_RESOURCES = 6,   /* the host lacks memory, descriptors, ... */
+    VM_EXIT_RESOURCES = 6,   /* the host ran out of memory, descriptors, space */
 };
+
+/* The exit status a setup failure means: 2 for bad input (an option, a
+ * file, a value; also a resource busy elsewhere), 6 when the host lacks
+ * resources, 4 for a host I/O failure or an internal error. */
+int vm_exit_status_of(const struct error *err);
 
 /* A VM's definition: the hardware, and how the VMM runs it. */
 struct vm_config {
@@ -26,14 +31,12 @@ struct vm_config {
     struct sandbox_config sandbox; /* how the VM process confines itself */
 };
 
-/* Parse one --disk value into `out` (strings point into a copy owned by the
- * caller's lifetime: leaked on purpose, the config lives as long as the
- * process). 0 or -EINVAL with the reason in err. */
+/* Parse one --disk value into out (which then owns copies of the strings:
+ * vm_disk_config_free). 0, or -EINVAL / -ENOMEM with err set. */
 int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err);
-
-/* The exit status for a setup error (its class decides: bad input is 2,
- * the host's lack of resources 6, anything else 4). */
-int vm_exit_status_for(const struct error *err);
+void vm_disk_config_free(struct vm_disk_config *d);
+/* Frees what vm_parse_disk allocated for each disk. */
+void vm_config_free(struct vm_config *cfg);
 
 /* How the VM process is reached. */
 struct vm_run_options {

@@ -36,6 +36,9 @@ int vm_name_check(const char *name, struct error *err);
 
 void vm_def_init(struct vm_def *d);
 void vm_def_free(struct vm_def *d);
+/* Take ownership of malloc'd `s` (freed with the definition); -ENOMEM if
+ * there is no room (then `s` is freed). */
+int vm_def_adopt(struct vm_def *d, char *s);
 /* Copy `s` into storage the definition owns; NULL on allocation failure. */
 const char *vm_def_strdup(struct vm_def *d, const char *s);
 /* Make every file path absolute (relative to the current directory), so

@@ -38,8 +38,8 @@
 #define FW_DYNAMIC_MAGIC 0x4942534full /* "OSBI" */
 #define FW_DYNAMIC_VERSION 2
 #define MACHINE_STATE_VERSION 1
-/* The loaders and backends still print their own failures: an error with
- * this (empty) message says the cause is already on stderr. */
+/* The network backends still print their own setup failures: an error
+ * with this (empty) message says the cause is already on stderr. */
 #define REPORTED "%s", ""
 
 /* One row of the table, instantiated: the device behind a window. */
@@ -164,9 +164,9 @@ static int load_images(struct riscv_virt *v, struct error *err)
 
     if (cfg->bare_metal) {
         struct elf_info ei;
-        r = loader_load_elf(ram, cfg->kernel, &ei);
+        r = loader_load_elf(ram, cfg->kernel, &ei, err);
         if (r < 0)
-            return error_set(err, r, REPORTED);
+            return r;
         v->entry = ei.entry;
         for (unsigned h = 0; h < v->ncpus; h++) {
             v->cpu[h]->htif_tohost = ei.tohost;
@@ -178,15 +178,16 @@ static int load_images(struct riscv_virt *v, struct error *err)
     }
 
     uint64_t fw_size = 0;
-    r = loader_load_raw(ram, cfg->bios, RISCV_VIRT_RAM_BASE, &fw_size);
+    r = loader_load_raw(ram, cfg->bios, RISCV_VIRT_RAM_BASE, &fw_size, err);
     if (r < 0)
-        return error_set(err, r, REPORTED);
+        return r;
     if (fw_size > KERNEL_OFFSET)
         return error_set(err, -E2BIG, "firmware %s is larger than 2 MiB", cfg->bios);
     struct linux_image_info ki;
-    r = loader_load_linux_image(ram, cfg->kernel, RISCV_VIRT_RAM_BASE + KERNEL_OFFSET, &ki);
+    r = loader_load_linux_image(ram, cfg->kernel, RISCV_VIRT_RAM_BASE + KERNEL_OFFSET, &ki,
+                                err);
     if (r < 0)
-        return error_set(err, r, REPORTED);
+        return r;
 
     /* FDT at the top of RAM (2 MiB aligned down, as QEMU does), the
      * fw_dynamic info just below it, the initrd below that but above the
@@ -203,9 +204,9 @@ static int load_images(struct riscv_virt *v, struct error *err)
     if (cfg->initrd) {
         uint8_t *d;
         size_t n;
-        r = loader_read_file(cfg->initrd, &d, &n);
+        r = loader_read_file(cfg->initrd, &d, &n, err);
         if (r < 0)
-            return error_set(err, r, REPORTED);
+            return r;
         uint64_t lowest = (ki.load_addr + ki.image_size + 0xfffff) & ~0xfffffull;
         /* As high as possible below the fw_dynamic info, page aligned. */
         uint64_t start = (v->dyninfo_addr - n) & ~0xfffull;
@@ -314,9 +315,11 @@ static int add_virtio_devices(struct riscv_virt *v, struct error *err)
     int r;
     for (unsigned i = 0; i < cfg->ndisks; i++, slot++) {
         const struct vm_disk_config *dc = &cfg->disks[i];
-        r = block_open(dc->path, (enum block_format)dc->format, dc->read_only, &v->disk[i]);
+        struct block_open_options bo = { (enum block_format)dc->format, dc->read_only,
+                                         dc->backing };
+        r = block_open_with(dc->path, &bo, &v->disk[i], err);
         if (r < 0)
-            return error_set(err, r, REPORTED);
+            return r;
         v->blk[i] = calloc(1, sizeof(*v->blk[i]));
         if (!v->blk[i])
             return error_set(err, -ENOMEM, "out of memory for disk %s", dc->path);

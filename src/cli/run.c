@@ -48,12 +48,25 @@ static void run_usage(FILE *f)
             "\n"
             "Exit status: 0 guest powered off (or bare-metal pass); 1 guest reported\n"
             "failure (bare metal: its code, when 1-255); 2 bad options or files;\n"
-            "3 guest reset loop; 4 emulator fault; 5 quit with Ctrl-A x; 6 the host\n"
-            "lacks resources; 128+N stopped by signal N.\n",
+            "3 guest reset loop; 4 emulator fault (or host I/O failure); 5 quit\n"
+            "with Ctrl-A x; 6 the host lacks memory or other resources;\n"
+            "128+N stopped by signal N.\n",
             cli_vm_options_help);
 }
 
-int cli_run(int argc, char **argv)
+int cli_fail(const struct error *err)
+{
+    if (error_is_set(err))
+        fprintf(stderr, "condo: %s\n", err->msg);
+    return vm_exit_status_of(err);
+}
+
+void cli_run_request_free(struct cli_run_request *q)
+{
+    vm_def_free(&q->def);
+}
+
+int cli_run_parse(int argc, char **argv, struct cli_run_request *q, struct error *err)
 {
     static const struct option opts[] = {
         { "arch", required_argument, 0, 0 },      { "cpus", required_argument, 0, 0 },
@@ -70,95 +83,97 @@ int cli_run(int argc, char **argv)
         { "sandbox-selftest", optional_argument, 0, 'T' },
         { 0, 0, 0, 0 },
     };
-    struct sandbox_config sb = { 0 };
+    memset(q, 0, sizeof(*q));
+    vm_def_init(&q->def);
+    q->ro.ready_fd = -1;
 #if defined(__SANITIZE_ADDRESS__)
     /* LeakSanitizer's exit check needs /proc and ptrace, which the sandbox
      * takes away: a sanitizer build runs unconfined unless asked */
-    sb.mode = SANDBOX_OFF;
+    q->def.cfg.sandbox.mode = SANDBOX_OFF;
 #endif
-    struct vm_def def;
-    vm_def_init(&def);
-    def.cfg.hw.memory = 512ull << 20;
-    struct vm_run_options ro = { .ready_fd = -1 };
-    const char *config = NULL;
-    bool hw_given = false;
-    struct error err = ERROR_INIT;
     int c, idx;
     optind = 1;
     opterr = 0; /* our own messages: getopt would name "run" as the program */
     while ((c = getopt_long(argc, argv, ":vh", opts, &idx)) != -1) {
+        int r = 0;
         switch (c) {
         case 0:
-            hw_given = true;
-            if (cli_vm_option(&def, opts[idx].name, optarg, &err) < 0)
-                return cli_fail(&err);
+            q->hw_given = true;
+            r = cli_vm_option(&q->def, opts[idx].name, optarg, err);
             break;
-        case 'N':
-            if (vm_name_check(optarg, &err) < 0)
-                return cli_fail(&err);
-            ro.name = optarg;
+        case 'N': r = vm_name_check(optarg, err); q->ro.name = optarg; break;
+        case 'S': q->ro.api_sock = optarg; break;
+        case 'C': q->ro.console_sock = optarg; break;
+        case 'R': {
+            char *end;
+            long fd = strtol(optarg, &end, 10);
+            if (*end || end == optarg || fd < 0 || fd > 1023)
+                r = error_set(err, -EINVAL, "--ready-fd wants a descriptor number");
+            q->ro.ready_fd = (int)fd;
             break;
-        case 'S': ro.api_sock = optarg; break;
-        case 'C': ro.console_sock = optarg; break;
-        case 'R': ro.ready_fd = atoi(optarg); break;
-        case 'F': config = optarg; break;
-        case 'X':
-            if (sandbox_parse_mode(optarg, &sb.mode, &err) < 0)
-                return cli_fail(&err);
-            break;
-        case 'U':
-            if (sandbox_parse_user(optarg, &sb, &err) < 0)
-                return cli_fail(&err);
-            break;
+        }
+        case 'F': q->config = optarg; break;
+        case 'X': r = sandbox_parse_mode(optarg, &q->def.cfg.sandbox.mode, err); break;
+        case 'U': r = sandbox_parse_user(optarg, &q->def.cfg.sandbox, err); break;
         case 'T':
-            if (optarg && strcmp(optarg, "try") && strcmp(optarg, "die")) {
-                fprintf(stderr, "condo: --sandbox-selftest wants try or die\n");
-                return VM_EXIT_USAGE;
-            }
-            sb.selftest = optarg ? optarg : "try";
+            if (optarg && strcmp(optarg, "try") && strcmp(optarg, "die"))
+                r = error_set(err, -EINVAL, "--sandbox-selftest wants try or die");
+            q->def.cfg.sandbox.selftest = optarg ? optarg : "try";
             break;
         case 'v': condo_verbosity++; break;
-        case 'h': run_usage(stdout); return 0;
+        case 'h': return CLI_RUN_HELP;
         case ':':
-            fprintf(stderr, "condo: option '%s' needs a value (try 'condo run --help')\n",
-                    argv[optind - 1]);
-            return VM_EXIT_USAGE;
+            r = error_set(err, -EINVAL, "option '%s' needs a value (try 'condo run --help')",
+                          argv[optind - 1]);
+            break;
         default:
-            fprintf(stderr, "condo: unknown option '%s' (try 'condo run --help')\n",
-                    argv[optind - 1]);
-            return VM_EXIT_USAGE;
+            r = error_set(err, -EINVAL, "unknown option '%s' (try 'condo run --help')",
+                          argv[optind - 1]);
+            break;
         }
+        if (r < 0)
+            return r;
     }
-    if (optind < argc) {
-        fprintf(stderr, "condo: unexpected argument '%s' (try 'condo run --help')\n",
-                argv[optind]);
-        return VM_EXIT_USAGE;
+    if (optind < argc)
+        return error_set(err, -EINVAL, "unexpected argument '%s' (try 'condo run --help')",
+                         argv[optind]);
+    if (q->config && q->hw_given)
+        return error_set(err, -EINVAL, "--config takes the whole definition from the file: "
+                                       "give no VM options with it");
+    return q->config ? 0 : cli_vm_check(&q->def, err);
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct cli_run_request q;
+    struct error err = ERROR_INIT;
+    int r = cli_run_parse(argc, argv, &q, &err);
+    if (r == CLI_RUN_HELP) {
+        run_usage(stdout);
+        cli_run_request_free(&q);
+        return 0;
     }
-    if (config) {
+    if (r == 0 && q.config) {
         /* A named VM's definition (condo start): complete as stored. */
-        if (hw_given) {
-            fprintf(stderr, "condo: --config takes the whole definition from the file: "
-                            "give no VM options with it\n");
-            return VM_EXIT_USAGE;
-        }
-        struct vm_def loaded;
-        if (vm_def_load(&loaded, config, &err) < 0) {
-            int st = cli_fail(&err);
-            if (ro.ready_fd >= 0)
-                dprintf(ro.ready_fd, "E %d %s\n", -err.code, err.msg);
-            return st;
-        }
-        def = loaded;
-    } else if (cli_vm_finish(&def, &err) < 0) {
+        struct sandbox_config sb = q.def.cfg.sandbox;
+        vm_def_free(&q.def);
+        r = vm_def_load(&q.def, q.config, &err);
+        q.def.cfg.sandbox = sb;
+    } else if (r == 0) {
+        r = cli_vm_finish(&q.def, &err);
+    }
+    if (r < 0) {
+        if (q.ro.ready_fd >= 0)
+            dprintf(q.ro.ready_fd, "E %d %s\n", -err.code, err.msg);
+        cli_run_request_free(&q);
         return cli_fail(&err);
     }
-    def.cfg.sandbox = sb;
-    if (ro.name) {
+    if (q.ro.name) {
         char title[16];
-        snprintf(title, sizeof(title), "condo:%s", ro.name);
+        snprintf(title, sizeof(title), "condo:%s", q.ro.name);
         prctl(PR_SET_NAME, title, 0, 0, 0);
     }
-    int status = vm_run(&def.cfg, &ro);
-    vm_def_free(&def);
+    int status = vm_run(&q.def.cfg, &q.ro);
+    cli_run_request_free(&q);
     return status;
 }

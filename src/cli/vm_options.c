@@ -24,9 +24,13 @@ const char *const cli_vm_options_help =
     "  --kernel FILE      Linux Image (or ELF program with --bios none)\n"
     "  --initrd FILE      initramfs (default: the default guest's)\n"
     "  --append ARGS      kernel command line (default: \"" CLI_DEFAULT_APPEND "\")\n"
-    "  --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N]\n"
+    "  --disk FILE[,ro][,format=raw|qcow2][,backing=PATH|none][,iops=N][,bps=N]\n"
     "                     a virtio disk (repeatable: /dev/vda, /dev/vdb, ...);\n"
-    "                     format detected when not given; iops/bps: rate limits\n"
+    "                     format detected when not given; iops/bps: rate limits;\n"
+    "                     backing=PATH: the qcow2 overlay's base is PATH (for a\n"
+    "                     base the image names outside its own directory and\n"
+    "                     condo's image store, which condo does not follow),\n"
+    "                     backing=none: the top layer alone (with ,ro)\n"
     "  --net user[,hostfwd=tcp::HOSTPORT-:GUESTPORT]...[,bps=N]\n"
     "  --net tap,ifname=NAME | --net switch,name=NAME\n"
     "                     a virtio network card (repeatable): user-mode\n"
@@ -100,9 +104,14 @@ int cli_vm_option(struct vm_def *d, const char *name, const char *val, struct er
     } else if (!strcmp(name, "disk")) {
         if (hw->ndisks >= VM_MAX_DISKS)
             return error_set(err, -EINVAL, "at most %d --disk options", VM_MAX_DISKS);
-        int r = vm_parse_disk(val, &hw->disks[hw->ndisks], err);
+        struct vm_disk_config *dc = &hw->disks[hw->ndisks];
+        int r = vm_parse_disk(val, dc, err);
         if (r < 0)
             return r;
+        /* the definition owns the strings from here on */
+        if (vm_def_adopt(d, (char *)dc->path) < 0 ||
+            (dc->backing && vm_def_adopt(d, (char *)dc->backing) < 0))
+            return error_set(err, -ENOMEM, "too many strings in one definition");
         hw->ndisks++;
     } else if (!strcmp(name, "net")) {
         if (hw->nnets >= VM_MAX_NETS)
@@ -154,7 +163,7 @@ static int need_file(const char *what, const char *path, bool from_default, stru
     return error_set_errno(err, -errno, "cannot read %s file %s", what, path);
 }
 
-int cli_vm_finish(struct vm_def *d, struct error *err)
+int cli_vm_check(struct vm_def *d, struct error *err)
 {
     struct vm_config *c = &d->cfg;
     struct machine_config *hw = &c->hw;
@@ -168,17 +177,29 @@ int cli_vm_finish(struct vm_def *d, struct error *err)
                          "--cpus %u: SMP guests are not supported yet; use --cpus 1", hw->cpus);
     if (hw->memory < (16ull << 20) || hw->memory > (64ull << 30) || (hw->memory & 0xfff))
         return error_set(err, -EINVAL, "--memory must be between 16M and 64G (page multiple)");
+    if (hw->bios && !strcmp(hw->bios, "none") && !hw->kernel)
+        return error_set(err, -EINVAL, "--bios none needs --kernel PROGRAM.elf");
+    return 0;
+}
+
+int cli_vm_finish(struct vm_def *d, struct error *err)
+{
+    struct vm_config *c = &d->cfg;
+    struct machine_config *hw = &c->hw;
+    int r = cli_vm_check(d, err);
+    if (r < 0)
+        return r;
     bool bare = hw->bios && !strcmp(hw->bios, "none");
     hw->bare_metal = bare;
     if (bare) {
         if (!hw->kernel)
             return error_set(err, -EINVAL, "--bios none needs --kernel PROGRAM.elf");
-        int r = need_file("kernel", hw->kernel, false, err);
+        r = need_file("kernel", hw->kernel, false, err);
         if (r < 0)
             return r;
-        if (!loader_is_elf(hw->kernel))
-            return error_set(err, -EINVAL, "--bios none runs ELF programs; %s is not ELF",
-                             hw->kernel);
+        r = loader_check_elf(hw->kernel, err);
+        if (r < 0)
+            return r;
         if (hw->initrd)
             fprintf(stderr, "condo: note: --initrd is ignored with --bios none\n");
         hw->initrd = NULL;
@@ -194,7 +215,7 @@ int cli_vm_finish(struct vm_def *d, struct error *err)
         hw->initrd = guest_file(d, "initramfs.cpio");
     if (!hw->bios || !hw->kernel || (di && !hw->initrd))
         return error_set(err, -ENOMEM, "out of memory");
-    int r = need_file("bios", hw->bios, db, err);
+    r = need_file("bios", hw->bios, db, err);
     if (!r)
         r = need_file("kernel", hw->kernel, dk, err);
     if (!r && hw->initrd)
@@ -204,11 +225,4 @@ int cli_vm_finish(struct vm_def *d, struct error *err)
     if (!hw->append)
         hw->append = CLI_DEFAULT_APPEND;
     return 0;
-}
-
-int cli_fail(const struct error *err)
-{
-    if (err->msg[0])
-        fprintf(stderr, "condo: %s\n", err->msg);
-    return vm_exit_status_for(err);
 }

@@ -18,7 +18,10 @@ void vm_clock_init(struct vm_clock *c)
 
 uint64_t vm_clock_mtime(const struct vm_clock *c)
 {
-    return (uint64_t)((int64_t)(condo_clock_ns() / 100) + c->mtime_offset);
+    /* Unsigned: mtime wraps modulo 2^64 as the register does. A guest may
+     * write any value to mtime, so the offset can be anything; a signed
+     * sum would overflow (undefined behaviour) for large ones. */
+    return condo_clock_ns() / 100 + (uint64_t)c->mtime_offset;
 }
 
 uint64_t vm_clock_ns_until(const struct vm_clock *c, uint64_t ticks)

@@ -103,7 +103,7 @@ static void rtc_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val
         break;
     default:
         *val = 0;
-        guest_error("goldfish_rtc: read of unknown register at offset 0x%llx",
+        log_guest(&r->log, "read of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         break;
     }
@@ -149,7 +149,7 @@ static void rtc_write(void *opaque, uint64_t offset, unsigned size, uint64_t val
         rtc_update_irq(r);
         break;
     default:
-        guest_error("goldfish_rtc: write of unknown register at offset 0x%llx",
+        log_guest(&r->log, "write of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         break;
     }
@@ -221,5 +221,6 @@ void goldfish_rtc_init(struct goldfish_rtc *r, struct irq_line irq)
 {
     memset(r, 0, sizeof(*r));
     r->irq = irq;
+    log_limit_init(&r->log, "goldfish-rtc");
     rtc_reset(r);
 }

@@ -453,19 +453,6 @@ static int io_loop(struct vm *vm)
     }
 }
 
-int vm_exit_status_for(const struct error *err)
-{
-    switch (error_class(err)) {
-    case ERROR_CLASS_INPUT:
-    case ERROR_CLASS_STATE:
-        return VM_EXIT_USAGE;
-    case ERROR_CLASS_RESOURCE:
-        return VM_EXIT_RESOURCES;
-    default:
-        return VM_EXIT_FAULT;
-    }
-}
-
 /* Tell whoever started us (condo start) how setup went. */
 static void report_ready(const struct vm_run_options *o, const struct error *err)
 {
@@ -483,7 +470,7 @@ static int setup_failed(const struct vm_run_options *o, const struct error *err)
     if (err->msg[0])
         condo_err("%s", err->msg);
     report_ready(o, err);
-    return vm_exit_status_for(err);
+    return vm_exit_status_of(err);
 }
 
 int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
@@ -544,7 +531,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     r = sandbox_prepare(&vm->sandbox, &cfg->sandbox, &cfg->hw, &err);
     if (r < 0) {
         condo_err("%s", err.msg);
-        status = vm_exit_status_for(&err);
+        status = vm_exit_status_of(&err);
         goto out;
     }
     struct machine_env env = {
@@ -575,7 +562,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     r = sandbox_apply(&vm->sandbox, &err);
     if (r < 0) {
         condo_err("%s", err.msg);
-        status = vm_exit_status_for(&err);
+        status = vm_exit_status_of(&err);
         goto out;
     }
     sandbox_report(&vm->sandbox);

@@ -1,4 +1,5 @@
-/* Parsing of the device options of a VM definition. */
+/* Parsing of the device options of a VM definition, and the exit status a
+ * setup failure means. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,15 +8,32 @@
 #include "condo/block.h"
 #include "condo/vm.h"
 
-static int parse_u64(const char *opt, const char *v, uint64_t *out, struct error *err)
+#define DISK_SYNTAX "FILE[,ro][,format=raw|qcow2][,backing=PATH|none][,iops=N][,bps=N]"
+
+static int parse_u64(const char *spec, const char *opt, const char *v, uint64_t *out,
+                     struct error *err)
 {
     char *end;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
     if (errno || end == v || *end || v[0] == '-')
-        return error_set(err, -EINVAL, "--disk %s wants a number, not '%s'", opt, v);
+        return error_set(err, -EINVAL, "--disk %s: %s wants a number, not '%s'", spec, opt, v);
     *out = n;
     return 0;
+}
+
+void vm_disk_config_free(struct vm_disk_config *d)
+{
+    free((char *)d->path);
+    free((char *)d->backing);
+    d->path = d->backing = NULL;
+}
+
+void vm_config_free(struct vm_config *cfg)
+{
+    for (unsigned i = 0; i < cfg->hw.ndisks; i++)
+        vm_disk_config_free(&cfg->hw.disks[i]);
+    cfg->hw.ndisks = 0;
 }
 
 int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err)
@@ -27,15 +45,18 @@ int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *er
      * config points to, for the life of the process. */
     char *copy = strdup(spec);
     if (!copy)
-        return error_set(err, -ENOMEM, "out of memory");
+        return error_set(err, -ENOMEM, "out of memory parsing --disk");
     char *save = NULL, *tok = strtok_r(copy, ",", &save);
-    if (!tok || !*tok || spec[0] == ',') {
-        free(copy);
-        return error_set(err, -EINVAL,
-                         "--disk wants FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N]");
-    }
-    out->path = tok;
     int r = 0;
+    if (!tok || !*tok || spec[0] == ',') {
+        r = error_set(err, -EINVAL, "--disk wants " DISK_SYNTAX);
+        goto out;
+    }
+    out->path = strdup(tok);
+    if (!out->path) {
+        r = error_set(err, -ENOMEM, "out of memory parsing --disk");
+        goto out;
+    }
     while (r == 0 && (tok = strtok_r(NULL, ",", &save))) {
         if (!strcmp(tok, "ro"))
             out->read_only = true;
@@ -43,19 +64,40 @@ int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *er
             out->format = BLOCK_FORMAT_RAW;
         else if (!strcmp(tok, "format=qcow2"))
             out->format = BLOCK_FORMAT_QCOW2;
-        else if (!strncmp(tok, "iops=", 5))
-            r = parse_u64("iops", tok + 5, &out->iops, err);
+        else if (!strncmp(tok, "backing=", 8)) {
+            if (!tok[8] || out->backing) {
+                r = error_set(err, -EINVAL,
+                              "--disk %s: backing= wants one PATH (the overlay's base) or none",
+                              spec);
+            } else if (!(out->backing = strdup(tok + 8))) {
+                r = error_set(err, -ENOMEM, "out of memory parsing --disk");
+            }
+        } else if (!strncmp(tok, "iops=", 5))
+            r = parse_u64(spec, "iops", tok + 5, &out->iops, err);
         else if (!strncmp(tok, "bps=", 4))
-            r = parse_u64("bps", tok + 4, &out->bps, err);
+            r = parse_u64(spec, "bps", tok + 4, &out->bps, err);
         else
             r = error_set(err, -EINVAL,
                           "--disk %s: unknown setting '%s' (known: ro, format=raw|qcow2, "
-                          "iops=N, bps=N)",
+                          "backing=PATH|none, iops=N, bps=N)",
                           spec, tok);
     }
-    if (r < 0) {
-        free(copy);
-        out->path = NULL;
-    }
+out:
+    free(copy);
+    if (r < 0)
+        vm_disk_config_free(out);
     return r;
+}
+
+int vm_exit_status_of(const struct error *err)
+{
+    switch (error_class(err)) {
+    case ERROR_CLASS_RESOURCE:
+        return VM_EXIT_RESOURCES;
+    case ERROR_CLASS_IO:
+    case ERROR_CLASS_INTERNAL:
+        return VM_EXIT_FAULT;
+    default:
+        return VM_EXIT_USAGE;
+    }
 }

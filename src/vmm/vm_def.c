@@ -48,6 +48,16 @@ void vm_def_free(struct vm_def *d)
     d->nowned = 0;
 }
 
+int vm_def_adopt(struct vm_def *d, char *s)
+{
+    if (d->nowned >= ARRAY_SIZE(d->owned)) {
+        free(s);
+        return -ENOMEM;
+    }
+    d->owned[d->nowned++] = s;
+    return 0;
+}
+
 const char *vm_def_strdup(struct vm_def *d, const char *s)
 {
     if (!s)

@@ -35,6 +35,9 @@ python3 "$root/tests/fuzz/seeds.py" "$out/corpus"
 
 echo "fuzzing for ${secs}s (corpus $out/corpus)"
 # -timeout: one input taking 10 s is a hang (an unbounded walk);
-# guest errors are printed once per site, so the log stays short.
+# device logs are rate-limited per device, so the log stays short.
 "$out/fuzz_virtq" -max_total_time="$secs" -timeout=10 -max_len=4096 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$out/artifacts/" "$@" "$out/corpus"
+
+# The hostile-input targets (images, loaders, options): tests/fuzz/run-hostile.sh.
+"$root/tests/fuzz/run-hostile.sh" "${FUZZ_HOSTILE_SECONDS:-20}"

@@ -9,6 +9,7 @@
 #                               power the default guest off; no driver: refused
 #   test_reference_programs.py  guest programs' output against qemu-riscv64
 #   test_sandbox.py             the VM process's sandbox, as root and as nobody
+#   test_hostile_files.py       hostile disk images, kernels, FIFOs, --disk values
 # Prints each suite's output, then one summary line per suite and, last, the
 # aggregated `N passed, M failed`; exits 1 if any suite failed (a suite that
 # ends without its summary line, or exits non-zero, counts as one failure).
@@ -20,7 +21,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py test_hostile_files.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()

@@ -155,10 +155,13 @@ if "$CONDO" disk create c1.img 100M 2>err && [ "$(jfield c1.img format)" = raw ]
 else
     bad "condo disk create c1.img 100M" "info: $(qemu-img info c1.img 2>&1 | head -n 3 | tr '\n' ' ')"
 fi
-mkdir -p sub
-if "$CONDO" disk create sub/c2.qcow2 --backing ../base.qcow2 2>err && qcheck sub/c2.qcow2 &&
+# The base below the overlay's directory (condo follows backing names only
+# there or into its image store), named relative to the overlay: from the
+# current directory the name leads nowhere.
+mkdir -p sub/lower && ln base.qcow2 sub/lower/base.qcow2
+if "$CONDO" disk create sub/c2.qcow2 --backing lower/base.qcow2 2>err && qcheck sub/c2.qcow2 &&
     [ "$(vsize sub/c2.qcow2)" = 67108864 ] &&
-    [ "$(jfield sub/c2.qcow2 backing-filename)" = ../base.qcow2 ] &&
+    [ "$(jfield sub/c2.qcow2 backing-filename)" = lower/base.qcow2 ] &&
     [ "$(jfield sub/c2.qcow2 backing-filename-format)" = qcow2 ]; then
     ok "condo disk create --backing: check clean, info shows backing, its format and size"
 else
