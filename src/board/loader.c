@@ -128,20 +128,34 @@ static bool range_ok(size_t file_len, uint64_t off, uint64_t len)
     return off <= file_len && len <= file_len - off;
 }
 
-static void find_htif_symbols(const uint8_t *d, size_t n, const Elf64_Ehdr *eh,
-                              struct elf_info *info)
+/* The HTIF symbols (tohost, fromhost) from the symbol table. Section
+ * headers are optional (e_shnum 0), but a table that is there must lie
+ * inside the file: a program whose tohost cannot be found would run on
+ * and never report. */
+static int find_htif_symbols(const char *path, const uint8_t *d, size_t n,
+                             const Elf64_Ehdr *eh, struct elf_info *info)
 {
+    if (eh->e_shnum == 0)
+        return 0;
     if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
-        !range_ok(n, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
-        return;
+        !range_ok(n, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr))) {
+        condo_err("%s: the section header table lies beyond the end of the file (truncated "
+                  "or corrupt ELF)",
+                  path);
+        return -EINVAL;
+    }
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff);
     for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+        if (sh[i].sh_type != SHT_SYMTAB)
             continue;
-        const Elf64_Shdr *strs = &sh[sh[i].sh_link];
-        if (!range_ok(n, sh[i].sh_offset, sh[i].sh_size) ||
-            !range_ok(n, strs->sh_offset, strs->sh_size) || sh[i].sh_entsize != sizeof(Elf64_Sym))
-            continue;
+        const Elf64_Shdr *strs = sh[i].sh_link < eh->e_shnum ? &sh[sh[i].sh_link] : NULL;
+        if (!strs || !range_ok(n, sh[i].sh_offset, sh[i].sh_size) ||
+            !range_ok(n, strs->sh_offset, strs->sh_size) || sh[i].sh_entsize != sizeof(Elf64_Sym)) {
+            condo_err("%s: symbol table %u or its string table lies beyond the end of the file "
+                      "(truncated or corrupt ELF)",
+                      path, i);
+            return -EINVAL;
+        }
         const Elf64_Sym *sym = (const Elf64_Sym *)(d + sh[i].sh_offset);
         size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
         for (size_t k = 0; k < count; k++) {
@@ -157,6 +171,7 @@ static void find_htif_symbols(const uint8_t *d, size_t n, const Elf64_Ehdr *eh,
                 info->fromhost = sym[k].st_value;
         }
     }
+    return 0;
 }
 
 int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info)
@@ -184,6 +199,11 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *in
         condo_err("%s: bad program header table", path);
         goto out;
     }
+    /* Everything is checked before guest RAM is touched. */
+    r = find_htif_symbols(path, d, n, &eh, info);
+    if (r < 0)
+        goto out;
+    r = -EINVAL;
     unsigned loaded = 0;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
@@ -214,7 +234,6 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *in
         goto out;
     }
     info->entry = eh.e_entry;
-    find_htif_symbols(d, n, &eh, info);
     r = 0;
 out:
     free(d);

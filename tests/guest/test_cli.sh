@@ -206,18 +206,12 @@ if [ $built = 1 ]; then
     cp "$P" "$tmp/badphnum.elf"
     printf '\377\377' | dd of="$tmp/badphnum.elf" bs=1 seek=56 conv=notrunc 2>/dev/null
     usage_error "ELF with e_phnum 65535" "badphnum.elf" run --bios none --kernel "$tmp/badphnum.elf"
+    # Section headers locate `tohost`: a table beyond the file is a corrupt
+    # file (refused), not a program that runs on and never reports.
     cp "$P" "$tmp/badshoff.elf"
     printf '\377\377\377\377\377\377\377\177' | dd of="$tmp/badshoff.elf" bs=1 seek=40 conv=notrunc 2>/dev/null
-    LIMIT=3 run run --bios none --kernel "$tmp/badshoff.elf"
-    # Section headers only locate `tohost`: without them the program cannot
-    # report, but condo must neither crash nor hang past the timeout.
-    if [ $rc -lt 124 ] && ! grep -qiE 'sanitizer|segmentation|abort' "$tmp/err"; then
-        ok "ELF with e_shoff far beyond the file: no crash (exit $rc)"
-    elif [ $rc = 124 ]; then
-        ok "ELF with e_shoff far beyond the file: no crash (ran until stopped after 3 s: no tohost)"
-    else
-        bad "ELF with e_shoff far beyond the file" "exit $rc"
-    fi
+    usage_error "ELF with e_shoff far beyond the file" "badshoff.elf.*section header" \
+        run --bios none --kernel "$tmp/badshoff.elf"
 fi
 
 if [ $skip -gt 0 ]; then
