@@ -148,7 +148,7 @@ void block_buf_to_iov(const void *buf, size_t len, const struct iovec *iov, int 
 
 void block_iov_zero(const struct iovec *iov, int n, size_t skip, size_t len)
 {
-    IOV_WALK(iov, n, skip, len, memset(p_, 0, take_));
+    IOV_WALK(iov, n, skip, len, (memset(p_, 0, take_), (void)done_));
 }
 
 /* --- open, close, dispatch ---------------------------------------------- */
