@@ -174,37 +174,32 @@ static int find_htif_symbols(const char *path, const uint8_t *d, size_t n,
     return 0;
 }
 
-int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info)
+int loader_load_elf_data(struct guest_ram *ram, const char *path, const uint8_t *d, size_t n,
+                         struct elf_info *info)
 {
-    uint8_t *d;
-    size_t n;
-    int r = loader_read_file(path, &d, &n);
-    if (r < 0)
-        return r;
     memset(info, 0, sizeof(*info));
-    r = -EINVAL;
     if (n < sizeof(Elf64_Ehdr)) {
         condo_err("%s: too short for an ELF file", path);
-        goto out;
+        return -EINVAL;
     }
     Elf64_Ehdr eh;
     memcpy(&eh, d, sizeof(eh));
     if (memcmp(eh.e_ident, ELFMAG, 4) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
         eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_RISCV) {
         condo_err("%s: not a 64-bit little-endian RISC-V ELF file", path);
-        goto out;
+        return -EINVAL;
     }
     if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
         !range_ok(n, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr))) {
         condo_err("%s: bad program header table", path);
-        goto out;
+        return -EINVAL;
     }
-    /* Everything is checked before guest RAM is touched. */
-    r = find_htif_symbols(path, d, n, &eh, info);
+    /* Everything is checked before guest RAM is touched: the symbols, then
+     * every segment, and only then are the segments copied. */
+    int r = find_htif_symbols(path, d, n, &eh, info);
     if (r < 0)
-        goto out;
-    r = -EINVAL;
-    unsigned loaded = 0;
+        return r;
+    unsigned loadable = 0;
     for (unsigned i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
         memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
@@ -214,28 +209,44 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *in
             condo_err("%s: segment %u's data lies beyond the end of the file (truncated or "
                       "corrupt ELF)",
                       path, i);
-            goto out;
+            return -EINVAL;
         }
         if (!guest_ram_contains(ram, ph.p_paddr, ph.p_memsz)) {
             condo_err("%s: segment %u (0x%llx, %llu bytes) lies outside guest RAM "
                       "0x%llx-0x%llx",
                       path, i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz,
                       (unsigned long long)ram->base, (unsigned long long)(ram->base + ram->size));
-            goto out;
+            return -EINVAL;
         }
+        loadable++;
+    }
+    if (!loadable) {
+        condo_err("%s: no loadable segments", path);
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+            continue;
         guest_ram_write(ram, ph.p_paddr, d + ph.p_offset, ph.p_filesz);
         uint8_t *bss = guest_ram_ptr(ram, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
         if (bss)
             memset(bss, 0, ph.p_memsz - ph.p_filesz);
-        loaded++;
-    }
-    if (!loaded) {
-        condo_err("%s: no loadable segments", path);
-        goto out;
     }
     info->entry = eh.e_entry;
-    r = 0;
-out:
+    return 0;
+}
+
+int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info)
+{
+    uint8_t *d;
+    size_t n;
+    memset(info, 0, sizeof(*info));
+    int r = loader_read_file(path, &d, &n);
+    if (r < 0)
+        return r;
+    r = loader_load_elf_data(ram, path, d, n, info);
     free(d);
     return r;
 }
