@@ -144,31 +144,39 @@ static int find_htif_symbols(const char *path, const uint8_t *d, size_t n,
                   path);
         return -EINVAL;
     }
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff);
+    /* Headers and symbols are copied out: the file puts them at any
+     * offset, and a misaligned pointer to them would be undefined. */
     for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_SYMTAB)
+        Elf64_Shdr sym_sh, str_sh;
+        memcpy(&sym_sh, d + eh->e_shoff + (size_t)i * sizeof(Elf64_Shdr), sizeof(sym_sh));
+        if (sym_sh.sh_type != SHT_SYMTAB)
             continue;
-        const Elf64_Shdr *strs = sh[i].sh_link < eh->e_shnum ? &sh[sh[i].sh_link] : NULL;
-        if (!strs || !range_ok(n, sh[i].sh_offset, sh[i].sh_size) ||
-            !range_ok(n, strs->sh_offset, strs->sh_size) || sh[i].sh_entsize != sizeof(Elf64_Sym)) {
+        bool ok = sym_sh.sh_link < eh->e_shnum;
+        if (ok)
+            memcpy(&str_sh, d + eh->e_shoff + (size_t)sym_sh.sh_link * sizeof(Elf64_Shdr),
+                   sizeof(str_sh));
+        if (!ok || !range_ok(n, sym_sh.sh_offset, sym_sh.sh_size) ||
+            !range_ok(n, str_sh.sh_offset, str_sh.sh_size) ||
+            sym_sh.sh_entsize != sizeof(Elf64_Sym)) {
             condo_err("%s: symbol table %u or its string table lies beyond the end of the file "
                       "(truncated or corrupt ELF)",
                       path, i);
             return -EINVAL;
         }
-        const Elf64_Sym *sym = (const Elf64_Sym *)(d + sh[i].sh_offset);
-        size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
+        size_t count = sym_sh.sh_size / sizeof(Elf64_Sym);
         for (size_t k = 0; k < count; k++) {
-            if (sym[k].st_name >= strs->sh_size)
+            Elf64_Sym sym;
+            memcpy(&sym, d + sym_sh.sh_offset + k * sizeof(Elf64_Sym), sizeof(sym));
+            if (sym.st_name >= str_sh.sh_size)
                 continue;
-            const char *name = (const char *)(d + strs->sh_offset + sym[k].st_name);
-            size_t maxlen = strs->sh_size - sym[k].st_name;
+            const char *name = (const char *)(d + str_sh.sh_offset + sym.st_name);
+            size_t maxlen = str_sh.sh_size - sym.st_name;
             if (strnlen(name, maxlen) == maxlen)
                 continue;
             if (strcmp(name, "tohost") == 0)
-                info->tohost = sym[k].st_value;
+                info->tohost = sym.st_value;
             else if (strcmp(name, "fromhost") == 0)
-                info->fromhost = sym[k].st_value;
+                info->fromhost = sym.st_value;
         }
     }
     return 0;
