@@ -1,7 +1,9 @@
 # condo: plain GNU Makefile with -MMD dependencies.
 #   make            build build/condo
-#   make check      unit tests, ISA tests and guest tests (see tests/)
-#   make SANITIZE=1 build into build-asan with ASan+UBSan (CI runs unit tests so)
+#   make check      every test layer, each one even after a failure, and a
+#                   summary (tests/check.sh; docs/TESTING.md lists them)
+#   make SANITIZE=1 build into build-asan with ASan+UBSan (make check runs
+#                   the unit tests and the hostile layers so)
 CC ?= cc
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -71,9 +73,9 @@ $(FPU_VECTORS): tests/fpu-ref/gen.c tests/fpu-ref/make-vectors.sh
 	tests/fpu-ref/make-vectors.sh $@
 unit check-unit: $(FPU_VECTORS)
 
+# The bare-metal ISA programs and the hostile virtio drivers under condo.
 check-isa: $(BUILD)/condo
-	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
-	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check-virtio
+	SUITES="isa virtio" tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
 check-guest: $(BUILD)/condo $(BLOCKTOOL)
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
@@ -82,12 +84,31 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-check: check-lint check-unit check-unit-asan fuzz check-isa check-guest
+# The hostile layers against the ASan/UBSan build (build-asan/condo): the
+# ISA programs, the hostile virtio drivers, and the command-line checks
+# (corrupt ELF files, bad options and files). The default guest of
+# build/ serves the checks that need one.
+check-asan:
+	$(MAKE) SANITIZE=1 build-asan/condo
+	CONDO_GUEST_DIR=$(abspath build/guest) SUITES="isa virtio test_cli.sh" \
+		tests/guest/run-all.sh $(abspath build-asan/condo)
 
-# libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
-# and virtio-rng request handling, for FUZZ_SECONDS; non-zero on a crash
-# (the input is kept in build/fuzz/artifacts/). See tests/fuzz/run.sh.
-FUZZ_SECONDS ?= 60
+# The tests' own validation, on QEMU as the reference: the ISA programs
+# (their expectations are hand-written), the default guest's boot, and the
+# reference programs' harness in QEMU's VM.
+check-qemu:
+	SUITES="qemu:isa qemu:boot qemu:reference_programs" tests/guest/run-all.sh
+
+# Every layer, in order, each one even when an earlier one failed; exits
+# non-zero at the end if any failed (tests/check.sh).
+check:
+	@MAKE="$(MAKE)" tests/check.sh
+
+# libFuzzer (clang, ASan+UBSan), FUZZ_SECONDS per target (tests/fuzz/run.sh
+# lists them: the virtio transport with blk and rng, virtio-net, the ELF
+# loader); non-zero on a crash, whose input is printed and kept in
+# build/fuzz/artifacts/NAME/.
+FUZZ_SECONDS ?= 20
 fuzz:
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
@@ -98,6 +119,7 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest clean
+.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest \
+	check-asan check-qemu clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

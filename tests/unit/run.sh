@@ -48,7 +48,7 @@ for t in "$@"; do
 done
 echo "=== unit summary"
 for l in "${lines[@]}"; do echo "  $l"; done
-for o in "${optional[@]}"; do echo "OPTIONAL SKIP: $o"; done
+for o in "${optional[@]}"; do echo "  optional skip: $o"; done
 if [ "$total_s" -gt 0 ]; then
     echo "$total_p passed, $total_f failed, $total_s skipped"
 else
