@@ -6,7 +6,8 @@
 # optional_skip.h: "OPTIONAL SKIP: reason" just before skip()), i.e. it is
 # explicitly optional for a stated reason; those are listed by name.
 # A program that crashes, exits non-zero or prints no cmocka summary counts
-# as one failure. Prints one line per program, then
+# as one failure. Prints a program's whole output only when it failed
+# (VERBOSE=1: always), then one line per program and
 # `N passed, M failed[, K skipped]`; exits 1 if anything failed.
 set -uo pipefail
 [ $# -gt 0 ] || { echo "usage: tests/unit/run.sh TEST_BINARY..." >&2; exit 2; }
@@ -17,10 +18,8 @@ optional=()
 lines=()
 for t in "$@"; do
     name=$(basename "$t")
-    echo "== $t"
     "$t" >"$tmp" 2>&1
     rc=$?
-    cat "$tmp"
     # cmocka: "[  PASSED  ] 6 test(s)." "[  FAILED  ] 1 test(s), listed below:"
     # "[  SKIPPED ] 1 test(s), listed below:" (one summary per group)
     p=$(sed -nE 's/^\[  PASSED  \] ([0-9]+) test\(s\)\.$/\1/p' "$tmp" | awk '{s+=$1} END {print s+0}')
@@ -41,6 +40,10 @@ for t in "$@"; do
         bad=$((s - ${#why[@]}))
         note="$note ($bad skipped without optional_skip(): counted as failed)"
         f=$((f + bad)); s=${#why[@]}
+    fi
+    if [ "$f" != 0 ] || [ "${VERBOSE:-0}" = 1 ]; then
+        echo "== $t"
+        cat "$tmp"
     fi
     for w in "${why[@]}"; do optional+=("$name: $w"); done
     total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
