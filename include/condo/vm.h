@@ -24,9 +24,9 @@ struct vm_config {
     unsigned cpu_weight;    /* share under contention, 1..10000; 0 = default */
 };
 
-/* Parse one --disk value into `out` (strings point into a copy owned by the
- * caller's lifetime: leaked on purpose, the config lives as long as the
- * process). 0 or -EINVAL with the reason in err. */
+/* Parse one --disk value into `out` (strings point into one copy that
+ * starts at out->path: the caller frees out->path when done; NULL after a
+ * failure). 0 or -EINVAL with the reason in err. */
 int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err);
 
 /* The exit status for a setup error (its class decides: bad input is 2,
