@@ -1,7 +1,9 @@
 # condo: plain GNU Makefile with -MMD dependencies.
 #   make            build build/condo
-#   make check      unit tests, ISA tests and guest tests (see tests/)
-#   make SANITIZE=1 build into build-asan with ASan+UBSan (CI runs unit tests so)
+#   make check      every test layer, each one even after a failure, and a
+#                   summary (tests/check.sh; docs/TESTING.md lists them)
+#   make SANITIZE=1 build into build-asan with ASan+UBSan (make check runs
+#                   the unit tests and the hostile layers so)
 CC ?= cc
 SANITIZE ?= 0
 ifeq ($(SANITIZE),1)
@@ -67,8 +69,10 @@ check-api: $(API_FAKE)
 check-lint:
 	tests/lint/check_layers.py
 
+# Counts cmocka's passed/failed/skipped; a skip fails unless optional_skip()
+# names its reason (tests/unit/run.sh).
 check-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	@tests/unit/run.sh $(UNIT_BINS)
 
 # FPU reference vectors for tests/unit/test_fpu.c (which reads them from its
 # own directory): tests/fpu-ref/gen.c, built for riscv64 and run under
@@ -79,9 +83,9 @@ $(FPU_VECTORS): tests/fpu-ref/gen.c tests/fpu-ref/make-vectors.sh
 	tests/fpu-ref/make-vectors.sh $@
 unit check-unit: $(FPU_VECTORS)
 
+# The bare-metal ISA programs and the hostile virtio drivers under condo.
 check-isa: $(BUILD)/condo
-	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check
-	$(MAKE) -C tests/isa CONDO=$(abspath $(BUILD)/condo) check-virtio
+	SUITES="isa virtio" tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
 check-guest: $(BUILD)/condo $(BLOCKTOOL)
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
@@ -90,56 +94,38 @@ check-guest: $(BUILD)/condo $(BLOCKTOOL)
 check-unit-asan:
 	$(MAKE) SANITIZE=1 check-unit
 
-# Hostile guests and files against the ASan/UBSan build (build-asan/condo),
-# where any undefined behaviour or bad access they reach aborts the run:
-# every register of every device stormed (tests/isa/mmio_storm.c), hostile
-# disk images, kernels, FIFOs and --disk values with their exit statuses,
-# and a guest reading the attack image and a disk truncated under it
-# (tests/guest/test_hostile_files.py), and the
-# command-line exit statuses (tests/guest/test_cli.sh). The default guest
-# is build/guest unless CONDO_GUEST_DIR says otherwise.
-ASAN_CONDO := $(abspath build-asan/condo)
-check-hostile:
+# The hostile layers against the ASan/UBSan build (build-asan/condo), where
+# any undefined behaviour or bad access they reach aborts the run: the ISA
+# programs, the hostile virtio drivers, every register of every device
+# stormed with extreme values (tests/isa/mmio_storm.c), the command-line
+# checks (corrupt ELF files, bad options and files) and hostile disk
+# images, kernels and FIFOs with a guest reading the attack image
+# (tests/guest/test_hostile_files.py). The default guest of build/ serves
+# the checks that need one.
+check-asan:
 	$(MAKE) SANITIZE=1 build-asan/condo
-	$(MAKE) -C tests/isa CONDO=$(ASAN_CONDO) check-storm
 	CONDO_GUEST_DIR=$${CONDO_GUEST_DIR:-$(abspath build/guest)} \
-	    tests/guest/test_hostile_files.py $(ASAN_CONDO)
-	CONDO_GUEST_DIR=$${CONDO_GUEST_DIR:-$(abspath build/guest)} \
-	    tests/guest/test_cli.sh $(ASAN_CONDO)
+		SUITES="isa virtio storm test_cli.sh test_hostile_files.py" \
+		tests/guest/run-all.sh $(abspath build-asan/condo)
 
-check: check-lint check-unit check-unit-asan fuzz fuzz-api check-api check-isa check-hostile check-guest
+# The tests' own validation, on QEMU as the reference: the ISA programs
+# (their expectations are hand-written), the default guest's boot, and the
+# reference programs' harness in QEMU's VM.
+check-qemu:
+	SUITES="qemu:isa qemu:boot qemu:reference_programs" tests/guest/run-all.sh
 
-# libFuzzer (clang, ASan+UBSan) on the virtqueue walker and the virtio-blk
-# and virtio-rng request handling, for FUZZ_SECONDS, then on disk images,
-# kernel and ELF loading and option parsing (tests/fuzz/run-hostile.sh,
-# FUZZ_HOSTILE_SECONDS each); non-zero on a crash (the input is kept in
-# build/fuzz/artifacts/). See tests/fuzz/run.sh.
-FUZZ_SECONDS ?= 60
-FUZZ_HOSTILE_SECONDS ?= 20
+# Every layer, in order, each one even when an earlier one failed; exits
+# non-zero at the end if any failed (tests/check.sh).
+check:
+	@MAKE="$(MAKE)" tests/check.sh
+
+# libFuzzer (clang, ASan+UBSan), FUZZ_SECONDS per target (tests/fuzz/run.sh
+# lists them: the virtio transport and devices, virtio-net, disk images,
+# the loaders, condo run's options, the control API); non-zero on a crash, whose input is printed and kept in
+# build/fuzz/artifacts/NAME/.
+FUZZ_SECONDS ?= 20
 fuzz:
 	FUZZ_HOSTILE_SECONDS=$(FUZZ_HOSTILE_SECONDS) tests/fuzz/run.sh $(FUZZ_SECONDS)
-
-# libFuzzer (clang, ASan+UBSan) on the control API's request handling:
-# routes, body checks, replies (tests/fuzz/fuzz_api.c); a crash's input is
-# kept in build/fuzz/artifacts/api-*.
-FUZZ_API_SECONDS ?= 20
-FUZZ_API_SRCS := tests/fuzz/fuzz_api.c src/core/error.c src/core/log.c \
-    $(addprefix src/vmm/api/,api_route.c api_schema.c api_body.c api_reply.c api_handle.c api_proc.c)
-build/fuzz/fuzz_api: $(FUZZ_API_SRCS) $(wildcard include/condo/*.h src/vmm/api/*.h)
-	@mkdir -p build/fuzz
-	$${CLANG:-clang} -std=c17 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-	    -Iinclude -Isrc -o $@ $(FUZZ_API_SRCS) -ljansson
-fuzz-api: build/fuzz/fuzz_api
-	@mkdir -p build/fuzz/api-corpus build/fuzz/artifacts
-	python3 tests/fuzz/api_seeds.py build/fuzz/api-corpus
-	@echo "fuzzing the API for $(FUZZ_API_SECONDS)s (log: build/fuzz/api.log)"
-	@build/fuzz/fuzz_api -max_total_time=$(FUZZ_API_SECONDS) -timeout=10 -max_len=65536 \
-	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/api- \
-	    build/fuzz/api-corpus >build/fuzz/api.log 2>&1; rc=$$?; \
-	    grep -E '^(Done|stat::(number_of_executed_units|new_units_added|peak_rss_mb))' build/fuzz/api.log; \
-	    if [ $$rc != 0 ]; then tail -n 40 build/fuzz/api.log; echo "fuzz-api: FAILED (input in build/fuzz/artifacts/)"; fi; \
-	    exit $$rc
 
 # Benchmarks against QEMU (not tests: they print ratios, assert nothing).
 bench: $(BUILD)/condo
@@ -148,6 +134,7 @@ bench: $(BUILD)/condo
 clean:
 	rm -rf build build-asan
 
-.PHONY: fuzz fuzz-api bench all unit check check-lint check-unit check-unit-asan check-api check-isa check-hostile check-guest clean
+.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest \
+	check-asan check-qemu check-api clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -34,8 +34,13 @@ struct elf_info {
     uint64_t tohost, fromhost; /* 0 when the symbols are absent */
 };
 /* Load a 64-bit little-endian RISC-V ELF executable by its physical
- * addresses. */
+ * addresses. Nothing is written to guest RAM unless the whole file checks
+ * out. */
 int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info,
                     struct error *err);
+/* The same from the file's contents in memory (`path` only names it in
+ * messages): the ELF fuzz target's entry point. */
+int loader_load_elf_data(struct guest_ram *ram, const char *path, const uint8_t *d, size_t n,
+                         struct elf_info *info, struct error *err);
 
 #endif

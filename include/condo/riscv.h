@@ -78,6 +78,10 @@ struct riscv_cpu {
      * block-to-block links made under another epoch are not followed. */
     uint32_t tlb_epoch;
     struct riscv_block_cache *bcache;
+    /* Proof that compiled code ran (tests read these): calls from the
+     * interpreter loop into a block's native code, and how many of them
+     * went on into other blocks' native code through chained links. */
+    uint64_t jit_calls, jit_went_on;
     int exit_request;
     /* exception being raised by a helper */
     uint64_t exc_cause, exc_tval;

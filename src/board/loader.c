@@ -198,37 +198,46 @@ static bool range_ok(size_t file_len, uint64_t off, uint64_t len)
     return off <= file_len && len <= file_len - off;
 }
 
-/* Section headers and symbols are copied out, never used in place: the
- * file decides their offsets, which need not be aligned. */
-static Elf64_Shdr shdr_at(const uint8_t *d, const Elf64_Ehdr *eh, unsigned i)
+/* The HTIF symbols (tohost, fromhost) from the symbol table. Section
+ * headers are optional (e_shnum 0), but a table that is there must lie
+ * inside the file: a program whose tohost cannot be found would run on
+ * and never report. Headers and symbols are copied out, never used in
+ * place: the file decides their offsets, which need not be aligned. */
+static int find_htif_symbols(const char *path, const uint8_t *d, size_t n,
+                             const Elf64_Ehdr *eh, struct elf_info *info, struct error *err)
 {
-    Elf64_Shdr sh;
-    memcpy(&sh, d + eh->e_shoff + (uint64_t)i * sizeof(sh), sizeof(sh));
-    return sh;
-}
-
-static void find_htif_symbols(const uint8_t *d, size_t n, const Elf64_Ehdr *eh,
-                              struct elf_info *info)
-{
+    if (eh->e_shnum == 0)
+        return 0;
     if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
         !range_ok(n, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr)))
-        return;
+        return error_set(err, -EINVAL,
+                         "%s: the section header table lies beyond the end of the file "
+                         "(truncated or corrupt ELF)",
+                         path);
     for (unsigned i = 0; i < eh->e_shnum; i++) {
-        Elf64_Shdr sh = shdr_at(d, eh, i);
-        if (sh.sh_type != SHT_SYMTAB || sh.sh_link >= eh->e_shnum)
+        Elf64_Shdr sym_sh, str_sh;
+        memcpy(&sym_sh, d + eh->e_shoff + (size_t)i * sizeof(Elf64_Shdr), sizeof(sym_sh));
+        if (sym_sh.sh_type != SHT_SYMTAB)
             continue;
-        Elf64_Shdr strs = shdr_at(d, eh, sh.sh_link);
-        if (!range_ok(n, sh.sh_offset, sh.sh_size) || !range_ok(n, strs.sh_offset, strs.sh_size) ||
-            sh.sh_entsize != sizeof(Elf64_Sym))
-            continue;
-        size_t count = sh.sh_size / sizeof(Elf64_Sym);
+        bool ok = sym_sh.sh_link < eh->e_shnum;
+        if (ok)
+            memcpy(&str_sh, d + eh->e_shoff + (size_t)sym_sh.sh_link * sizeof(Elf64_Shdr),
+                   sizeof(str_sh));
+        if (!ok || !range_ok(n, sym_sh.sh_offset, sym_sh.sh_size) ||
+            !range_ok(n, str_sh.sh_offset, str_sh.sh_size) ||
+            sym_sh.sh_entsize != sizeof(Elf64_Sym))
+            return error_set(err, -EINVAL,
+                             "%s: symbol table %u or its string table lies beyond the end of "
+                             "the file (truncated or corrupt ELF)",
+                             path, i);
+        size_t count = sym_sh.sh_size / sizeof(Elf64_Sym);
         for (size_t k = 0; k < count; k++) {
             Elf64_Sym sym;
-            memcpy(&sym, d + sh.sh_offset + k * sizeof(sym), sizeof(sym));
-            if (sym.st_name >= strs.sh_size)
+            memcpy(&sym, d + sym_sh.sh_offset + k * sizeof(Elf64_Sym), sizeof(sym));
+            if (sym.st_name >= str_sh.sh_size)
                 continue;
-            const char *name = (const char *)(d + strs.sh_offset + sym.st_name);
-            size_t maxlen = strs.sh_size - sym.st_name;
+            const char *name = (const char *)(d + str_sh.sh_offset + sym.st_name);
+            size_t maxlen = str_sh.sh_size - sym.st_name;
             if (strnlen(name, maxlen) == maxlen)
                 continue;
             if (strcmp(name, "tohost") == 0)
@@ -237,6 +246,62 @@ static void find_htif_symbols(const uint8_t *d, size_t n, const Elf64_Ehdr *eh,
                 info->fromhost = sym.st_value;
         }
     }
+    return 0;
+}
+
+int loader_load_elf_data(struct guest_ram *ram, const char *path, const uint8_t *d, size_t n,
+                         struct elf_info *info, struct error *err)
+{
+    memset(info, 0, sizeof(*info));
+    if (n < sizeof(Elf64_Ehdr))
+        return error_set(err, -EINVAL, "%s: too short for an ELF file", path);
+    Elf64_Ehdr eh;
+    memcpy(&eh, d, sizeof(eh));
+    if (memcmp(eh.e_ident, ELFMAG, 4) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_RISCV)
+        return error_set(err, -EINVAL, "%s: not a 64-bit little-endian RISC-V ELF file", path);
+    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        !range_ok(n, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr)))
+        return error_set(err, -EINVAL, "%s: bad program header table", path);
+    /* Everything is checked before guest RAM is touched: the symbols, then
+     * every segment, and only then are the segments copied. */
+    int r = find_htif_symbols(path, d, n, &eh, info, err);
+    if (r < 0)
+        return r;
+    unsigned loadable = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+            continue;
+        if (ph.p_filesz > ph.p_memsz || !range_ok(n, ph.p_offset, ph.p_filesz))
+            return error_set(err, -EINVAL,
+                             "%s: segment %u's data lies beyond the end of the file (truncated "
+                             "or corrupt ELF)",
+                             path, i);
+        if (!guest_ram_contains(ram, ph.p_paddr, ph.p_memsz))
+            return error_set(err, -EINVAL,
+                             "%s: segment %u (0x%llx, %llu bytes) lies outside guest RAM "
+                             "0x%llx-0x%llx",
+                             path, i, (unsigned long long)ph.p_paddr,
+                             (unsigned long long)ph.p_memsz, (unsigned long long)ram->base,
+                             (unsigned long long)(ram->base + ram->size));
+        loadable++;
+    }
+    if (!loadable)
+        return error_set(err, -EINVAL, "%s: no loadable segments", path);
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+            continue;
+        guest_ram_write(ram, ph.p_paddr, d + ph.p_offset, ph.p_filesz);
+        uint8_t *bss = guest_ram_ptr(ram, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
+        if (bss)
+            memset(bss, 0, ph.p_memsz - ph.p_filesz);
+    }
+    info->entry = eh.e_entry;
+    return 0;
 }
 
 int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *info,
@@ -244,62 +309,11 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct elf_info *in
 {
     uint8_t *d;
     size_t n;
+    memset(info, 0, sizeof(*info));
     int r = loader_read_file(path, &d, &n, err);
     if (r < 0)
         return r;
-    memset(info, 0, sizeof(*info));
-    r = -EINVAL;
-    if (n < sizeof(Elf64_Ehdr)) {
-        error_set(err, r, "%s: too short for an ELF file", path);
-        goto out;
-    }
-    Elf64_Ehdr eh;
-    memcpy(&eh, d, sizeof(eh));
-    if (memcmp(eh.e_ident, ELFMAG, 4) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_RISCV) {
-        error_set(err, r, "%s: not a 64-bit little-endian RISC-V ELF file", path);
-        goto out;
-    }
-    if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
-        !range_ok(n, eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr))) {
-        error_set(err, r, "%s: bad program header table", path);
-        goto out;
-    }
-    unsigned loaded = 0;
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        memcpy(&ph, d + eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof(ph));
-        if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-            continue;
-        if (ph.p_filesz > ph.p_memsz || !range_ok(n, ph.p_offset, ph.p_filesz)) {
-            error_set(err, r,
-                      "%s: segment %u's data lies beyond the end of the file (truncated or "
-                      "corrupt ELF)",
-                      path, i);
-            goto out;
-        }
-        if (!guest_ram_contains(ram, ph.p_paddr, ph.p_memsz)) {
-            error_set(err, r,
-                      "%s: segment %u (0x%llx, %llu bytes) lies outside guest RAM "
-                      "0x%llx-0x%llx",
-                      path, i, (unsigned long long)ph.p_paddr, (unsigned long long)ph.p_memsz,
-                      (unsigned long long)ram->base, (unsigned long long)(ram->base + ram->size));
-            goto out;
-        }
-        guest_ram_write(ram, ph.p_paddr, d + ph.p_offset, ph.p_filesz);
-        uint8_t *bss = guest_ram_ptr(ram, ph.p_paddr + ph.p_filesz, ph.p_memsz - ph.p_filesz);
-        if (bss)
-            memset(bss, 0, ph.p_memsz - ph.p_filesz);
-        loaded++;
-    }
-    if (!loaded) {
-        error_set(err, r, "%s: no loadable segments", path);
-        goto out;
-    }
-    info->entry = eh.e_entry;
-    find_htif_symbols(d, n, &eh, info);
-    r = 0;
-out:
+    r = loader_load_elf_data(ram, path, d, n, info, err);
     free(d);
     return r;
 }

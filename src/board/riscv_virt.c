@@ -439,7 +439,7 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
     plic_init(&v->plic, 2 * v->ncpus, plic_notify, v);
     aclint_init(&v->aclint, v->ncpus, &v->clock, aclint_set_mip, v);
     syscon_init(&v->syscon, syscon_action, v);
-    goldfish_rtc_init(&v->rtc, plic_line(v, find_dev(v, RISCV_VIRT_RTC, 0)->irq));
+    goldfish_rtc_init(&v->rtc, plic_line(v, find_dev(v, RISCV_VIRT_RTC, 0)->irq), &v->clock);
     uart16550_init(&v->uart, plic_line(v, find_dev(v, RISCV_VIRT_UART, 0)->irq), env->console);
     v->uart.rx_room = uart_room;
     v->uart.rx_room_opaque = v;

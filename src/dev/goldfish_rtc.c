@@ -31,12 +31,12 @@ enum {
 
 static uint64_t rtc_now(const struct goldfish_rtc *r)
 {
-    return vm_clock_realtime_ns() + (uint64_t)r->offset_ns;
+    return vm_clock_wall_ns(r->clock) + (uint64_t)r->offset_ns;
 }
 
 static void rtc_set_now(struct goldfish_rtc *r, uint64_t t)
 {
-    r->offset_ns = (int64_t)(t - vm_clock_realtime_ns());
+    r->offset_ns = (int64_t)(t - vm_clock_wall_ns(r->clock));
 }
 
 static void rtc_update_irq(struct goldfish_rtc *r)
@@ -217,10 +217,11 @@ const struct dev_ops goldfish_rtc_ops = {
     .load = rtc_load,
 };
 
-void goldfish_rtc_init(struct goldfish_rtc *r, struct irq_line irq)
+void goldfish_rtc_init(struct goldfish_rtc *r, struct irq_line irq, const struct vm_clock *clock)
 {
     memset(r, 0, sizeof(*r));
     r->irq = irq;
     log_limit_init(&r->log, "goldfish-rtc");
+    r->clock = clock;
     rtc_reset(r);
 }

@@ -42,7 +42,7 @@ int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *er
     out->format = BLOCK_FORMAT_AUTO;
     /* FILE is everything up to the first comma: paths with commas are not
      * supported (as with QEMU's shorthand). The copy holds the strings the
-     * config points to, for the life of the process. */
+     * config points to; out->path is its start, which the caller frees. */
     char *copy = strdup(spec);
     if (!copy)
         return error_set(err, -ENOMEM, "out of memory parsing --disk");

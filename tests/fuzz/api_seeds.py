@@ -38,7 +38,10 @@ SEEDS = [
 
 
 def main():
-    out = sys.argv[1]
+    return write(sys.argv[1])
+
+
+def write(out):
     os.makedirs(out, exist_ok=True)
     for i, (m, p, b) in enumerate(SEEDS):
         with open(os.path.join(out, "seed-%02d" % i), "wb") as f:

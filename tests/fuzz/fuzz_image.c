@@ -16,7 +16,7 @@
  * bit 2 backing=none, bit 3 backing=base.img named explicitly, bits 4-7
  * choose the request sizes.
  *
- *   tests/fuzz/run-hostile.sh SECONDS     build into build/fuzz and run */
+ *   tests/fuzz/run.sh SECONDS image     build into build/fuzz and run */
 #include <errno.h>
 #include <ftw.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
  * none. Guest RAM is 4 MiB; anything placed must land inside it, and a
  * failure must come with its message.
  *
- *   tests/fuzz/run-hostile.sh SECONDS     build into build/fuzz and run */
+ *   tests/fuzz/run.sh SECONDS loader     build into build/fuzz and run */
 #include <errno.h>
 #include <ftw.h>
 #include <fcntl.h>

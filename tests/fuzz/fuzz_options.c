@@ -6,7 +6,7 @@
  * acceptance must describe a VM condo could run, and nothing may leak (run
  * with LeakSanitizer, as the ASan build of condo is).
  *
- *   tests/fuzz/run-hostile.sh SECONDS     build into build/fuzz and run */
+ *   tests/fuzz/run.sh SECONDS options     build into build/fuzz and run */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

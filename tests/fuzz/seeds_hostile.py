@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seed corpora for the hostile-input fuzz targets (tests/fuzz/run-hostile.sh):
+"""Seed corpora for the hostile-input fuzz targets (tests/fuzz/run.sh):
 
   image/    disk images as qemu-img makes them (small clusters, so the files
             are small): plain, with data, with backing names that the rule

@@ -9,8 +9,9 @@
 # No Linux guest is booted: the whole script takes a few seconds.
 #
 # usage: tests/guest/test_cli.sh [CONDO]     (default: build/condo)
-# Prints PASS/FAIL per check and, last, `N passed, M failed[, K skipped]`;
-# exits 1 if any check failed.
+# Prints PASS/FAIL per check and, last, `N passed, M failed`; exits 1 if
+# any check failed. A missing tool (the RISC-V compiler for the bare-metal
+# checks) is a failure: scripts/install-deps.sh installs it.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -19,7 +20,7 @@ case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
 TINY_OUT=$ROOT/build/tiny
 LIMIT=20   # seconds: any single condo invocation here ends far sooner
 
-pass=0 fail=0 skip=0
+pass=0 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -30,7 +31,6 @@ bad() {
     [ -s "$tmp/out" ] && sed 's/^/    stdout| /' "$tmp/out" | head -n 8
     fail=$((fail + 1))
 }
-skipped() { echo "SKIP $1: $2"; skip=$((skip + 1)); }
 
 # run ARGS...: condo with no input, output in $tmp/out, $tmp/err; sets rc.
 run() {
@@ -150,7 +150,8 @@ build() {
 }
 built=0
 if [ -z "$CC" ]; then
-    skipped "bare-metal checks" "no RISC-V compiler (scripts/install-deps.sh installs gcc-riscv64-unknown-elf)"
+    echo "FAIL bare-metal checks: no RISC-V compiler (scripts/install-deps.sh installs gcc-riscv64-unknown-elf)"
+    fail=$((fail + 1))
 elif build pass && build fail7 -DTOHOST=15 && build wfi -DPARK_WFI && build silent -DTOHOST=0; then
     built=1
 else
@@ -258,23 +259,13 @@ if [ $built = 1 ]; then
     cp "$P" "$tmp/badphnum.elf"
     printf '\377\377' | dd of="$tmp/badphnum.elf" bs=1 seek=56 conv=notrunc 2>/dev/null
     usage_error "ELF with e_phnum 65535" "badphnum.elf" run --bios none --kernel "$tmp/badphnum.elf"
+    # Section headers locate `tohost`: a table beyond the file is a corrupt
+    # file (refused), not a program that runs on and never reports.
     cp "$P" "$tmp/badshoff.elf"
     printf '\377\377\377\377\377\377\377\177' | dd of="$tmp/badshoff.elf" bs=1 seek=40 conv=notrunc 2>/dev/null
-    LIMIT=3 run run --bios none --kernel "$tmp/badshoff.elf"
-    # Section headers only locate `tohost`: without them the program cannot
-    # report, but condo must neither crash nor hang past the timeout.
-    if [ $rc -lt 124 ] && ! grep -qiE 'sanitizer|segmentation|abort' "$tmp/err"; then
-        ok "ELF with e_shoff far beyond the file: no crash (exit $rc)"
-    elif [ $rc = 124 ]; then
-        ok "ELF with e_shoff far beyond the file: no crash (ran until stopped after 3 s: no tohost)"
-    else
-        bad "ELF with e_shoff far beyond the file" "exit $rc"
-    fi
+    usage_error "ELF with e_shoff far beyond the file" "badshoff.elf.*section header" \
+        run --bios none --kernel "$tmp/badshoff.elf"
 fi
 
-if [ $skip -gt 0 ]; then
-    echo "$pass passed, $fail failed, $skip skipped"
-else
-    echo "$pass passed, $fail failed"
-fi
+echo "$pass passed, $fail failed"
 [ $fail = 0 ]

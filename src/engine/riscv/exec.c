@@ -108,6 +108,8 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (b->jit) {
             struct riscv_jit_run run = { b, bpc, left, NULL };
             int k = b->jit(cpu, bpc, &run);
+            cpu->jit_calls++;
+            cpu->jit_went_on += run.b != b;
             prev = b = run.b; /* compiled code may have gone on to other blocks */
             bpc = run.bpc;
             left = run.left;
