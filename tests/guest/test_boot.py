@@ -99,8 +99,10 @@ def vm_main(r, condo, logdir):
             # time just before the command and just after it, in whole
             # seconds. A bracket, not a tolerance window: a slow machine
             # widens it, never fails it. `grain`: the kernel set its clock
-            # from the RTC at boot to the whole second (hctosys), so the
-            # system time may lag the RTC by up to one second.
+            # from the RTC at boot (hctosys) to the RTC's whole second plus
+            # half a second (Linux's rtc_hctosys adds NSEC_PER_SEC/2 to halve
+            # the truncation error), so the system time may be up to half a
+            # second off either way: one second of slack on both sides.
             def f():
                 before = int(time.time())
                 status, out = vm.run(cmd, CMD_TIMEOUT)
@@ -109,7 +111,7 @@ def vm_main(r, condo, logdir):
                     guest = int(out.strip().splitlines()[-1])
                 except (ValueError, IndexError):
                     return False, "`%s` printed %r" % (cmd, out)
-                return (status == 0 and before - grain <= guest <= after,
+                return (status == 0 and before - grain <= guest <= after + grain,
                         "%s %d, host %d..%d" % (what, guest, before, after))
             return f
         s("date +%s reads the host's clock", clock("date +%s", "guest date", 1))
