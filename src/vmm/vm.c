@@ -530,6 +530,24 @@ int vm_boot(struct vm *vm, bool *fatal, struct error *err)
         vm->m = NULL;
         return r;
     }
+    /* the sockets we serve are removed at exit, from inside the sandbox */
+    const char *socks[] = { vm->opts->api_sock, vm->opts->console_sock };
+    for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+        if (!socks[i])
+            continue;
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", socks[i]);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            slash[1] = 0;
+        else if (slash)
+            *slash = 0;
+        else
+            snprintf(dir, sizeof(dir), ".");
+        r = sandbox_allow_path(&vm->sandbox, dir, SANDBOX_REMOVE_FILES, err);
+        if (r < 0)
+            return r;
+    }
 
     /* Everything is open and bound: confine the process before any CPU
      * thread exists (they inherit it all). */
