@@ -282,7 +282,6 @@ static int put_drive(struct vm *vm, const struct api_drive *d, struct error *err
     if (d->is_root_device) {
         drive_to_front(vm, i);
         vm->pre->root_set = true;
-        vm->pre->root_ro = dc->read_only;
         copy_str(vm->pre->root_partuuid, API_NAME_MAX, d->has_partuuid ? d->partuuid : "");
         vm->pre->root_ro = hw->disks[0].read_only;
     }

@@ -267,10 +267,7 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
     if (!s->mhd) {
         r = error_set(err, -ENOMEM, "cannot start the API server on %s (libmicrohttpd failed)",
                       s->socket_path);
-        api_proc_close();
-        api_socket_remove(s->socket_path, s->dev, s->ino);
-        close(s->listen_fd);
-        goto fail;
+        goto unlisten;
     }
     if (s->cfg.external) {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -278,16 +275,17 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
             MHD_stop_daemon(s->mhd);
             r = error_set(err, -ENOSYS, "cannot start the API server on %s (no epoll)",
                           s->socket_path);
-            api_proc_close();
-            api_socket_remove(s->socket_path, s->dev, s->ino);
-            close(s->listen_fd);
-            goto fail;
+            goto unlisten;
         }
         s->poll_fd = di->epoll_fd;
     }
     condo_info("API listening on %s", s->socket_path);
     *out = s;
     return 0;
+unlisten:
+    api_proc_close();
+    api_socket_remove(s->socket_path, s->dev, s->ino);
+    close(s->listen_fd);
 fail:
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
