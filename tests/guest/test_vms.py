@@ -301,6 +301,10 @@ def lifecycle(r, home):
          lambda: one_line_error(home("create", "../x"), USAGE))
     soft("create: a bad name (a/b): exit 2, one line",
          lambda: one_line_error(home("create", "a/b"), USAGE))
+    def too_small():
+        ok, detail = one_line_error(home("create", "tiny", "--memory", "64M"), USAGE)
+        return ok and "too small" in detail and "tiny" not in home.ls(), detail
+    soft("create --memory 64M (the guest cannot fit): exit 2, one line", too_small)
     for verb in ("start", "stop", "inspect", "console", "rm", "pause", "resume"):
         soft("%s of a missing VM: exit 10, one line" % verb,
              lambda verb=verb: one_line_error(home(verb, "no-such-vm"), NO_VM))
