@@ -17,7 +17,9 @@
  *     RLIMIT_NICE: without them the lowest allowed nice is taken and the
  *     record says so, so weights above 100 act as 100; use weights below
  *     100 for the VMs that should yield (25 vs 100 is the same ratio as
- *     100 vs 400).
+ *     100 vs 400). With autogroup scheduling the VMM's session group gets
+ *     the same nice (it has a session of its own), else nice would not
+ *     weigh against other VMs at all.
  * What was used is written to run/NAME/cpu-share.json; `condo inspect`
  * and `condo ls --json` show it. The monitor removes the cgroup when the
  * VMM is gone. */
@@ -207,13 +209,21 @@ int cpu_share_apply(const char *name, unsigned weight, struct cpu_share *out)
             got = cur;
     }
     out->nice = got;
+    /* With autogroup scheduling (sched_autogroup_enabled, Debian's
+     * default) the scheduler first shares the CPU between sessions' groups
+     * and nice counts only inside one: the launcher gave the VMM a session
+     * of its own, so its group's nice is what weighs against other VMs. */
+    char ag[16];
+    snprintf(ag, sizeof(ag), "%d", got);
+    bool autogroup = write_file("/proc/self/autogroup", ag) == 0;
     snprintf(out->mechanism, sizeof(out->mechanism), "nice");
     if (got == want)
-        snprintf(out->setting, sizeof(out->setting), "nice %d", got);
+        snprintf(out->setting, sizeof(out->setting), "nice %d%s", got,
+                 autogroup ? " (process and autogroup)" : "");
     else
         snprintf(out->setting, sizeof(out->setting),
-                 "nice %d (weight %u wants %d: raising priority needs root or RLIMIT_NICE)",
-                 got, weight, want);
+                 "nice %d%s (weight %u wants %d: raising priority needs root or RLIMIT_NICE)",
+                 got, autogroup ? " (process and autogroup)" : "", weight, want);
     return 0;
 }
 

@@ -268,8 +268,12 @@ def cpu_share_applied(home, name, pid, weight):
         for tid in os.listdir("/proc/%d/task" % pid):
             with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
                 nices.add(int(f.read().rsplit(")", 1)[1].split()[16]))
-        return nices == {cs["nice"]}, "nice: threads at %s, record %r" % (
-            sorted(nices), cs["setting"]), cs
+        ok = nices == {cs["nice"]}
+        if "autogroup" in cs["setting"]:  # the session's scheduling group too
+            with open("/proc/%d/autogroup" % pid) as f:
+                ag = f.read().split()
+            ok = ok and ag[-1] == str(cs["nice"])
+        return ok, "nice: threads at %s, record %r" % (sorted(nices), cs["setting"]), cs
     return False, "record %r" % cs, cs
 
 
