@@ -45,6 +45,11 @@ struct vm_run_options {
     const char *console_sock; /* detached: the console is this socket, not stdio */
     int ready_fd;             /* >= 0: write "OK\n" once the CPUs run, or
                                * "E <errno> <message>\n" if setup fails; then close */
+    /* Wait for the definition over the API (Firecracker's way): the
+     * machine is built at PUT /actions InstanceStart. With it: */
+    bool preboot;
+    const char *default_bios;   /* firmware when the API names none */
+    const char *default_append; /* command line when boot_args is absent */
 };
 
 /* Builds the machine, boots it, runs it to the end; returns the process

@@ -159,6 +159,14 @@ int cli_run(int argc, char **argv)
         vm_def_free(&q.def);
         r = vm_def_load(&q.def, q.config, &err);
         q.def.cfg.sandbox = sb;
+    } else if (r == 0 && q.ro.api_sock && !q.hw_given) {
+        /* Firecracker's way: the definition comes over the socket, and
+         * the machine is built at PUT /actions InstanceStart */
+        q.ro.preboot = true;
+        q.ro.default_bios = cli_default_guest_file(&q.def, "fw_dynamic.bin");
+        q.ro.default_append = CLI_DEFAULT_APPEND;
+        if (!q.ro.default_bios)
+            r = error_set(&err, -ENOMEM, "out of memory");
     } else if (r == 0) {
         r = cli_vm_finish(&q.def, &err);
     }
