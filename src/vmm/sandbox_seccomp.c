@@ -161,9 +161,6 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
     allow(f, SCMP_SYS(close));
-    /* lseek: glibc's dprintf (the ready line `condo start` waits for) and
-     * stdio at exit attach a FILE to the descriptor and ask its offset */
-    allow(f, SCMP_SYS(lseek));
     allow(f, SCMP_SYS(getrandom)); /* virtio-rng, random MAC addresses */
     allow(f, SCMP_SYS(poll));   /* the event loop; the control API server's */
     allow(f, SCMP_SYS(epoll_create1)); /* the control API server's loop */
