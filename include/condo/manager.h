@@ -14,6 +14,7 @@
  *         NAME/api.sock NAME/console.sock   the VMM's sockets
  *         NAME/lock                         held (flock) while the VMM lives
  *         NAME/pid                          the VMM's pid
+ *         NAME/cpu-share.json               how --cpu-weight was applied
  * Every directory is created with mode 0700. */
 #ifndef CONDO_MANAGER_H
 #define CONDO_MANAGER_H
@@ -47,6 +48,7 @@ struct vm_paths {
     char console[PATH_MAX]; /* run/NAME/console.sock */
     char lock[PATH_MAX];    /* run/NAME/lock */
     char pid[PATH_MAX];     /* run/NAME/pid */
+    char cpu_share[PATH_MAX]; /* run/NAME/cpu-share.json */
 };
 int vm_paths_get(const struct condo_paths *p, const char *name, struct vm_paths *out,
                  struct error *err);
@@ -102,5 +104,27 @@ int vmm_call(const char *sock, const char *method, const char *path, json_t *bod
  * it runs; the error says why it did not. */
 int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid,
                      struct error *err);
+
+/* --cpu-weight (see src/manager/cpu_share.c for the mechanisms and the
+ * mapping). */
+struct cpu_share {
+    unsigned weight;     /* 0: not set, nothing applied */
+    char mechanism[16];  /* "cgroup-v2", "cgroup-v1", "nice" or "none" */
+    char setting[160];   /* in words: "cpu.shares=4096", "nice -6", ... */
+    char cgroup[PATH_MAX]; /* the cgroup made for the VMM, if any */
+    int nice;            /* the nice value set (mechanism "nice") */
+};
+/* The nice value whose CFS weight matches `weight` (100 -> 0, 400 -> -6). */
+int cpu_share_nice(unsigned weight);
+/* cgroup v1 cpu.shares for `weight` (100 -> 1024). */
+unsigned cpu_share_v1_shares(unsigned weight);
+/* Apply `weight` to the calling process (before it execs the VMM);
+ * never fails: the record says what was used. */
+int cpu_share_apply(const char *name, unsigned weight, struct cpu_share *out);
+int cpu_share_save(const struct cpu_share *s, const char *path);
+/* The saved record as JSON (NULL if none). */
+json_t *cpu_share_load(const char *path);
+/* Remove the VMM's cgroup (it is gone) and the record. */
+void cpu_share_release(const char *path);
 
 #endif

@@ -219,6 +219,8 @@ int cli_vm_inspect(int argc, char **argv)
             json_object_set_new(o, "live", live);
         json_object_set_new(o, "rss_bytes", json_integer((json_int_t)proc_rss_bytes(vi.pid)));
         json_object_set_new(o, "cpu_ns", json_integer((json_int_t)proc_cpu_ns(vi.pid)));
+        json_t *cs = cpu_share_load(vp.cpu_share); /* how --cpu-weight was applied */
+        json_object_set_new(o, "cpu_share", cs ? cs : json_null());
     }
     char *text = json_dumps(o, JSON_INDENT(2));
     printf("%s\n", text ? text : "{}");

@@ -36,6 +36,8 @@ struct row {
     uint64_t memory, rss, cpu_ns, uptime_s;
     double cpu_pct; /* since start (ls) or over the interval (top) */
     char reason[256];
+    unsigned cpu_weight;  /* as defined (0: not set) */
+    char cpu_share[160];  /* how it was applied (cpu-share.json), when live */
     json_t *live;   /* GET /condo/status, when asked */
 };
 
@@ -69,6 +71,7 @@ static int collect(const struct condo_paths *p, struct row **rows, size_t *n, bo
         w->cpus = vi.def.cfg.hw.cpus;
         w->memory = vi.def.cfg.hw.memory;
         snprintf(w->reason, sizeof(w->reason), "%s", vi.reason);
+        w->cpu_weight = vi.def.cfg.cpu_weight;
         if (vi.pid > 0 && (vi.state == VM_STATE_RUNNING || vi.state == VM_STATE_PAUSED)) {
             w->rss = proc_rss_bytes(vi.pid);
             w->cpu_ns = proc_cpu_ns(vi.pid);
@@ -76,6 +79,12 @@ static int collect(const struct condo_paths *p, struct row **rows, size_t *n, bo
                 w->uptime_s = (now - vi.started_ns) / 1000000000ull;
                 w->cpu_pct = 100.0 * (double)w->cpu_ns / (double)(now - vi.started_ns);
             }
+            json_t *cs = cpu_share_load(vp.cpu_share);
+            const char *set = json_string_value(json_object_get(cs, "setting"));
+            const char *mech = json_string_value(json_object_get(cs, "mechanism"));
+            if (set && mech)
+                snprintf(w->cpu_share, sizeof(w->cpu_share), "%s: %s", mech, set);
+            json_decref(cs);
             if (live)
                 vmm_call(vp.api, "GET", "/condo/status", NULL, 2000, &w->live, NULL);
         }
@@ -143,6 +152,9 @@ int cli_vm_ls(int argc, char **argv)
             json_object_set_new(o, "uptime_s", on ? json_integer((json_int_t)w->uptime_s)
                                                   : json_null());
             json_object_set_new(o, "reason", w->reason[0] ? json_string(w->reason) : json_null());
+            json_object_set_new(o, "cpu_weight", json_integer(w->cpu_weight ? w->cpu_weight : 100));
+            json_object_set_new(o, "cpu_share",
+                                on && w->cpu_share[0] ? json_string(w->cpu_share) : json_null());
             json_array_append_new(a, o);
         }
         char *t = json_dumps(a, JSON_INDENT(2));

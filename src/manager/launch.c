@@ -97,7 +97,8 @@ static void write_str(int fd, const char *s)
 }
 
 /* The monitor: never returns. */
-static void monitor(const struct vm_paths *vp, const char *name, int ready_w)
+static void monitor(const struct vm_paths *vp, const char *name, unsigned cpu_weight,
+                    int ready_w)
 {
     prctl(PR_SET_NAME, "condo-monitor", 0, 0, 0);
     int lock = open(vp->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -109,6 +110,7 @@ static void monitor(const struct vm_paths *vp, const char *name, int ready_w)
     unlink(vp->exit);
     unlink(vp->api);
     unlink(vp->console);
+    cpu_share_release(vp->cpu_share); /* a record left by a VMM killed with its monitor */
     char stopfile[PATH_MAX + 16];
     snprintf(stopfile, sizeof(stopfile), "%s/stop-requested", vp->rundir);
     unlink(stopfile);
@@ -126,6 +128,11 @@ static void monitor(const struct vm_paths *vp, const char *name, int ready_w)
             _exit(127);
         for (int fd = 5; fd < 1024; fd++)
             close(fd);
+        /* --cpu-weight: set on this process before exec, so every thread
+         * the VMM makes inherits it */
+        struct cpu_share cs;
+        cpu_share_apply(name, cpu_weight, &cs);
+        cpu_share_save(&cs, vp->cpu_share);
         char *argv[] = { "condo",      "run",        "--config", (char *)vp->def,
                          "--name",     (char *)name, "--api-sock", (char *)vp->api,
                          "--console-sock", (char *)vp->console, "--ready-fd", "3",
@@ -157,6 +164,7 @@ static void monitor(const struct vm_paths *vp, const char *name, int ready_w)
     unlink(vp->api);
     unlink(vp->console);
     unlink(vp->pid);
+    cpu_share_release(vp->cpu_share);
     unlink(stopfile);
     close(lock);
     _exit(0);
@@ -169,6 +177,12 @@ int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid_o
     int r = vm_paths_get(p, name, &vp, err);
     if (!r)
         r = condo_mkdir(vp.rundir, err);
+    if (r)
+        return r;
+    struct vm_info vi;
+    r = vm_info_get(p, name, &vi, err);
+    unsigned cpu_weight = vi.def.cfg.cpu_weight;
+    vm_info_free(&vi);
     if (r)
         return r;
     int pipefd[2];
@@ -200,7 +214,7 @@ int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid_o
                 dup2(devnull, 1);
                 dup2(devnull, 2);
             }
-            monitor(&vp, name, pipefd[1]);
+            monitor(&vp, name, cpu_weight, pipefd[1]);
         }
         _exit(m < 0 ? 1 : 0);
     }
