@@ -24,9 +24,8 @@ enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
 #define RISCV_JC_SIZE 4096
 
 struct riscv_tlb_entry {
-    uint64_t tag;      /* virtual page address; ~0 when empty */
-    uintptr_t addend;  /* host address = vaddr + addend */
-    uint64_t ram_page; /* guest RAM page index (for code invalidation) */
+    uint64_t tag;     /* virtual page address; ~0 when empty */
+    uintptr_t addend; /* host address = vaddr + addend (RAM only) */
 };
 
 /* TLB sets by effective privilege: 0 = U, 1 = S, 2 = M (bare). */
@@ -84,6 +83,12 @@ struct riscv_cpu {
     /* HTIF (bare-metal tests): guest-physical tohost/fromhost, 0 = none */
     uint64_t htif_tohost, htif_fromhost;
     int htif_exit_code; /* valid when exit_request == RISCV_EXIT_HTIF */
+    /* Counters for tests and debugging: entries into compiled code and
+     * what the last one returned (-1, or the index the interpreter took
+     * over at); calls of the shared F/D helper (interpreter and JIT). */
+    uint64_t jit_runs;
+    int jit_last_k;
+    uint64_t fp_exec_calls;
 };
 
 enum { RISCV_EXIT_NONE = 0, RISCV_EXIT_HTIF = 1, RISCV_EXIT_REQUEST = 2, RISCV_EXIT_FAULT = 3 };

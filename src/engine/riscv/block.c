@@ -33,7 +33,7 @@ static void mark_code_page(struct riscv_cpu *cpu, uint64_t page)
     for (int s = 0; s < 3; s++)
         for (int i = 0; i < RISCV_TLB_SIZE; i++) {
             struct riscv_tlb_entry *e = &cpu->tlb[s].w[i];
-            if (e->tag != ~0ull && e->ram_page == page)
+            if (e->tag != ~0ull && riscv_tlb_ram_page(ram, e) == page)
                 riscv_tlb_entry_clear(e);
         }
 }
@@ -67,6 +67,8 @@ static struct riscv_block *block_decode_straddle(struct riscv_cpu *cpu, uint64_t
     } one;
     struct riscv_block *b = &one.b;
     b->ppc = ~0ull;
+    b->vpc = pc;
+    b->jit = NULL;
     b->ninsns = 1;
     riscv_decode((uint32_t)lo | ((uint32_t)le16_load(h) << 16), &b->insns[0]);
     b->insns[0].pcoff = 0;
@@ -113,6 +115,7 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
         end->pcoff = (uint16_t)off;
     }
     b->ppc = pa;
+    b->vpc = pc;
     memset(b->link, 0, sizeof(b->link));
     b->jit = NULL;
     b->exec_count = 0;
@@ -141,7 +144,7 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
     uint64_t pa;
     struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
     if (e->tag == (pc & ~0xfffull)) {
-        pa = ram->base + (e->ram_page << GUEST_PAGE_SHIFT) + (pc & 0xfff);
+        pa = ram->base + (riscv_tlb_ram_page(ram, e) << GUEST_PAGE_SHIFT) + (pc & 0xfff);
     } else {
         if (riscv_translate(cpu, pc, ACC_FETCH, &pa) < 0)
             return NULL;
@@ -152,8 +155,7 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
         }
         uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
         e->tag = pc & ~0xfffull;
-        e->ram_page = page;
-        e->addend = 0;
+        e->addend = (uintptr_t)(ram->host + (page << GUEST_PAGE_SHIFT)) - (uintptr_t)e->tag;
     }
     uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
     uint32_t gen = ram->page_gen[page];
@@ -163,7 +165,7 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
             *pp = b->hash_next; /* stale: its page was written since */
             continue;
         }
-        if (b->ppc == pa && b->gen == gen)
+        if (b->ppc == pa && b->vpc == pc && b->gen == gen)
             break;
         pp = &b->hash_next;
     }

@@ -5,14 +5,8 @@
  * effects are seen there. */
 #include <string.h>
 
-#include "condo/riscv_fpu.h"
 #include "internal.h"
 #include "jit.h"
-
-static inline uint32_t unbox_s(uint64_t v)
-{
-    return (v >> 32) == 0xffffffffu ? (uint32_t)v : FPU_F32_CANON_NAN;
-}
 
 static inline uint64_t box_s(uint32_t v)
 {
@@ -64,7 +58,6 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     const struct rv_insn *in;
     struct riscv_tlb_set *tlbd;
     uint64_t bpc;
-    int rm;
 
     while (left > 0) {
         if (unlikely(cpu->exit_request))
@@ -103,22 +96,26 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         bpc = cpu->pc;
         tlbd = cpu->tlb_data;
         cpu->instret += b->ninsns;
-        left -= b->ninsns + 1;
+        left -= b->ninsns;
         in = b->insns;
         if (b->jit) {
-            struct riscv_jit_run run = { b, bpc, left, NULL };
-            int k = b->jit(cpu, bpc, &run);
-            prev = b = run.b; /* compiled code may have gone on to other blocks */
-            bpc = run.bpc;
+            struct riscv_jit_run run = { b, left, NULL };
+            int k = riscv_jit_run(cpu, &run);
+            cpu->jit_runs++;
+            cpu->jit_last_k = k;
+            /* compiled code may have gone on to other blocks: count them */
+            cpu->instret += (uint64_t)(left - run.left);
             left = run.left;
+            prev = b = run.b;
             if (k < 0) {
-                chain = true;
+                chain = b != NULL; /* NULL: stopped before a linked block */
                 chain_site = run.exit_site;
                 goto block_done;
             }
+            bpc = b->vpc;
             in = b->insns + k; /* the interpreter takes over from there */
         } else if (jit_on && ++b->exec_count == JIT_THRESHOLD && b->ppc != ~0ull) {
-            b->jit = riscv_jit_compile(cpu, b);
+            riscv_jit_compile(cpu, b);
         }
         goto *labels[in->op];
 
@@ -454,21 +451,7 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (unlikely(!(cpu->mstatus & MSTATUS_FS)))                                     \
             ILLEGAL();                                                                  \
     } while (0)
-#define FP_RM()                                                                         \
-    do {                                                                                \
-        FP_CHECK();                                                                     \
-        rm = in->rm == 7 ? (int)cpu->frm : in->rm;                                      \
-        if (unlikely(rm > 4))                                                           \
-            ILLEGAL();                                                                  \
-    } while (0)
 #define FP_DIRTY() (cpu->mstatus |= MSTATUS_FS_DIRTY)
-#define FS1 unbox_s(f[in->rs1])
-#define FS2 unbox_s(f[in->rs2])
-#define FS3 unbox_s(f[in->rs3])
-#define FD1 f[in->rs1]
-#define FD2 f[in->rs2]
-#define FD3 f[in->rs3]
-#define FF (&cpu->fflags)
 
     L_FLW: {
         FP_CHECK();
@@ -500,70 +483,19 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     L_FSW: FP_CHECK(); STORE_VAL(uint32_t, 4, f[in->rs2]);
     L_FSD: FP_CHECK(); STORE_VAL(uint64_t, 8, f[in->rs2]);
 
-#define F3S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, FS3, rm, FF)); FP_DIRTY(); NEXT
-#define F3D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, FD3, rm, FF); FP_DIRTY(); NEXT
-#define F2S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, rm, FF)); FP_DIRTY(); NEXT
-#define F2D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, rm, FF); FP_DIRTY(); NEXT
-    L_FMADD_S: F3S(madd);
-    L_FMSUB_S: F3S(msub);
-    L_FNMSUB_S: F3S(nmsub);
-    L_FNMADD_S: F3S(nmadd);
-    L_FMADD_D: F3D(madd);
-    L_FMSUB_D: F3D(msub);
-    L_FNMSUB_D: F3D(nmsub);
-    L_FNMADD_D: F3D(nmadd);
-    L_FADD_S: F2S(add);
-    L_FSUB_S: F2S(sub);
-    L_FMUL_S: F2S(mul);
-    L_FDIV_S: F2S(div);
-    L_FADD_D: F2D(add);
-    L_FSUB_D: F2D(sub);
-    L_FMUL_D: F2D(mul);
-    L_FDIV_D: F2D(div);
-    L_FSQRT_S: FP_RM(); f[in->rd] = box_s(fpu_f32_sqrt(FS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FSQRT_D: FP_RM(); f[in->rd] = fpu_f64_sqrt(FD1, rm, FF); FP_DIRTY(); NEXT;
-
-    L_FSGNJ_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJN_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (~FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJX_S: FP_CHECK(); f[in->rd] = box_s(FS1 ^ (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJ_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FSGNJN_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (~FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FSGNJX_D: FP_CHECK(); f[in->rd] = FD1 ^ (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FMIN_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_min(FS1, FS2, FF)); FP_DIRTY(); NEXT;
-    L_FMAX_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_max(FS1, FS2, FF)); FP_DIRTY(); NEXT;
-    L_FMIN_D: FP_CHECK(); f[in->rd] = fpu_f64_min(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FMAX_D: FP_CHECK(); f[in->rd] = fpu_f64_max(FD1, FD2, FF); FP_DIRTY(); NEXT;
-
-    L_FCVT_W_S: FP_RM(); RD = (uint64_t)(int64_t)fpu_f32_to_i32(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_WU_S: FP_RM(); RD = (uint64_t)sx32(fpu_f32_to_u32(FS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_L_S: FP_RM(); RD = (uint64_t)fpu_f32_to_i64(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_LU_S: FP_RM(); RD = fpu_f32_to_u64(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_W_D: FP_RM(); RD = (uint64_t)(int64_t)fpu_f64_to_i32(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_WU_D: FP_RM(); RD = (uint64_t)sx32(fpu_f64_to_u32(FD1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_L_D: FP_RM(); RD = (uint64_t)fpu_f64_to_i64(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_LU_D: FP_RM(); RD = fpu_f64_to_u64(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FMV_X_W: FP_CHECK(); RD = (uint64_t)sx32(f[in->rs1]); NEXT;
-    L_FMV_X_D: FP_CHECK(); RD = f[in->rs1]; NEXT;
-    L_FEQ_S: FP_CHECK(); RD = (uint64_t)fpu_f32_eq(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FLT_S: FP_CHECK(); RD = (uint64_t)fpu_f32_lt(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FLE_S: FP_CHECK(); RD = (uint64_t)fpu_f32_le(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FEQ_D: FP_CHECK(); RD = (uint64_t)fpu_f64_eq(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FLT_D: FP_CHECK(); RD = (uint64_t)fpu_f64_lt(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FLE_D: FP_CHECK(); RD = (uint64_t)fpu_f64_le(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FCLASS_S: FP_CHECK(); RD = fpu_f32_classify(FS1); NEXT;
-    L_FCLASS_D: FP_CHECK(); RD = fpu_f64_classify(FD1); NEXT;
-    L_FCVT_S_W: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i32((int32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_WU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u32((uint32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_L: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i64((int64_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_LU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u64(RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_D_W: FP_RM(); f[in->rd] = fpu_f64_from_i32((int32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_WU: FP_RM(); f[in->rd] = fpu_f64_from_u32((uint32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_L: FP_RM(); f[in->rd] = fpu_f64_from_i64((int64_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_LU: FP_RM(); f[in->rd] = fpu_f64_from_u64(RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FMV_W_X: FP_CHECK(); f[in->rd] = box_s((uint32_t)RS1); FP_DIRTY(); NEXT;
-    L_FMV_D_X: FP_CHECK(); f[in->rd] = RS1; FP_DIRTY(); NEXT;
-    L_FCVT_S_D: FP_RM(); f[in->rd] = box_s(fpu_f64_to_f32(FD1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_D_S: FP_RM(); f[in->rd] = fpu_f32_to_f64(FS1, FF); FP_DIRTY(); NEXT;
+    /* Everything else in F and D: fp_exec.c, shared with compiled code. */
+    L_FMADD_S: L_FMSUB_S: L_FNMSUB_S: L_FNMADD_S: L_FMADD_D: L_FMSUB_D: L_FNMSUB_D:
+    L_FNMADD_D: L_FADD_S: L_FSUB_S: L_FMUL_S: L_FDIV_S: L_FADD_D: L_FSUB_D: L_FMUL_D:
+    L_FDIV_D: L_FSQRT_S: L_FSQRT_D: L_FSGNJ_S: L_FSGNJN_S: L_FSGNJX_S: L_FSGNJ_D:
+    L_FSGNJN_D: L_FSGNJX_D: L_FMIN_S: L_FMAX_S: L_FMIN_D: L_FMAX_D: L_FCVT_W_S:
+    L_FCVT_WU_S: L_FCVT_L_S: L_FCVT_LU_S: L_FCVT_W_D: L_FCVT_WU_D: L_FCVT_L_D:
+    L_FCVT_LU_D: L_FMV_X_W: L_FMV_X_D: L_FEQ_S: L_FLT_S: L_FLE_S: L_FEQ_D: L_FLT_D:
+    L_FLE_D: L_FCLASS_S: L_FCLASS_D: L_FCVT_S_W: L_FCVT_S_WU: L_FCVT_S_L: L_FCVT_S_LU:
+    L_FCVT_D_W: L_FCVT_D_WU: L_FCVT_D_L: L_FCVT_D_LU: L_FMV_W_X: L_FMV_D_X: L_FCVT_S_D:
+    L_FCVT_D_S:
+        if (unlikely(riscv_fp_exec(cpu, in) < 0))
+            ILLEGAL();
+        NEXT;
 
     exception:
         /* The faulting instruction and those after it did not retire. */

@@ -26,28 +26,30 @@ struct rv_insn {
 
 #define BLOCK_MAX_INSNS 64
 
-/* A compiled block runs from its first instruction with `bpc` = the
- * block's virtual pc. It returns -1 when it ran the whole block (cpu->pc is
- * then the next pc), or the index k of the first instruction it did not
- * execute: the interpreter resumes there (unsupported op, TLB miss, ...).
- * Compiled code never raises exceptions or calls out. It may go on into
- * the compiled code of following blocks (as the interpreter's loop would:
- * counting each block's instructions into cpu->instret and run->left, and
- * only while run->left > 0); `run` then names the block it stopped in. */
+/* How the interpreter's loop (exec.c) and compiled code (jit.h) hand over.
+ * The loop has counted the block into cpu->instret and `left` and calls
+ * riscv_jit_run(). Compiled code returns -1 when it ran whole blocks and
+ * cpu->pc is the next pc, or the index k of the first instruction of `b`
+ * it did not execute: the interpreter resumes there (an op left to it, a
+ * software-TLB miss, ...). Compiled code never raises exceptions. It may
+ * go on into the compiled code of following blocks, as the loop would:
+ * only while left > 0, taking each block's instruction count from it (the
+ * loop then adds what it took to cpu->instret). */
 struct riscv_cpu;
 struct riscv_block;
 struct riscv_jit_run {
-    struct riscv_block *b; /* in: the block called; out: the block it stopped in */
-    uint64_t bpc;          /* that block's virtual pc */
-    int64_t left;          /* the interpreter's budget (riscv_cpu_run) */
+    struct riscv_block *b; /* in: the block to run; out: the block it stopped
+                            * in, or NULL when it stopped between blocks */
+    int64_t left;          /* the loop's instruction budget (riscv_cpu_run) */
     void *exit_site;       /* out: an exit riscv_jit_chain() can link, or NULL */
 };
-typedef int (*riscv_jit_fn)(struct riscv_cpu *cpu, uint64_t bpc, struct riscv_jit_run *run);
 
 /* A run of decoded instructions from one physical page, ending at a
- * control-flow or system instruction (or the page end). */
+ * control-flow or system instruction (or the page end), for one virtual
+ * pc: the same code mapped at two addresses makes two blocks. */
 struct riscv_block {
     uint64_t ppc;     /* guest-physical address of the first instruction */
+    uint64_t vpc;     /* the virtual pc it was found at */
     uint64_t ram_page;
     uint32_t gen;     /* page generation when decoded */
     uint16_t ninsns;
@@ -63,7 +65,7 @@ struct riscv_block {
     } link[2];
     /* Native code for this block (jit.h), compiled once the block has run
      * JIT_THRESHOLD times; NULL until then or when nothing compiles. */
-    riscv_jit_fn jit;
+    void *jit;
     uint32_t exec_count;
     struct rv_insn insns[];
 };
@@ -143,6 +145,10 @@ void riscv_tlb_flush(struct riscv_cpu *cpu);
 void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va);
 void riscv_mode_changed(struct riscv_cpu *cpu);
 
+/* fp_exec.c: one F/D operation (not a load or store) with its checks and
+ * flags; -1 (nothing changed) when it is illegal (FS off, bad rm). */
+int riscv_fp_exec(struct riscv_cpu *cpu, const struct rv_insn *in);
+
 /* csr.c */
 int riscv_csr_read(struct riscv_cpu *cpu, unsigned csr, uint64_t *val);
 int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val);
@@ -155,6 +161,13 @@ uint64_t riscv_read_mip(struct riscv_cpu *cpu);
 static inline void riscv_tlb_entry_clear(struct riscv_tlb_entry *e)
 {
     e->tag = ~0ull;
+}
+
+/* The guest RAM page a (valid) TLB entry maps. */
+static inline uint64_t riscv_tlb_ram_page(const struct guest_ram *ram,
+                                          const struct riscv_tlb_entry *e)
+{
+    return (uint64_t)((e->tag + e->addend) - (uintptr_t)ram->host) >> GUEST_PAGE_SHIFT;
 }
 
 #endif

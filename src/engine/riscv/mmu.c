@@ -164,7 +164,6 @@ static void tlb_fill(struct riscv_cpu *cpu, struct riscv_tlb_entry *set, uint64_
     struct riscv_tlb_entry *e = &set[(va >> 12) & (RISCV_TLB_SIZE - 1)];
     e->tag = vpage;
     e->addend = (uintptr_t)(ram->host + (page << GUEST_PAGE_SHIFT)) - (uintptr_t)vpage;
-    e->ram_page = page;
 }
 
 /* Translate for a data access and, for RAM, fill the TLB. Returns a host
