@@ -757,6 +757,53 @@ static void test_aliased_mappings(void **state)
     assert_int_equal(mb.cpu.x[5], mb.cpu.x[6] + mb.cpu.x[7] + (mb.cpu.pc >= va1 + 0x1000 ? 1 : 0));
 }
 
+/* One load site and one store site walk over three pages (two in the TLB,
+ * one cold) and back, so each site's guess of its TLB entry goes stale
+ * again and again; between slices the TLB is flushed or the data TLB set
+ * changes (M to S with a bare satp, and back). */
+static void test_site_guess(void **state)
+{
+    (void)state;
+    struct prog p = { .len = 0 };
+    put32(&p, enc_i(0, 0, 0, 6, 0x13));          /* li x6, 0: offset */
+    put32(&p, enc_i(0, 0, 0, 7, 0x13));          /* li x7, 0: sum */
+    unsigned loop = p.len;
+    put32(&p, enc_r(0, 6, 10, 0, 8, 0x33));      /* add x8, x10, x6 */
+    put32(&p, enc_i(0, 8, 3, 9, 0x03));          /* ld x9, 0(x8) */
+    put32(&p, enc_r(0, 9, 7, 0, 7, 0x33));       /* add x7, x7, x9 */
+    put32(&p, enc_s(8, 7, 8, 3));                /* sd x7, 8(x8) */
+    put32(&p, enc_i(0x3f8, 6, 0, 6, 0x13));      /* addi x6, x6, 0x3f8 */
+    put32(&p, enc_u(3, 9, 0x37));                /* lui x9, 3: 0x3000 */
+    put32(&p, enc_b(8, 9, 6, 6));                /* bltu x6, x9, +8 */
+    put32(&p, enc_i(0, 0, 0, 6, 0x13));          /* li x6, 0: wrap */
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 0, 0)); /* j loop */
+    uint64_t regs[32] = { 0 };
+    regs[10] = DATA;
+    prepare(&ma, &p, regs);
+    prepare(&mb, &p, regs);
+    ma.cpu.mtvec = mb.cpu.mtvec = CODE;
+    static const uint64_t budgets[] = { 37, 500, 3, 2000, 64 };
+    for (unsigned r = 0; r < 60; r++) {
+        struct machine *ms[2] = { &ma, &mb };
+        for (int i = 0; i < 2; i++) {
+            struct riscv_cpu *cpu = &ms[i]->cpu;
+            if (r % 7 == 3)
+                riscv_tlb_flush(cpu);
+            if (r % 11 == 5) { /* another data TLB set: S-mode, satp bare */
+                cpu->priv = cpu->priv == PRV_M ? PRV_S : PRV_M;
+                riscv_mode_changed(cpu);
+            }
+        }
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, budgets[r % 5]);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, budgets[r % 5]);
+        compare("site guess");
+    }
+    assert_true(mb.cpu.jit_runs > 10);
+    assert_true(ma.cpu.x[6] != 0 || ma.cpu.x[7] != 0);
+}
+
 /* A hot loop through riscv_cpu_run: compiled after JIT_THRESHOLD runs,
  * results checked against the same computation in C. */
 static void test_hot_loop(void **state)
@@ -861,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_self_modifying),
         cmocka_unit_test(test_aliased_mappings),
+        cmocka_unit_test(test_site_guess),
         cmocka_unit_test(test_hot_loop),
         cmocka_unit_test(test_buffer_full),
     };

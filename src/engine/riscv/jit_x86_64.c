@@ -61,6 +61,9 @@ static int jit_enabled = -1; /* -1: CONDO_JIT not read yet */
 /* CONDO_JIT_PERFMAP=1: name each compiled block in /tmp/perf-PID.map so
  * `perf report` shows guest addresses (debugging only). */
 static FILE *jit_perfmap;
+/* CONDO_JIT_DUMP=DIR: write each block's code to DIR/<guest pa>_<vpc>.bin
+ * (objdump -D -b binary -mi386:x86-64 shows it; debugging only). */
+static const char *jit_dump_dir;
 
 bool riscv_jit_available(void)
 {
@@ -73,6 +76,7 @@ bool riscv_jit_available(void)
             snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
             jit_perfmap = fopen(path, "w");
         }
+        jit_dump_dir = jit_enabled ? getenv("CONDO_JIT_DUMP") : NULL;
     }
     return jit_enabled != 0;
 }
@@ -87,6 +91,7 @@ void riscv_jit_flush(struct riscv_cpu *cpu)
     struct riscv_jit_code *jc = cpu->bcache->jit;
     if (jc) {
         jc->used = jc->reserved;
+        jc->data_low = JIT_CODE_SIZE;
         jc->full = false;
     }
 }
@@ -196,39 +201,99 @@ void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
     jit_side_exit(c, jit_jcc32(e, CC_S), k); /* refused: the interpreter raises */
 }
 
-void jit_emit_addr(struct jit_ctx *c, const struct rv_insn *in)
+/* A memory op's site slot: the offset (from cpu->tlb_data) of the TLB
+ * entry it used last time. Loading the entry through it does not depend on
+ * the address, so the addend is ready by the time the address is, and the
+ * host load waits for the address only; the entry's tag, compared with the
+ * address, still decides every access (the slot is only a guess of which
+ * entry to look at: nothing ever needs to invalidate it). */
+static uint64_t *site_new(struct jit_ctx *c, bool write)
 {
-    if (in->rs1 == 0) {
-        jit_mov_imm(&c->e, RAX, (uint64_t)(int64_t)in->imm);
-    } else if (c->host[in->rs1] >= 0) {
-        jit_lea(&c->e, RAX, jit_m(c->host[in->rs1], in->imm));
-    } else {
-        jit_mov_load(&c->e, RAX, jit_xmem(in->rs1));
-        if (in->imm)
-            jit_alu_imm(&c->e, ALU_ADD, true, jit_r(RAX), in->imm);
+    struct riscv_jit_code *jc = c->code;
+    if (jc->data_low < jc->used + 4096 + sizeof(uint64_t)) {
+        c->e.overflow = true;
+        return NULL;
     }
+    jc->data_low -= sizeof(uint64_t);
+    uint64_t *site = (uint64_t *)(jc->base + jc->data_low);
+    *site = write ? offsetof(struct riscv_tlb_set, w) : offsetof(struct riscv_tlb_set, r);
+    return site;
 }
 
-/* The interpreter's fast path: rax = va; on a hit rax becomes the host
- * address, on a miss (or a misaligned va, which the tag compare rejects)
- * the code returns k. */
-void jit_emit_tlb(struct jit_ctx *c, unsigned k, unsigned size, bool write)
+/* rcx = x[rs1] + imm (base: the host register holding x[rs1], -1 for x0) */
+static void va_to_rcx(struct jit_emit *e, int base, int32_t imm)
+{
+    if (base < 0)
+        jit_mov_imm(e, RCX, (uint64_t)(int64_t)imm);
+    else
+        jit_lea(e, RCX, jit_m(base, imm));
+}
+
+struct jit_rm jit_emit_access(struct jit_ctx *c, const struct rv_insn *in, unsigned k,
+                              unsigned size, bool write)
 {
     struct jit_emit *e = &c->e;
-    int32_t set_off = write ? (int32_t)offsetof(struct riscv_tlb_set, w)
-                            : (int32_t)offsetof(struct riscv_tlb_set, r);
-    /* rcx = tlb_data + index * 16: the entry is at rcx + set_off */
-    jit_mov_rr(e, RCX, RAX);
+    int base;
+    if (in->rs1 == 0) {
+        base = -1;
+    } else if (c->host[in->rs1] >= 0) {
+        base = c->host[in->rs1];
+    } else {
+        base = RAX;
+        jit_mov_load(e, RAX, jit_xmem(in->rs1));
+    }
+    uint64_t *site = site_new(c, write);
+    if (!site)
+        return jit_m(RAX, 0);
+    /* rdx = the predicted entry; its tag must be the address's page (the
+     * low bits that must be zero for an aligned access kept in) */
+    jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(tlb_data)));
+    jit_alu_rm(e, ALU_ADD, true, RDX, jit_rip(site));
+    va_to_rcx(e, base, in->imm);
+    jit_alu_imm(e, ALU_AND, true, jit_r(RCX), (int32_t)~(uint32_t)(0xfff & ~(size - 1)));
+    jit_alu_rm(e, ALU_CMP, true, RCX, jit_m(RDX, (int32_t)offsetof(struct riscv_tlb_entry, tag)));
+    uint8_t *rel = jit_jcc32(e, CC_NE);
+    uint8_t *resume = e->p;
+    jit_mov_load(e, RCX, jit_m(RDX, (int32_t)offsetof(struct riscv_tlb_entry, addend)));
+    if (c->nmiss < sizeof(c->miss) / sizeof(c->miss[0])) {
+        c->miss[c->nmiss].rel = rel;
+        c->miss[c->nmiss].resume = resume;
+        c->miss[c->nmiss].in = in;
+        c->miss[c->nmiss].base = (int8_t)base;
+        c->miss[c->nmiss].size = (uint8_t)size;
+        c->miss[c->nmiss].write = write;
+        c->miss[c->nmiss].k = k;
+        c->miss[c->nmiss].site = site;
+        c->nmiss++;
+    } else {
+        e->overflow = true; /* one per instruction: cannot happen */
+    }
+    if (base < 0)
+        return jit_m(RCX, in->imm);
+    return jit_mi(base, RCX, 0, in->imm);
+}
+
+/* The site guessed wrong: look the entry up by the address, remember it
+ * for next time, and go back (or leave returning k on a real miss). */
+static void emit_access_miss(struct jit_ctx *c, unsigned i)
+{
+    struct jit_emit *e = &c->e;
+    int32_t set_off = c->miss[i].write ? (int32_t)offsetof(struct riscv_tlb_set, w)
+                                       : (int32_t)offsetof(struct riscv_tlb_set, r);
+    unsigned size = c->miss[i].size;
+    jit_patch32(c->miss[i].rel, e->p);
+    va_to_rcx(e, c->miss[i].base, c->miss[i].in->imm);
     jit_shift_imm(e, SH_SHR, true, RCX, 12 - 4);
     jit_alu_imm(e, ALU_AND, false, jit_r(RCX), (RISCV_TLB_SIZE - 1) << 4);
-    jit_alu_rm(e, ALU_ADD, true, RCX, jit_m(RDI, CPU_OFF(tlb_data)));
-    jit_mov_rr(e, RDX, RAX);
-    jit_alu_imm(e, ALU_AND, true, jit_r(RDX), (int32_t)~(uint32_t)(0xfff & ~(size - 1)));
-    jit_alu_rm(e, ALU_CMP, true, RDX,
-               jit_m(RCX, set_off + (int32_t)offsetof(struct riscv_tlb_entry, tag)));
-    jit_side_exit(c, jit_jcc32(e, CC_NE), k);
-    jit_alu_rm(e, ALU_ADD, true, RAX,
-               jit_m(RCX, set_off + (int32_t)offsetof(struct riscv_tlb_entry, addend)));
+    jit_alu_imm(e, ALU_ADD, false, jit_r(RCX), set_off);
+    jit_mov_store(e, jit_rip(c->miss[i].site), RCX);
+    jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(tlb_data)));
+    jit_alu_rm(e, ALU_ADD, true, RDX, jit_r(RCX));
+    va_to_rcx(e, c->miss[i].base, c->miss[i].in->imm);
+    jit_alu_imm(e, ALU_AND, true, jit_r(RCX), (int32_t)~(uint32_t)(0xfff & ~(size - 1)));
+    jit_alu_rm(e, ALU_CMP, true, RCX, jit_m(RDX, (int32_t)offsetof(struct riscv_tlb_entry, tag)));
+    jit_side_exit(c, jit_jcc32(e, CC_NE), c->miss[i].k);
+    jit_patch32(jit_jmp32(e), c->miss[i].resume);
 }
 
 /* ---- the buffer, its entry and exit ---- */
@@ -290,6 +355,7 @@ static struct riscv_jit_code *code_get(struct riscv_cpu *cpu)
     }
     jc->reserved = JIT_ENTRY_BYTES;
     jc->used = jc->reserved;
+    jc->data_low = JIT_CODE_SIZE;
     cpu->bcache->jit = jc;
     return jc;
 }
@@ -297,11 +363,13 @@ static struct riscv_jit_code *code_get(struct riscv_cpu *cpu)
 /* Space for n more bytes at the end of the buffer, or NULL (then full). */
 static uint8_t *code_reserve(struct riscv_jit_code *jc, size_t n, size_t *avail)
 {
-    if (JIT_CODE_SIZE - jc->used < n) {
+    /* a page between code and data: stores to sites never touch a cache
+     * line that holds code */
+    if (jc->data_low < jc->used + 4096 || jc->data_low - jc->used - 4096 < n) {
         jc->full = true;
         return NULL;
     }
-    *avail = JIT_CODE_SIZE - jc->used;
+    *avail = jc->data_low - jc->used - 4096;
     return jc->base + jc->used;
 }
 
@@ -309,8 +377,8 @@ static void code_commit(struct riscv_jit_code *jc, uint8_t *end)
 {
     jc->used = (size_t)(end - jc->base);
     jc->used = (jc->used + 15) & ~(size_t)15;
-    if (jc->used > JIT_CODE_SIZE)
-        jc->used = JIT_CODE_SIZE;
+    if (jc->used > jc->data_low)
+        jc->used = jc->data_low;
 }
 
 /* ---- compiling a block ---- */
@@ -471,7 +539,10 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
         jit_patch32(jit_jmp32(e), jc->exit);
     }
 
-    /* out-of-line calls of riscv_fp_exec (they may add side exits) */
+    /* out-of-line TLB lookups and calls of riscv_fp_exec (they add side
+     * exits) */
+    for (unsigned i = 0; i < c->nmiss; i++)
+        emit_access_miss(c, i);
     for (unsigned s = 0; s < c->nslow; s++) {
         for (unsigned r = 0; r < c->slow[s].nrel; r++)
             jit_patch32(c->slow[s].rel[r], e->p);
@@ -501,6 +572,16 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
         fprintf(jit_perfmap, "%llx %llx rv_%llx_%u\n", (unsigned long long)(uintptr_t)start,
                 (unsigned long long)(e->p - start), (unsigned long long)b->ppc, n);
         fflush(jit_perfmap);
+    }
+    if (jit_dump_dir) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%llx_%llx.bin", jit_dump_dir,
+                 (unsigned long long)b->ppc, (unsigned long long)b->vpc);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(start, 1, (size_t)(e->p - start), f);
+            fclose(f);
+        }
     }
     code_commit(jc, e->p);
     b->jit = start;

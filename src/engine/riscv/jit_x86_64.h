@@ -69,6 +69,17 @@ struct jit_ctx {
         unsigned k;
     } slow[MAX_SLOW];  /* out-of-line helper calls of FP ops */
     unsigned nslow;
+    struct {
+        uint8_t *rel;  /* the site check's jne */
+        uint8_t *resume;
+        const struct rv_insn *in;
+        int8_t base;   /* host register holding x[rs1], -1: rs1 is x0 */
+        uint8_t size;
+        bool write;
+        unsigned k;
+        uint64_t *site;
+    } miss[BLOCK_MAX_INSNS + 1]; /* out-of-line TLB lookups of memory ops */
+    unsigned nmiss;
     uint8_t *slot[2];  /* chainable exits: rel32 of their jmp */
     uint64_t slot_pc[2];
     unsigned nslot;
@@ -89,6 +100,7 @@ struct riscv_jit_code {
     /* the shared exit: eax = the result, rdx = the block for run->b */
     uint8_t *exit;
     size_t reserved; /* bytes of the buffer that survive a flush */
+    size_t data_low; /* data (memory-op sites) grows down from the end to here */
     bool full;
     struct jit_ctx ctx; /* compile scratch: per hart, not on the stack */
 };
@@ -121,10 +133,12 @@ void jit_side_exit(struct jit_ctx *c, uint8_t *rel, unsigned k);
 /* Call riscv_fp_exec(cpu, in) right here; leave returning k when it
  * refuses (the interpreter then raises the exception). */
 void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k);
-/* rax = x[rs1] + imm; then the software-TLB fast path: rax = host address,
- * or leave returning k on a miss or misaligned access. */
-void jit_emit_addr(struct jit_ctx *c, const struct rv_insn *in);
-void jit_emit_tlb(struct jit_ctx *c, unsigned k, unsigned size, bool write);
+/* The software-TLB fast path of a load or store of `size` bytes at
+ * x[rs1] + imm: returns the host memory operand to access (it uses rcx;
+ * rax and rdx are free again), or leaves returning k on a TLB miss or a
+ * misaligned address. */
+struct jit_rm jit_emit_access(struct jit_ctx *c, const struct rv_insn *in, unsigned k,
+                              unsigned size, bool write);
 
 /* jit_x86_64_ops.c: integer, memory and control-flow ops */
 void jit_writeback_locals(struct jit_ctx *c);

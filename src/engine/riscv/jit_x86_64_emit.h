@@ -35,13 +35,17 @@ struct jit_emit {
     bool overflow;
 };
 
-/* An r/m operand: a register, or memory [base + index*scale + disp]. */
+/* An r/m operand: a register, or memory [base + index*scale + disp], or
+ * RIP-relative memory [abs] (base JIT_RIP; only in instructions without a
+ * trailing immediate, as the displacement counts from the disp's end). */
+#define JIT_RIP 16
 struct jit_rm {
     int8_t reg;   /* >= 0: register operand */
-    int8_t base;  /* memory base register */
+    int8_t base;  /* memory base register, or JIT_RIP */
     int8_t index; /* < 0: none */
     uint8_t scale_log2;
     int32_t disp;
+    const void *abs; /* JIT_RIP: the address */
 };
 
 static inline struct jit_rm jit_r(int reg)
@@ -58,6 +62,11 @@ static inline struct jit_rm jit_mi(int base, int index, unsigned scale_log2, int
 {
     return (struct jit_rm){ .reg = -1, .base = (int8_t)base, .index = (int8_t)index,
                             .scale_log2 = (uint8_t)scale_log2, .disp = disp };
+}
+
+static inline struct jit_rm jit_rip(const void *abs)
+{
+    return (struct jit_rm){ .reg = -1, .base = JIT_RIP, .index = -1, .abs = abs };
 }
 
 static inline void jit_emit_byte(struct jit_emit *e, uint8_t v)
@@ -101,6 +110,14 @@ static inline void jit_modrm(struct jit_emit *e, int reg, struct jit_rm rm)
     uint8_t r = (uint8_t)((reg & 7) << 3);
     if (rm.reg >= 0) {
         jit_emit_byte(e, (uint8_t)(0xc0 | r | (rm.reg & 7)));
+        return;
+    }
+    if (rm.base == JIT_RIP) {
+        jit_emit_byte(e, (uint8_t)(r | 5)); /* mod 00, rm 101: [rip + disp32] */
+        int64_t d = (const uint8_t *)rm.abs - (e->p + 4);
+        if (!jit_fits_i32(d))
+            e->overflow = true; /* cannot happen: data and code share one buffer */
+        jit_emit32(e, (uint32_t)(int32_t)d);
         return;
     }
     unsigned mod;

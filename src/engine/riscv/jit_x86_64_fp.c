@@ -471,14 +471,13 @@ static void emit_fmem(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
     unsigned op = in->op;
     bool dbl = op == OP_FLD || op == OP_FSD;
     bool store = op == OP_FSW || op == OP_FSD;
-    jit_emit_addr(c, in);
-    jit_emit_tlb(c, k, dbl ? 8 : 4, store);
+    struct jit_rm m = jit_emit_access(c, in, k, dbl ? 8 : 4, store);
     if (store) {
         jit_op1(e, dbl ? JIT_W : 0, 0x8b, RDX, jit_fmem(in->rs2, 0));
-        jit_op1(e, dbl ? JIT_W : 0, 0x89, RDX, jit_m(RAX, 0));
+        jit_op1(e, dbl ? JIT_W : 0, 0x89, RDX, m);
         return;
     }
-    jit_op1(e, dbl ? JIT_W : 0, 0x8b, RDX, jit_m(RAX, 0));
+    jit_op1(e, dbl ? JIT_W : 0, 0x8b, RDX, m);
     jit_op1(e, dbl ? JIT_W : 0, 0x89, RDX, jit_fmem(in->rd, 0));
     if (!dbl)
         jit_alu_imm(e, ALU_OR, false, jit_fmem(in->rd, 4), -1); /* NaN-box */

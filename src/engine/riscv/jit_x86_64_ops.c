@@ -94,12 +94,10 @@ static void emit_load(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
                                     [OP_LW - OP_LB] = 4, [OP_LD - OP_LB] = 8,
                                     [OP_LBU - OP_LB] = 1, [OP_LHU - OP_LB] = 2,
                                     [OP_LWU - OP_LB] = 4 };
-    jit_emit_addr(c, in);
-    jit_emit_tlb(c, k, size[in->op - OP_LB], false);
+    struct jit_rm m = jit_emit_access(c, in, k, size[in->op - OP_LB], false);
     if (in->rd >= 32)
         return; /* x0: the access is checked, the value dropped */
     int d = jit_dest(c, in->rd, -1);
-    struct jit_rm m = jit_m(RAX, 0);
     switch (in->op) {
     case OP_LB: jit_op2(e, JIT_W, 0x0f, 0xbe, d, m); break;  /* movsx r64, m8 */
     case OP_LBU: jit_op2(e, 0, 0x0f, 0xb6, d, m); break;     /* movzx r32, m8 */
@@ -116,14 +114,12 @@ static void emit_store(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
 {
     struct jit_emit *e = &c->e;
     unsigned size = 1u << (in->op - OP_SB);
-    jit_emit_addr(c, in);
-    jit_emit_tlb(c, k, size, true);
+    struct jit_rm m = jit_emit_access(c, in, k, size, true);
     int v = RDX;
     if (in->rs2 != 0 && c->host[in->rs2] >= 0)
         v = c->host[in->rs2];
     else
         jit_load_to(c, RDX, in->rs2);
-    struct jit_rm m = jit_m(RAX, 0);
     switch (size) {
     case 1: jit_op1(e, JIT_BYTE, 0x88, v, m); break;
     case 2: jit_op1(e, JIT_OPSIZE, 0x89, v, m); break;
