@@ -30,12 +30,7 @@ static void mark_code_page(struct riscv_cpu *cpu, uint64_t page)
     if (ram->has_code[page])
         return;
     ram->has_code[page] = 1;
-    for (int s = 0; s < 3; s++)
-        for (int i = 0; i < RISCV_TLB_SIZE; i++) {
-            struct riscv_tlb_entry *e = &cpu->tlb[s].w[i];
-            if (e->tag != ~0ull && riscv_tlb_ram_page(ram, e) == page)
-                riscv_tlb_entry_clear(e);
-        }
+    riscv_tlb_drop_writes(cpu, page);
 }
 
 static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
@@ -137,13 +132,15 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
     struct guest_ram *ram = cpu->ram;
     struct riscv_jc_entry *j = &cpu->jc[(pc >> 1) & (RISCV_JC_SIZE - 1)];
     struct riscv_block *b = j->block;
-    if (likely(b && j->vpc == pc && j->priv == cpu->priv &&
+    struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
+    bool mapped = e->tag == (pc & ~0xfffull);
+    /* a hit needs the page still mapped as when the entry was made */
+    if (likely(b && j->vpc == pc && mapped && e->addend == j->addend &&
                b->gen == ram->page_gen[b->ram_page]))
         return b;
 
     uint64_t pa;
-    struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
-    if (e->tag == (pc & ~0xfffull)) {
+    if (mapped) {
         pa = ram->base + (riscv_tlb_ram_page(ram, e) << GUEST_PAGE_SHIFT) + (pc & 0xfff);
     } else {
         if (riscv_translate(cpu, pc, ACC_FETCH, &pa) < 0)
@@ -175,7 +172,7 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
             return b; /* fault, or an uncached straddling block */
     }
     j->vpc = pc;
-    j->priv = cpu->priv;
     j->block = b;
+    j->addend = e->addend;
     return b;
 }

@@ -63,8 +63,7 @@ void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc)
     cpu->reservation = ~0ull;
     cpu->wfi = false;
     cpu->exit_request = 0;
-    riscv_tlb_flush(cpu);
-    riscv_mode_changed(cpu);
+    riscv_tlb_reset(cpu);
 }
 
 void riscv_cpu_set_mip(struct riscv_cpu *cpu, uint64_t mask, int level)
@@ -205,7 +204,6 @@ int riscv_cpu_load(struct riscv_cpu *cpu, struct state_buf *s)
     cpu->wfi = state_get_u8(s);
     if (s->err || cpu->priv > PRV_M)
         return -EINVAL;
-    riscv_tlb_flush(cpu);
-    riscv_mode_changed(cpu);
+    riscv_tlb_reset(cpu);
     return 0;
 }

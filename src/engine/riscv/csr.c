@@ -223,10 +223,10 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         uint64_t changed = cpu->mstatus ^ val;
         cpu->mstatus = (val & ~MSTATUS_SD & ~(MSTATUS_UXL | MSTATUS_SXL)) |
                        (2ull << 32) | (2ull << 34);
-        if (changed & (MSTATUS_SUM | MSTATUS_MXR))
-            riscv_tlb_flush(cpu);
-        if (changed & (MSTATUS_MPRV | MSTATUS_MPP))
-            riscv_mode_changed(cpu);
+        if (changed & MSTATUS_MXR)
+            riscv_tlb_flush(cpu); /* rare: read permissions change everywhere */
+        if (changed & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM))
+            riscv_mode_changed(cpu); /* SUM has a TLB set of its own */
         return 0;
     }
     case CSR_SIE:
@@ -259,7 +259,9 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         cpu->satp = val & ((0xfull << 60) | (0xffffull << 44) | ((1ull << 44) - 1));
         if (mode == 0)
             cpu->satp = 0;
-        riscv_tlb_flush(cpu);
+        /* No flush: translations are kept per address space, and a guest
+         * that changed page tables says so with sfence.vma. */
+        riscv_tlb_switch(cpu);
         return 0;
     }
     case CSR_MISA: return 0; /* WARL: fixed */

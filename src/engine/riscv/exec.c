@@ -18,13 +18,15 @@ static inline int64_t sx32(uint64_t v)
     return (int64_t)(int32_t)(uint32_t)v;
 }
 
-/* The block that followed `prev` last time, if that link still holds. */
+/* The block that followed `prev` last time, if that link still holds: the
+ * fetch TLB maps the pc's page as it did then, and the page is unchanged. */
 static inline struct riscv_block *follow_link(struct riscv_cpu *cpu, struct riscv_block *prev)
 {
     uint64_t pc = cpu->pc;
+    const struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
     for (int i = 0; i < 2; i++) {
         struct riscv_link *l = &prev->link[i];
-        if (l->vpc == pc && l->block && l->epoch == cpu->tlb_epoch && l->priv == cpu->priv &&
+        if (l->vpc == pc && l->block && e->tag == (pc & ~0xfffull) && e->addend == l->addend &&
             l->block->gen == cpu->ram->page_gen[l->block->ram_page])
             return l->block;
     }
@@ -34,8 +36,9 @@ static inline struct riscv_block *follow_link(struct riscv_cpu *cpu, struct risc
 static void add_link(struct riscv_cpu *cpu, struct riscv_block *prev, struct riscv_block *b)
 {
     /* keep the most recent successor in slot 0, the one before in slot 1 */
+    const struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(cpu->pc >> 12) & (RISCV_TLB_SIZE - 1)];
     prev->link[1] = prev->link[0];
-    prev->link[0] = (struct riscv_link){ cpu->pc, b, cpu->tlb_epoch, cpu->priv };
+    prev->link[0] = (struct riscv_link){ cpu->pc, b, e->addend };
 }
 
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
@@ -334,7 +337,9 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TVM)))
             ILLEGAL();
         if (in->rs1)
-            riscv_tlb_flush_page(cpu, RS1);
+            riscv_tlb_flush_page(cpu, RS1, in->rs2 ? (int64_t)(RS2 & 0xffff) : -1);
+        else if (in->rs2)
+            riscv_tlb_flush_asid(cpu, RS2);
         else
             riscv_tlb_flush(cpu);
         END(NPC);

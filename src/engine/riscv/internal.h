@@ -56,12 +56,12 @@ struct riscv_block {
     uint16_t bytes;
     struct riscv_block *hash_next;
     /* Links to the blocks that followed this one (a direct successor
-     * cache: most blocks have one or two), valid for one TLB epoch. */
+     * cache: most blocks have one or two), valid while the fetch TLB maps
+     * vpc's page with the same addend. */
     struct riscv_link {
         uint64_t vpc;
         struct riscv_block *block;
-        uint32_t epoch;
-        uint32_t priv;
+        uintptr_t addend;
     } link[2];
     /* Native code for this block (jit.h), compiled once the block has run
      * JIT_THRESHOLD times; NULL until then or when nothing compiles. */
@@ -140,9 +140,28 @@ int riscv_load_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t 
 int riscv_store_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
 /* Host pointer for an aligned RAM access of `size` bytes for an AMO/LR/SC. */
 void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool write);
+/* Effective privilege for loads/stores (MPRV makes M-mode use MPP's). */
+static inline unsigned riscv_data_priv(const struct riscv_cpu *cpu)
+{
+    if (cpu->priv == PRV_M && (cpu->mstatus & MSTATUS_MPRV))
+        return (unsigned)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    return cpu->priv;
+}
+
+/* tlb.c */
+/* Drop every translation (sfence.vma x0, x0; a change of mstatus.MXR). */
 void riscv_tlb_flush(struct riscv_cpu *cpu);
-/* sfence.vma with an address: drop that page's translations only. */
-void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va);
+/* Drop everything, M-mode mappings and the jump cache included (reset). */
+void riscv_tlb_reset(struct riscv_cpu *cpu);
+/* sfence.vma x0, rs2: drop one ASID's translations. */
+void riscv_tlb_flush_asid(struct riscv_cpu *cpu, uint64_t asid);
+/* sfence.vma rs1, rs2: drop one page's translations (asid < 0: all). */
+void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va, int64_t asid);
+/* satp was written: switch to the address space's context. */
+void riscv_tlb_switch(struct riscv_cpu *cpu);
+/* A RAM page now holds decoded code: no fast-path writes to it. */
+void riscv_tlb_drop_writes(struct riscv_cpu *cpu, uint64_t ram_page);
+/* The privilege, MPRV/MPP or SUM changed: pick the TLB sets to use. */
 void riscv_mode_changed(struct riscv_cpu *cpu);
 
 /* fp_exec.c: one F/D operation (not a load or store) with its checks and

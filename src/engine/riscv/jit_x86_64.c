@@ -120,6 +120,7 @@ int riscv_jit_run(struct riscv_cpu *cpu, struct riscv_jit_run *run)
 _Static_assert(sizeof(struct riscv_tlb_entry) == 16, "TLB index scaling assumes 16-byte entries");
 _Static_assert((RISCV_TLB_SIZE & (RISCV_TLB_SIZE - 1)) == 0, "TLB size is a power of two");
 _Static_assert(sizeof(struct riscv_jc_entry) == 24, "jump-cache scaling assumes 24-byte entries");
+_Static_assert(offsetof(struct riscv_tlb_set, x) < 0x10000, "TLB offsets fit a displacement");
 _Static_assert((RISCV_JC_SIZE & (RISCV_JC_SIZE - 1)) == 0, "jump cache size is a power of two");
 
 /* ---- helpers for the op templates ---- */
@@ -591,13 +592,12 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
 /* ---- chaining ---- */
 
 /* A link stub: a header (found through the jump it serves, so an exit that
- * is already linked the same way is refreshed rather than linked again),
- * then its code. Same-page links need no stub. */
+ * is already linked to the same block is left alone), then its code.
+ * Same-page links need no stub. */
 struct jit_link_hdr {
     uint64_t magic; /* JIT_LINK_MAGIC ^ the code's address */
     const struct riscv_block *next;
     uint8_t *unlinked; /* where the exit led before it was linked */
-    uint8_t *epoch_imm, *priv_imm; /* patchable immediates */
     uint64_t pad;
 };
 
@@ -610,21 +610,6 @@ static struct jit_link_hdr *link_of(const struct riscv_jit_code *jc, uint8_t *co
         return NULL;
     struct jit_link_hdr *h = (struct jit_link_hdr *)(code - sizeof(*h));
     return h->magic == (JIT_LINK_MAGIC ^ (uintptr_t)code) ? h : NULL;
-}
-
-static void put32le(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-/* cmp dword [rdi + off], imm32 (always the imm32 form: patched later);
- * returns the immediate's address */
-static uint8_t *cmp_cpu32(struct jit_emit *e, int32_t off, uint32_t v)
-{
-    jit_op1(e, 0, 0x81, ALU_CMP, jit_m(RDI, off));
-    jit_emit32(e, v);
-    return e->overflow ? NULL : e->p - 4;
 }
 
 /* The exit at `rel` (a slot's rel32) currently leads to: */
@@ -641,20 +626,15 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     uint64_t vpc = cpu->pc;
     if (!next->jit || !jc || next->vpc != vpc)
         return;
-    /* The loop just found next valid for vpc (by translating, or through
-     * the jump cache or a block link, both valid for this translation):
-     * make the fetch TLB and the jump cache say so too, as the checks of
-     * compiled code consult them. */
-    struct guest_ram *ram = cpu->ram;
-    struct riscv_tlb_entry *te = &cpu->tlb_fetch->x[(vpc >> 12) & (RISCV_TLB_SIZE - 1)];
-    uintptr_t addend =
-        (uintptr_t)(ram->host + (next->ram_page << GUEST_PAGE_SHIFT)) - (uintptr_t)(vpc & ~0xfffull);
-    te->tag = vpc & ~0xfffull;
-    te->addend = addend;
+    /* The loop just found next valid for vpc, so the fetch TLB maps vpc's
+     * page to next's: make the jump cache say so too, for compiled jalrs. */
+    const struct riscv_tlb_entry *te = &cpu->tlb_fetch->x[(vpc >> 12) & (RISCV_TLB_SIZE - 1)];
+    if (te->tag != (vpc & ~0xfffull))
+        return; /* cannot happen */
     struct riscv_jc_entry *j = &cpu->jc[(vpc >> 1) & (RISCV_JC_SIZE - 1)];
     j->vpc = vpc;
     j->block = next;
-    j->priv = cpu->priv;
+    j->addend = te->addend;
 
     uint8_t *rel = exit_site;
     if (!rel || jc->full)
@@ -667,12 +647,8 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
         return;
     }
     struct jit_link_hdr *old = link_of(jc, cur);
-    if (old && old->next == next) {
-        /* linked so already: its translation check failed, valid again */
-        put32le(old->epoch_imm, cpu->tlb_epoch);
-        put32le(old->priv_imm, cpu->priv);
-        return;
-    }
+    if (old && old->next == next)
+        return; /* linked so already: a check failed, which it makes itself */
     uint8_t *unlinked = old ? old->unlinked : cur;
 
     size_t avail;
@@ -685,14 +661,7 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     uint8_t *fail[4];
     unsigned nfail = 0;
 
-    /* The translation still holds: no TLB flush and the same privilege
-     * since the link was (re)validated; else the fetch TLB still maps vpc's
-     * page to next's. */
-    uint8_t *epoch_imm = cmp_cpu32(e, CPU_OFF(tlb_epoch), cpu->tlb_epoch);
-    uint8_t *to_tlb1 = jit_jcc8(e, CC_NE);
-    uint8_t *priv_imm = cmp_cpu32(e, CPU_OFF(priv), cpu->priv);
-    uint8_t *to_mapped = jit_jcc8(e, CC_E);
-    jit_patch8(e, to_tlb1, e->p);
+    /* The translation still holds: the fetch TLB maps vpc's page as now. */
     int32_t tx = (int32_t)(offsetof(struct riscv_tlb_set, x) +
                            ((vpc >> 12) & (RISCV_TLB_SIZE - 1)) * sizeof(struct riscv_tlb_entry));
     jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(tlb_fetch)));
@@ -700,11 +669,10 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     jit_alu_rm(e, ALU_CMP, true, RAX,
                jit_m(RDX, tx + (int32_t)offsetof(struct riscv_tlb_entry, tag)));
     fail[nfail++] = jit_jcc32(e, CC_NE);
-    jit_mov_imm(e, RAX, addend);
+    jit_mov_imm(e, RAX, te->addend);
     jit_alu_rm(e, ALU_CMP, true, RAX,
                jit_m(RDX, tx + (int32_t)offsetof(struct riscv_tlb_entry, addend)));
     fail[nfail++] = jit_jcc32(e, CC_NE);
-    jit_patch8(e, to_mapped, e->p);
     /* next's page not written since it was decoded */
     jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(ram)));
     jit_mov_load(e, RDX, jit_m(RDX, (int32_t)offsetof(struct guest_ram, page_gen)));
@@ -715,15 +683,13 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     jit_patch32(jit_jmp32(e), next->jit);
     for (unsigned i = 0; i < nfail; i++)
         jit_patch32(fail[i], unlinked);
-    if (e->overflow || !epoch_imm || !priv_imm)
+    if (e->overflow)
         return; /* cannot happen: JIT_LINK_BYTES covers the stub */
 
     memset(h, 0, sizeof(*h));
     h->magic = JIT_LINK_MAGIC ^ (uintptr_t)code;
     h->next = next;
     h->unlinked = unlinked;
-    h->epoch_imm = epoch_imm;
-    h->priv_imm = priv_imm;
     if (jit_perfmap) {
         fprintf(jit_perfmap, "%llx %llx rv_link_%llx\n", (unsigned long long)(uintptr_t)code,
                 (unsigned long long)(e->p - code), (unsigned long long)next->ppc);

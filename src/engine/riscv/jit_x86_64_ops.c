@@ -208,8 +208,9 @@ static void emit_branch(struct jit_ctx *c, const struct rv_insn *in)
 }
 
 /* jalr: rcx = target (locals written back). Go on through the jump cache
- * when it knows a compiled block there, else back to the loop. The local
- * registers are free here: r8 and r9 serve as scratch. */
+ * when it knows a compiled block there whose page the fetch TLB still maps
+ * as it did (block.c's test), else back to the loop. The local registers
+ * are free here: r8 and r9 serve as scratch. */
 static void emit_indirect(struct jit_ctx *c)
 {
     struct jit_emit *e = &c->e;
@@ -224,9 +225,20 @@ static void emit_indirect(struct jit_ctx *c)
     jit_alu_rm(e, ALU_CMP, true, RCX,
                jit_m(RAX, (int32_t)offsetof(struct riscv_jc_entry, vpc)));
     miss[nmiss++] = jit_jcc32(e, CC_NE);
-    jit_op1(e, 0, 0x8b, RDX, jit_m(RDI, CPU_OFF(priv))); /* mov edx, priv */
-    jit_alu_rm(e, ALU_CMP, false, RDX,
-               jit_m(RAX, (int32_t)offsetof(struct riscv_jc_entry, priv)));
+    /* r8 = the fetch TLB entry of the pc's page: tag and addend as made */
+    jit_mov_rr(e, R8, RCX);
+    jit_shift_imm(e, SH_SHR, true, R8, 12 - 4);
+    jit_alu_imm(e, ALU_AND, false, jit_r(R8), (RISCV_TLB_SIZE - 1) << 4);
+    jit_alu_rm(e, ALU_ADD, true, R8, jit_m(RDI, CPU_OFF(tlb_fetch)));
+    jit_mov_load(e, R9, jit_m(R8, (int32_t)(offsetof(struct riscv_tlb_set, x) +
+                                             offsetof(struct riscv_tlb_entry, addend))));
+    jit_alu_rm(e, ALU_CMP, true, R9,
+               jit_m(RAX, (int32_t)offsetof(struct riscv_jc_entry, addend)));
+    miss[nmiss++] = jit_jcc32(e, CC_NE);
+    jit_mov_rr(e, R9, RCX);
+    jit_alu_imm(e, ALU_AND, true, jit_r(R9), -4096);
+    jit_alu_rm(e, ALU_CMP, true, R9, jit_m(R8, (int32_t)(offsetof(struct riscv_tlb_set, x) +
+                                                          offsetof(struct riscv_tlb_entry, tag))));
     miss[nmiss++] = jit_jcc32(e, CC_NE);
     /* rax = the block, rdx = its code */
     jit_mov_load(e, RAX, jit_m(RAX, (int32_t)offsetof(struct riscv_jc_entry, block)));

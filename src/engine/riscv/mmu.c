@@ -20,54 +20,10 @@ static const uint64_t page_fault_cause[3] = { EXC_LOAD_PAGE, EXC_STORE_PAGE, EXC
 static const uint64_t access_fault_cause[3] = { EXC_LOAD_ACCESS, EXC_STORE_ACCESS,
                                                 EXC_INSN_ACCESS };
 
-void riscv_tlb_flush(struct riscv_cpu *cpu)
-{
-    /* ~0 tags never match: an access's page address has its low bits clear. */
-    memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
-    memset(cpu->jc, 0, sizeof(cpu->jc));
-    cpu->tlb_epoch++;
-}
-
-void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va)
-{
-    uint64_t vpage = va & ~0xfffull;
-    unsigned idx = (unsigned)(va >> 12) & (RISCV_TLB_SIZE - 1);
-    for (int s = 0; s < 3; s++) {
-        struct riscv_tlb_set *t = &cpu->tlb[s];
-        if (t->r[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->r[idx]);
-        if (t->w[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->w[idx]);
-        if (t->x[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->x[idx]);
-    }
-    /* jump-cache entries of that page occupy one contiguous index range */
-    unsigned first = (unsigned)(vpage >> 1);
-    for (unsigned i = 0; i < GUEST_PAGE_SIZE / 2 && i < RISCV_JC_SIZE; i++) {
-        struct riscv_jc_entry *j = &cpu->jc[(first + i) & (RISCV_JC_SIZE - 1)];
-        if ((j->vpc & ~0xfffull) == vpage)
-            j->block = NULL;
-    }
-    cpu->tlb_epoch++;
-}
-
 /* Effective privilege for loads/stores (MPRV makes M-mode use MPP's). */
 static unsigned data_priv(const struct riscv_cpu *cpu)
 {
-    if (cpu->priv == PRV_M && (cpu->mstatus & MSTATUS_MPRV))
-        return (unsigned)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
-    return cpu->priv;
-}
-
-static unsigned tlb_index_of(unsigned priv)
-{
-    return priv == PRV_M ? 2 : priv;
-}
-
-void riscv_mode_changed(struct riscv_cpu *cpu)
-{
-    cpu->tlb_data = &cpu->tlb[tlb_index_of(data_priv(cpu))];
-    cpu->tlb_fetch = &cpu->tlb[tlb_index_of(cpu->priv)];
+    return riscv_data_priv(cpu);
 }
 
 /* Walk the page table for va. Returns 0 with *pa, or -1 with the exception
