@@ -156,14 +156,23 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
     }
     uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
     uint32_t gen = ram->page_gen[page];
+    /* After a TLB flush the jump cache entry fails only its translation
+     * check: the page walk just done says whether its block still fits. */
+    b = j->block;
+    if (b && j->vpc == pc && b->ppc == pa && b->gen == gen) {
+        j->addend = e->addend;
+        return b;
+    }
+    /* Compare the keys before the generation: the chain's blocks are
+     * mostly cold in the cache, and the page_gen read is another miss. */
     struct riscv_block **pp = &cpu->bcache->hash[bhash(pa)];
     while ((b = *pp) != NULL) {
-        if (b->gen != ram->page_gen[b->ram_page]) {
+        if (b->ppc == pa && b->vpc == pc) {
+            if (b->gen == gen)
+                break;
             *pp = b->hash_next; /* stale: its page was written since */
             continue;
         }
-        if (b->ppc == pa && b->vpc == pc && b->gen == gen)
-            break;
         pp = &b->hash_next;
     }
     if (!b) {
