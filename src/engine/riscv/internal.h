@@ -138,6 +138,10 @@ int riscv_translate(struct riscv_cpu *cpu, uint64_t va, enum access_type acc, ui
 /* Slow paths: return 0, or -1 with cpu->exc_cause/exc_tval set. */
 int riscv_load_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
 int riscv_store_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
+/* Fill the data TLB for an aligned RAM access of how & 0xff bytes (a
+ * store when how & 0x100) at va, changing nothing else: 0, or -1 when it
+ * needs the slow path (a fault, MMIO, a store to a code page or tohost). */
+int riscv_tlb_fill_data(struct riscv_cpu *cpu, uint64_t va, unsigned how);
 /* Host pointer for an aligned RAM access of `size` bytes for an AMO/LR/SC. */
 void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool write);
 /* Effective privilege for loads/stores (MPRV makes M-mode use MPP's). */

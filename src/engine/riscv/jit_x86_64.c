@@ -174,14 +174,13 @@ static bool fp_writes_x(unsigned op)
     return (op >= OP_FCVT_W_S && op <= OP_FCLASS_S) || (op >= OP_FCVT_W_D && op <= OP_FCLASS_D);
 }
 
-void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
+/* Call fn(cpu, rsi = `arg` or rax, edx = `arg2`): the caller-saved
+ * registers that hold something (rdi and the block-local guest registers)
+ * are saved around it, rsp stays 16-byte aligned. The result is in eax. */
+void jit_emit_call(struct jit_ctx *c, const void *fn, bool arg_in_rax, uint64_t arg,
+                   uint32_t arg2)
 {
     struct jit_emit *e = &c->e;
-    /* the helper reads x[rs1] from memory */
-    if (fp_reads_x(in->op) && in->rs1 != 0 && c->host[in->rs1] >= 0)
-        jit_mov_store(e, jit_xmem(in->rs1), c->host[in->rs1]);
-    /* save the caller-saved registers that hold something: rdi and the
-     * block-local guest registers; keep rsp 16-byte aligned */
     int saved[NLOCAL + 2], n = 0;
     saved[n++] = RDI;
     for (int r = 1; r < 32; r++)
@@ -191,11 +190,24 @@ void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
         saved[n++] = RDI; /* a second copy keeps the alignment */
     for (int i = 0; i < n; i++)
         jit_push(e, saved[i]);
-    jit_mov_imm(e, RSI, (uint64_t)(uintptr_t)in);
-    jit_mov_imm(e, RAX, (uint64_t)(uintptr_t)riscv_fp_exec);
+    if (arg_in_rax)
+        jit_mov_rr(e, RSI, RAX);
+    else
+        jit_mov_imm(e, RSI, arg);
+    jit_mov_imm(e, RDX, arg2);
+    jit_mov_imm(e, RAX, (uint64_t)(uintptr_t)fn);
     jit_op1(e, 0, 0xff, 2, jit_r(RAX)); /* call rax */
     for (int i = n - 1; i >= 0; i--)
         jit_pop(e, saved[i]);
+}
+
+void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
+{
+    struct jit_emit *e = &c->e;
+    /* the helper reads x[rs1] from memory */
+    if (fp_reads_x(in->op) && in->rs1 != 0 && c->host[in->rs1] >= 0)
+        jit_mov_store(e, jit_xmem(in->rs1), c->host[in->rs1]);
+    jit_emit_call(c, (const void *)(uintptr_t)riscv_fp_exec, false, (uint64_t)(uintptr_t)in, 0);
     if (fp_writes_x(in->op) && in->rd < 32 && c->host[in->rd] >= 0)
         jit_mov_load(e, c->host[in->rd], jit_xmem(in->rd));
     jit_op1(e, 0, 0x85, RAX, jit_r(RAX)); /* test eax, eax */
@@ -274,26 +286,48 @@ struct jit_rm jit_emit_access(struct jit_ctx *c, const struct rv_insn *in, unsig
     return jit_mi(base, RCX, 0, in->imm);
 }
 
-/* The site guessed wrong: look the entry up by the address, remember it
- * for next time, and go back (or leave returning k on a real miss). */
+/* rdx = tlb_data + [site]; compare the entry's tag with the address */
+static void site_compare(struct jit_ctx *c, unsigned i)
+{
+    struct jit_emit *e = &c->e;
+    unsigned size = c->miss[i].size;
+    jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(tlb_data)));
+    jit_alu_rm(e, ALU_ADD, true, RDX, jit_rip(c->miss[i].site));
+    va_to_rcx(e, c->miss[i].base, c->miss[i].in->imm);
+    jit_alu_imm(e, ALU_AND, true, jit_r(RCX), (int32_t)~(uint32_t)(0xfff & ~(size - 1)));
+    jit_alu_rm(e, ALU_CMP, true, RCX, jit_m(RDX, (int32_t)offsetof(struct riscv_tlb_entry, tag)));
+}
+
+/* The site guessed wrong: look the entry up by the address and remember
+ * it for next time; if the TLB does not map the address, have the MMU fill
+ * it (riscv_tlb_fill_data: a page walk, nothing raised) and look again.
+ * Only what the fill refuses - a fault, MMIO, a store to a code page, a
+ * misaligned address - leaves, returning k: the interpreter does those. */
 static void emit_access_miss(struct jit_ctx *c, unsigned i)
 {
     struct jit_emit *e = &c->e;
     int32_t set_off = c->miss[i].write ? (int32_t)offsetof(struct riscv_tlb_set, w)
                                        : (int32_t)offsetof(struct riscv_tlb_set, r);
-    unsigned size = c->miss[i].size;
     jit_patch32(c->miss[i].rel, e->p);
     va_to_rcx(e, c->miss[i].base, c->miss[i].in->imm);
     jit_shift_imm(e, SH_SHR, true, RCX, 12 - 4);
     jit_alu_imm(e, ALU_AND, false, jit_r(RCX), (RISCV_TLB_SIZE - 1) << 4);
     jit_alu_imm(e, ALU_ADD, false, jit_r(RCX), set_off);
     jit_mov_store(e, jit_rip(c->miss[i].site), RCX);
-    jit_mov_load(e, RDX, jit_m(RDI, CPU_OFF(tlb_data)));
-    jit_alu_rm(e, ALU_ADD, true, RDX, jit_r(RCX));
-    va_to_rcx(e, c->miss[i].base, c->miss[i].in->imm);
-    jit_alu_imm(e, ALU_AND, true, jit_r(RCX), (int32_t)~(uint32_t)(0xfff & ~(size - 1)));
-    jit_alu_rm(e, ALU_CMP, true, RCX, jit_m(RDX, (int32_t)offsetof(struct riscv_tlb_entry, tag)));
+    site_compare(c, i);
+    uint8_t *hit = jit_jcc32(e, CC_E);
+    /* rax = the address */
+    if (c->miss[i].base < 0)
+        jit_mov_imm(e, RAX, (uint64_t)(int64_t)c->miss[i].in->imm);
+    else
+        jit_lea(e, RAX, jit_m(c->miss[i].base, c->miss[i].in->imm));
+    jit_emit_call(c, (const void *)(uintptr_t)riscv_tlb_fill_data, true, 0,
+                  c->miss[i].size | (c->miss[i].write ? 0x100u : 0));
+    jit_op1(e, 0, 0x85, RAX, jit_r(RAX)); /* test eax, eax */
     jit_side_exit(c, jit_jcc32(e, CC_NE), c->miss[i].k);
+    site_compare(c, i);
+    jit_side_exit(c, jit_jcc32(e, CC_NE), c->miss[i].k);
+    jit_patch32(hit, c->miss[i].resume);
     jit_patch32(jit_jmp32(e), c->miss[i].resume);
 }
 

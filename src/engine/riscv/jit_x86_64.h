@@ -130,6 +130,10 @@ void jit_store_from(struct jit_ctx *c, unsigned rd, int h);
 int jit_dest(const struct jit_ctx *c, unsigned rd, int keep);
 /* A jump (rel32 field) that leaves the block returning k. */
 void jit_side_exit(struct jit_ctx *c, uint8_t *rel, unsigned k);
+/* Call fn(cpu, rsi, edx) (rsi: `arg`, or rax when arg_in_rax), saving the
+ * caller-saved registers in use; the result is in eax. */
+void jit_emit_call(struct jit_ctx *c, const void *fn, bool arg_in_rax, uint64_t arg,
+                   uint32_t arg2);
 /* Call riscv_fp_exec(cpu, in) right here; leave returning k when it
  * refuses (the interpreter then raises the exception). */
 void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k);

@@ -147,6 +147,31 @@ static int data_translate(struct riscv_cpu *cpu, uint64_t va, bool write, uint64
     return 0;
 }
 
+int riscv_tlb_fill_data(struct riscv_cpu *cpu, uint64_t va, unsigned how)
+{
+    unsigned size = how & 0xff;
+    bool write = how & 0x100;
+    uint64_t pa;
+    if (va & (size - 1))
+        return -1;
+    /* A fault is left for the interpreter to raise; its walk repeats this
+     * one (A/D updates included, which are idempotent). */
+    if (walk(cpu, va, write ? ACC_WRITE : ACC_READ, data_priv(cpu), &pa) < 0)
+        return -1;
+    struct guest_ram *ram = cpu->ram;
+    if (!guest_ram_contains(ram, pa, size))
+        return -1; /* MMIO */
+    if (write) {
+        uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
+        if (ram->has_code[page] || (cpu->htif_tohost && (cpu->htif_tohost >> 12) == (pa >> 12)))
+            return -1; /* code pages and tohost stay on the interpreter's path */
+        tlb_fill(cpu, cpu->tlb_data->w, va, pa);
+    } else {
+        tlb_fill(cpu, cpu->tlb_data->r, va, pa);
+    }
+    return 0;
+}
+
 static int load_one(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
 {
     uint64_t pa;
