@@ -429,9 +429,9 @@ static void test_side_exits(void **state)
 
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
-    put32(&p, AMOADD_W(6, 5, 10)); /* atomics stay interpreted */
+    put32(&p, 0x100532af); /* lr.w x5, (x10): LR/SC stay interpreted */
     put32(&p, SELF_LOOP);
-    assert_int_equal(run_both(&p, regs, "amoadd.w"), 1);
+    assert_int_equal(run_both(&p, regs, "lr.w"), 1);
 
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
@@ -445,6 +445,72 @@ static void test_side_exits(void **state)
     bool ok;
     compile_b(&ok);
     assert_false(ok);
+}
+
+static const unsigned amo_f5[] = { 0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c };
+
+static uint32_t enc_amo(unsigned f5, bool d, unsigned rd, unsigned rs2, unsigned rs1)
+{
+    return f5 << 27 | rs2 << 20 | rs1 << 15 | (d ? 3u : 2u) << 12 | rd << 7 | 0x2f;
+}
+
+/* Every AMO, both widths, on edge values in memory and in rs2; rd = rs2,
+ * rd = rs1, rd = x0; the address in a host register and in memory. */
+static void test_amo(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 10);
+    for (unsigned f = 0; f < 9; f++) {
+        for (unsigned d = 0; d < 2; d++) {
+            for (unsigned i = 0; i < NEDGES; i += 2) {
+                for (unsigned j = 0; j < NEDGES; j += 3) {
+                    struct prog p = { .len = 0 };
+                    put32(&p, enc_s(0, 1, 10, 3));              /* sd x1, 0(x10): the memory value */
+                    put32(&p, enc_s(8, 1, 10, 3));
+                    put32(&p, enc_amo(amo_f5[f], d, 5, 2, 10));  /* amo x5, x2, (x10) */
+                    put32(&p, enc_amo(amo_f5[f], d, 2, 2, 10));  /* rd = rs2 */
+                    put32(&p, enc_i(8, 10, 0, 6, 0x13));         /* addi x6, x10, 8 */
+                    put32(&p, enc_amo(amo_f5[f], d, 6, 7, 6));   /* rd = rs1 */
+                    put32(&p, enc_amo(amo_f5[f], d, 0, 7, 10));  /* rd = x0 */
+                    put32(&p, enc_amo(amo_f5[f], d, 8, 7, 11));  /* x11: used once, in memory */
+                    put32(&p, enc_i(0, 10, 3, 9, 0x03));         /* ld x9, 0(x10) */
+                    put32(&p, SELF_LOOP);
+                    regs[1] = edges[i];
+                    regs[2] = regs[7] = edges[j];
+                    regs[10] = DATA + 0x800;
+                    regs[11] = DATA + 0x1800;
+                    char what[64];
+                    snprintf(what, sizeof(what), "amo f5 %#x %s %u,%u", amo_f5[f], d ? "d" : "w",
+                             i, j);
+                    assert_int_equal(run_both(&p, regs, what), -1);
+                }
+            }
+            /* misaligned, outside RAM and code-page AMOs go to the interpreter */
+            struct prog p = { .len = 0 };
+            put32(&p, enc_i(4, 10, 0, 6, 0x13)); /* addi x6, x10, 4 */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            regs[10] = DATA + 0x800;
+            assert_int_equal(run_both(&p, regs, "amo misaligned (.d) or fine (.w)"), d ? 1 : -1);
+            p.len = 0;
+            put32(&p, enc_i(2, 10, 0, 6, 0x13));
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            assert_int_equal(run_both(&p, regs, "amo misaligned"), 1);
+            p.len = 0;
+            put32(&p, enc_i(0, 0, 0, 6, 0x13)); /* x6 = 0: no RAM */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            assert_int_equal(run_both(&p, regs, "amo outside RAM"), 1);
+            p.len = 0;
+            put32(&p, enc_i(0, 12, 0, 6, 0x13)); /* x12 = CODE */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            regs[12] = CODE + 0x100;
+            assert_int_equal(run_both(&p, regs, "amo on the code page"), 1);
+        }
+    }
 }
 
 /* A block cut at BLOCK_MAX_INSNS ends in END_BLOCK: pc = the next insn. */
@@ -534,7 +600,13 @@ static void random_insn(struct prog *p)
         case 1: /* c.add (rs2 = 0 would be c.jalr / c.ebreak) */
             put16(p, (uint16_t)(0x9002 | (rnd_reg() << 7) | ((1 + rnd() % 31) << 2)));
             break;
-        case 2: put32(p, 0x0ff0000f); break; /* fence */
+        case 2:
+            if (rnd() & 1)
+                put32(p, 0x0ff0000f); /* fence */
+            else /* an AMO at a base (aligned for .w and .d) */
+                put32(p, enc_amo(amo_f5[rnd() % 9], rnd() & 1, rnd_reg(), rnd_src(),
+                                 10 + (unsigned)(rnd() & 1)));
+            break;
         default: put16(p, 0x0001); break;   /* c.nop */
         }
     }
@@ -926,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_branches),
         cmocka_unit_test(test_loads_stores),
         cmocka_unit_test(test_side_exits),
+        cmocka_unit_test(test_amo),
         cmocka_unit_test(test_long_block),
         cmocka_unit_test(test_random_blocks),
         cmocka_unit_test(test_random_programs),

@@ -28,6 +28,11 @@ int jit_op_uses(unsigned op)
         return U_RS1 | U_RD | U_MEM;
     case OP_SB: case OP_SH: case OP_SW: case OP_SD:
         return U_RS1 | U_RS2 | U_MEM;
+    case OP_AMOSWAP_W: case OP_AMOADD_W: case OP_AMOXOR_W: case OP_AMOAND_W: case OP_AMOOR_W:
+    case OP_AMOMIN_W: case OP_AMOMAX_W: case OP_AMOMINU_W: case OP_AMOMAXU_W:
+    case OP_AMOSWAP_D: case OP_AMOADD_D: case OP_AMOXOR_D: case OP_AMOAND_D: case OP_AMOOR_D:
+    case OP_AMOMIN_D: case OP_AMOMAX_D: case OP_AMOMINU_D: case OP_AMOMAXU_D:
+        return U_RS1 | U_RS2 | U_RD | U_MEM;
     case OP_ADD: case OP_SUB: case OP_SLL: case OP_SLT: case OP_SLTU: case OP_XOR:
     case OP_SRL: case OP_SRA: case OP_OR: case OP_AND:
     case OP_ADDW: case OP_SUBW: case OP_SLLW: case OP_SRLW: case OP_SRAW:
@@ -126,6 +131,61 @@ static void emit_store(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
     case 4: jit_op1(e, 0, 0x89, v, m); break;
     default: jit_op1(e, JIT_W, 0x89, v, m); break;
     }
+}
+
+/* AMOs as locked host read-modify-writes (atomic for other harts too):
+ * xadd and xchg where x86 has them, else a cmpxchg loop. The access goes
+ * through the write TLB (a writable page is readable); misaligned
+ * addresses, MMIO and code pages are left to the interpreter. */
+static void emit_amo(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
+{
+    struct jit_emit *e = &c->e;
+    bool d = in->op >= OP_AMOSWAP_D;
+    unsigned op = in->op - (d ? OP_AMOSWAP_D - OP_AMOSWAP_W : 0);
+    unsigned w = d ? JIT_W : 0;
+    /* the decoder leaves imm 0: the address is x[rs1] */
+    struct jit_rm m = jit_emit_access(c, in, k, d ? 8 : 4, true);
+    /* rcx = the host address: rax and rdx are free for the operation */
+    jit_lea(e, RCX, m);
+    m = jit_m(RCX, 0);
+    switch (op) {
+    case OP_AMOADD_W:
+        jit_load_to(c, RDX, in->rs2);
+        jit_emit_byte(e, 0xf0); /* lock */
+        jit_op2(e, w, 0x0f, 0xc1, RDX, m); /* xadd [m], rdx */
+        break;
+    case OP_AMOSWAP_W:
+        jit_load_to(c, RDX, in->rs2);
+        jit_op1(e, w, 0x87, RDX, m); /* xchg [m], rdx (locked by itself) */
+        break;
+    default: {
+        /* rax = old; rdx = new from old and rs2; lock cmpxchg; again if
+         * another writer came between */
+        jit_op1(e, w, 0x8b, RAX, m);
+        uint8_t *again = e->p;
+        jit_load_to(c, RDX, in->rs2);
+        if (op == OP_AMOXOR_W || op == OP_AMOAND_W || op == OP_AMOOR_W) {
+            unsigned alu = op == OP_AMOXOR_W ? ALU_XOR : op == OP_AMOAND_W ? ALU_AND : ALU_OR;
+            jit_alu_rm(e, alu, d, RDX, jit_r(RAX));
+        } else {
+            /* min/max: keep old (rax) when it wins the compare */
+            unsigned cc = op == OP_AMOMIN_W ? CC_L : op == OP_AMOMAX_W ? CC_G
+                          : op == OP_AMOMINU_W ? CC_B : CC_A;
+            jit_alu_rm(e, ALU_CMP, d, RAX, jit_r(RDX));
+            jit_op2(e, w, 0x0f, (uint8_t)(0x40 + cc), RDX, jit_r(RAX)); /* cmovcc rdx, rax */
+        }
+        jit_emit_byte(e, 0xf0); /* lock */
+        jit_op2(e, w, 0x0f, 0xb1, RDX, m); /* cmpxchg [m], rdx */
+        uint8_t *retry = jit_jcc8(e, CC_NE);
+        jit_patch8(e, retry, again);
+        jit_mov_rr(e, RDX, RAX);
+        break;
+    }
+    }
+    /* rdx = the old value: rd gets it (sign-extended for .w) */
+    if (!d)
+        jit_movsxd(e, RDX, jit_r(RDX));
+    jit_store_from(c, in->rd, RDX);
 }
 
 static void emit_div(struct jit_ctx *c, const struct rv_insn *in)
@@ -335,6 +395,12 @@ void jit_emit_insn(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
         return;
     case OP_SB: case OP_SH: case OP_SW: case OP_SD:
         emit_store(c, in, k);
+        return;
+    case OP_AMOSWAP_W: case OP_AMOADD_W: case OP_AMOXOR_W: case OP_AMOAND_W: case OP_AMOOR_W:
+    case OP_AMOMIN_W: case OP_AMOMAX_W: case OP_AMOMINU_W: case OP_AMOMAXU_W:
+    case OP_AMOSWAP_D: case OP_AMOADD_D: case OP_AMOXOR_D: case OP_AMOAND_D: case OP_AMOOR_D:
+    case OP_AMOMIN_D: case OP_AMOMAX_D: case OP_AMOMINU_D: case OP_AMOMAXU_D:
+        emit_amo(c, in, k);
         return;
 
     case OP_ADDI:
