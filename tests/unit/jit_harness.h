@@ -75,6 +75,9 @@ static inline uint32_t enc_j(int32_t imm, unsigned rd)
 
 #define EBREAK 0x00100073u
 #define CSRR_MSCRATCH(rd) enc_i(0x340, 0, 2, (rd), 0x73)
+#define CSRR_MINSTRET(rd) enc_i(0xb02, 0, 2, (rd), 0x73)
+/* csrrw / csrrs / csrrc (f3 1-3) and the immediate forms (f3 5-7) */
+#define CSR(f3, rd, rs1, csr) enc_i((csr), (rs1), (f3), (rd), 0x73)
 #define SELF_LOOP enc_j(0, 0) /* jal x0, . : ends the block */
 #define AMOADD_W(rd, rs2, rs1) ((rs2) << 20 | (rs1) << 15 | 2 << 12 | (rd) << 7 | 0x2f)
 

@@ -417,7 +417,7 @@ static void test_side_exits(void **state)
     /* an op left to the interpreter ends the compiled part */
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
-    put32(&p, CSRR_MSCRATCH(6));
+    put32(&p, CSRR_MINSTRET(6)); /* the count compiled code does not keep */
     assert_int_equal(run_native(&p, regs), 1);
     assert_int_equal(mb.cpu.x[5], 9);
     assert_int_equal(run_both(&p, regs, "csr"), 1);
@@ -440,7 +440,7 @@ static void test_side_exits(void **state)
 
     /* nothing compiles when the first op does not */
     p.len = 0;
-    put32(&p, CSRR_MSCRATCH(6));
+    put32(&p, CSRR_MINSTRET(6));
     prepare(&mb, &p, regs);
     bool ok;
     compile_b(&ok);
@@ -511,6 +511,107 @@ static void test_amo(void **state)
             assert_int_equal(run_both(&p, regs, "amo on the code page"), 1);
         }
     }
+}
+
+/* CSR instructions compiled through the shared helper: every form, with
+ * rd and rs1 in host registers and in memory, rd written earlier in the
+ * block; an illegal one (the helper refuses: nothing changes, the
+ * interpreter raises); interrupt enables with an interrupt pending (back to
+ * the loop, which takes it at once); then whole programs in slices. */
+static void test_csr(void **state)
+{
+    (void)state;
+    static const unsigned csrs[] = { 0x340, 0x300, 0x304, 0x305, 0x341, 0x003, 0x002, 0x180 };
+    unsigned native = 0;
+    uint64_t regs[32];
+    regs_fill(regs, 11);
+    for (unsigned c = 0; c < sizeof(csrs) / sizeof(csrs[0]); c++) {
+        for (unsigned f3 = 1; f3 < 8; f3++) {
+            if (f3 == 4)
+                continue;
+            for (unsigned shape = 0; shape < 4; shape++) {
+                struct prog p = { .len = 0 };
+                unsigned rd = shape == 3 ? 0 : 6, rs1 = shape == 2 ? 0 : 7;
+                if (shape == 1) { /* rd and rs1 used enough for host registers */
+                    put32(&p, enc_r(0, 7, 6, 0, 6, 0x33)); /* add x6, x6, x7 */
+                    put32(&p, enc_r(0, 7, 7, 0, 7, 0x33));
+                }
+                put32(&p, CSR(f3, rd, f3 >= 5 ? 13 + shape : rs1, csrs[c]));
+                regs[7] = edges[(c * 7 + f3 + shape) % NEDGES] & ~(uint64_t)0x8aa; /* no MIE/SIE/MPRV */
+                if (csrs[c] == 0x180)
+                    regs[7] = 0; /* satp: bare (M-mode tests) */
+                char what[64];
+                snprintf(what, sizeof(what), "csr %#x f3 %u shape %u", csrs[c], f3, shape);
+                fp_setup.on = true;
+                fp_setup.fs = (c + f3) % 3 ? MSTATUS_FS_DIRTY : 0; /* fcsr, frm illegal when 0 */
+                int k = run_both(&p, regs, what);
+                unsigned at = shape == 1 ? 2 : 0;
+                if (k == -1)
+                    native++;
+                else if (!(k == (int)at && mb.cpu.mcause == EXC_ILLEGAL))
+                    fail_msg("%s: returned %d", what, k);
+            }
+        }
+    }
+    memset(&fp_setup, 0, sizeof(fp_setup));
+    assert_true(native > 120);
+    /* illegal (a CSR that does not exist): rd keeps what the block gave it */
+    struct prog p = { .len = 0 };
+    put32(&p, enc_i(5, 0, 0, 6, 0x13));         /* li x6, 5 */
+    put32(&p, enc_r(0, 6, 6, 0, 6, 0x33));      /* add x6, x6, x6: a local, dirty */
+    put32(&p, CSR(2, 6, 0, 0x7ff));             /* csrr x6, 0x7ff: illegal */
+    assert_int_equal(run_both(&p, regs, "illegal csr"), 2);
+    assert_int_equal(mb.cpu.x[6], 10);
+    assert_int_equal(mb.cpu.mcause, EXC_ILLEGAL);
+    /* the same with an FP conversion refused for its rounding mode */
+    p.len = 0;
+    put32(&p, enc_i(5, 0, 0, 6, 0x13));
+    put32(&p, enc_r(0, 6, 6, 0, 6, 0x33));
+    put32(&p, 0xc2208353u | 5u << 12);          /* fcvt.w.d x6, f1, rm 5: illegal */
+    put32(&p, SELF_LOOP);
+    fp_setup.on = true;
+    fp_setup.fs = MSTATUS_FS_DIRTY;
+    assert_int_equal(run_both(&p, regs, "illegal rm, int rd"), 2);
+    assert_int_equal(mb.cpu.x[6], 10);
+    memset(&fp_setup, 0, sizeof(fp_setup));
+
+    /* a loop that turns interrupts off and on with a timer interrupt
+     * pending: the enabling csrsi hands over to the loop, which traps to
+     * mtvec (a handler that disables MTIP in mie and returns) */
+    p.len = 0;
+    put32(&p, enc_i(0, 0, 0, 5, 0x13));         /* li x5, 0 */
+    unsigned loop = p.len;
+    put32(&p, CSR(7, 0, 8, 0x300));             /* csrci mstatus, MIE */
+    put32(&p, enc_i(1, 5, 0, 5, 0x13));         /* addi x5, x5, 1 */
+    put32(&p, CSR(6, 0, 8, 0x300));             /* csrsi mstatus, MIE */
+    put32(&p, enc_i(1, 5, 0, 5, 0x13));
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 0, 0)); /* j loop */
+    unsigned handler = p.len;
+    put32(&p, enc_i(0x80, 0, 0, 9, 0x13));      /* li x9, MTIP */
+    put32(&p, CSR(3, 0, 9, 0x304));             /* csrc mie, x9 */
+    put32(&p, enc_i(1, 8, 0, 8, 0x13));         /* addi x8, x8, 1: count the traps */
+    put32(&p, 0x30200073);                      /* mret */
+    uint64_t r2[32] = { 0 };
+    prepare(&ma, &p, r2);
+    prepare(&mb, &p, r2);
+    struct machine *ms[2] = { &ma, &mb };
+    for (int i = 0; i < 2; i++) {
+        ms[i]->cpu.mtvec = CODE + handler;
+        ms[i]->cpu.mip = MIP_MTIP;
+    }
+    static const uint64_t budgets[] = { 50, 3, 1000 };
+    for (unsigned r = 0; r < 30; r++) {
+        if (r % 10 == 5) /* raise it again */
+            for (int i = 0; i < 2; i++)
+                ms[i]->cpu.mie |= MIP_MTIP;
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, budgets[r % 3]);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, budgets[r % 3]);
+        compare("interrupt enable in a loop");
+    }
+    assert_true(mb.cpu.x[8] >= 2);
+    assert_true(mb.cpu.jit_runs > 5);
 }
 
 /* A block cut at BLOCK_MAX_INSNS ends in END_BLOCK: pc = the next insn. */
@@ -899,6 +1000,57 @@ static void test_site_guess(void **state)
     assert_true(ma.cpu.x[6] != 0 || ma.cpu.x[7] != 0);
 }
 
+/* A block writes satp and falls through to the next instruction, which the
+ * new address space maps to other code: compiled code must not go on
+ * through the link it made under the old one. Both spaces map the code's
+ * virtual page: A to physical page 0, B to page 1 (the same code, except
+ * that the instruction after csrw counts in x6 in A and in x7 in B). */
+static void test_satp_switch(void **state)
+{
+    (void)state;
+    const uint64_t va = 0x40000000;
+    const uint64_t root[2] = { RAM_BASE + 0x4000, RAM_BASE + 0xb000 };
+    struct prog p = { .len = 0 };
+    memset(p.b, 0, sizeof(p.b));
+    for (unsigned pg = 0; pg < 2; pg++) {
+        p.len = pg * 0x1000;
+        put32(&p, CSR(1, 0, 5, 0x180));               /* csrw satp, x5 */
+        put32(&p, enc_i(1, pg ? 7 : 6, 0, pg ? 7 : 6, 0x13)); /* addi x6/x7, 1 */
+        put32(&p, enc_j(-8, 0));                      /* j back */
+    }
+    p.len = 0x2000;
+    uint64_t regs[32] = { 0 };
+    prepare(&ma, &p, regs);
+    prepare(&mb, &p, regs);
+    uint64_t satp[2];
+    for (unsigned sp = 0; sp < 2; sp++) {
+        uint64_t l1 = root[sp] + 0x1000, l0 = root[sp] + 0x2000;
+        set_pte(root[sp], 1, l1, 1);
+        set_pte(l1, 0, l0, 1);
+        set_pte(l0, 0, CODE + sp * 0x1000, 0x4b); /* V R X A */
+        satp[sp] = 8ull << 60 | (uint64_t)(sp + 1) << 44 | root[sp] >> 12;
+    }
+    struct machine *ms[2] = { &ma, &mb };
+    for (int i = 0; i < 2; i++) {
+        struct riscv_cpu *cpu = &ms[i]->cpu;
+        cpu->priv = PRV_S;
+        cpu->satp = satp[0];
+        riscv_tlb_flush(cpu);
+        cpu->pc = va;
+    }
+    for (unsigned r = 0; r < 40; r++) {
+        for (int i = 0; i < 2; i++)
+            ms[i]->cpu.x[5] = satp[(r / 4) & 1];
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, 40);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, 40);
+        compare("satp switch");
+    }
+    assert_true(mb.cpu.x[6] > 50 && mb.cpu.x[7] > 50);
+    assert_true(mb.cpu.jit_runs > 10);
+}
+
 /* A hot loop through riscv_cpu_run: compiled after JIT_THRESHOLD runs,
  * results checked against the same computation in C. */
 static void test_hot_loop(void **state)
@@ -999,11 +1151,13 @@ int main(void)
         cmocka_unit_test(test_loads_stores),
         cmocka_unit_test(test_side_exits),
         cmocka_unit_test(test_amo),
+        cmocka_unit_test(test_csr),
         cmocka_unit_test(test_long_block),
         cmocka_unit_test(test_random_blocks),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_self_modifying),
         cmocka_unit_test(test_aliased_mappings),
+        cmocka_unit_test(test_satp_switch),
         cmocka_unit_test(test_site_guess),
         cmocka_unit_test(test_hot_loop),
         cmocka_unit_test(test_buffer_full),

@@ -344,31 +344,16 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
             riscv_tlb_flush(cpu);
         END(NPC);
 
-    /* CSRs: rd and rs1 are the raw register numbers here. */
-#define CSR_OP(newval, do_write)                                                        \
-    do {                                                                                \
-        unsigned csr = (unsigned)in->imm & 0xfff;                                       \
-        uint64_t old = 0;                                                               \
-        bool rd_live = in->rd != 0;                                                     \
-        bool read = rd_live || (do_write) == 0 || in->op != OP_CSRRW;                   \
-        if (in->op == OP_CSRRW || in->op == OP_CSRRWI)                                  \
-            read = rd_live;                                                             \
-        if (read && riscv_csr_read(cpu, csr, &old) < 0)                                 \
-            ILLEGAL();                                                                  \
-        if (do_write) {                                                                 \
-            if (riscv_csr_write(cpu, csr, (newval)) < 0)                                \
-                ILLEGAL();                                                              \
-        }                                                                               \
-        if (rd_live)                                                                    \
-            x[in->rd] = old;                                                            \
-        END(NPC);                                                                       \
-    } while (0)
-    L_CSRRW: { uint64_t v = RS1; CSR_OP(v, 1); }
-    L_CSRRS: { uint64_t v = RS1; CSR_OP(old | v, in->rs1 != 0); }
-    L_CSRRC: { uint64_t v = RS1; CSR_OP(old & ~v, in->rs1 != 0); }
-    L_CSRRWI: CSR_OP((uint64_t)in->rs1, 1);
-    L_CSRRSI: CSR_OP(old | in->rs1, in->rs1 != 0);
-    L_CSRRCI: CSR_OP(old & ~(uint64_t)in->rs1, in->rs1 != 0);
+    /* CSRs: csr.c (shared with compiled code) */
+    L_CSRRW:
+    L_CSRRS:
+    L_CSRRC:
+    L_CSRRWI:
+    L_CSRRSI:
+    L_CSRRCI:
+        if (riscv_csr_op(cpu, in) < 0)
+            ILLEGAL();
+        END(NPC);
 
     /* Atomics: one hart, so read-modify-write needs no host atomics. */
 #define AMO_W(expr)                                                                     \

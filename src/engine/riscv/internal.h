@@ -175,6 +175,14 @@ int riscv_fp_exec(struct riscv_cpu *cpu, const struct rv_insn *in);
 /* csr.c */
 int riscv_csr_read(struct riscv_cpu *cpu, unsigned csr, uint64_t *val);
 int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val);
+/* A CSR instruction: 0, or -1 when illegal (nothing changed). */
+int riscv_csr_op(struct riscv_cpu *cpu, const struct rv_insn *in);
+/* The CSR reads or writes the retired-instruction count (which compiled
+ * code does not keep up to date in cpu->instret while it runs). */
+bool riscv_csr_uses_instret(unsigned csr);
+/* riscv_csr_op() for compiled code: -1 illegal, 1 when the interpreter's
+ * loop must run next (an interrupt may be due, satp or MXR changed), 0. */
+int riscv_jit_csr(struct riscv_cpu *cpu, const struct rv_insn *in);
 
 /* cpu.c */
 void riscv_raise(struct riscv_cpu *cpu, uint64_t cause, uint64_t tval, bool interrupt);

@@ -201,15 +201,27 @@ void jit_emit_call(struct jit_ctx *c, const void *fn, bool arg_in_rax, uint64_t 
         jit_pop(e, saved[i]);
 }
 
+void jit_emit_helper(struct jit_ctx *c, const void *fn, const struct rv_insn *in, unsigned rs,
+                     unsigned rd)
+{
+    struct jit_emit *e = &c->e;
+    /* The helper reads x[rs] and may write x[rd] in memory. rd goes to
+     * memory first too: if the helper refuses, the reload below must find
+     * the value the block gave it, not an older one. */
+    if (rs != 0 && rs < 32 && c->host[rs] >= 0)
+        jit_mov_store(e, jit_xmem(rs), c->host[rs]);
+    if (rd != 0 && rd < 32 && c->host[rd] >= 0 && rd != rs)
+        jit_mov_store(e, jit_xmem(rd), c->host[rd]);
+    jit_emit_call(c, fn, false, (uint64_t)(uintptr_t)in, 0);
+    if (rd != 0 && rd < 32 && c->host[rd] >= 0)
+        jit_mov_load(e, c->host[rd], jit_xmem(rd));
+}
+
 void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
 {
     struct jit_emit *e = &c->e;
-    /* the helper reads x[rs1] from memory */
-    if (fp_reads_x(in->op) && in->rs1 != 0 && c->host[in->rs1] >= 0)
-        jit_mov_store(e, jit_xmem(in->rs1), c->host[in->rs1]);
-    jit_emit_call(c, (const void *)(uintptr_t)riscv_fp_exec, false, (uint64_t)(uintptr_t)in, 0);
-    if (fp_writes_x(in->op) && in->rd < 32 && c->host[in->rd] >= 0)
-        jit_mov_load(e, c->host[in->rd], jit_xmem(in->rd));
+    jit_emit_helper(c, (const void *)(uintptr_t)riscv_fp_exec, in,
+                    fp_reads_x(in->op) ? in->rs1 : 0, fp_writes_x(in->op) ? in->rd : 0);
     jit_op1(e, 0, 0x85, RAX, jit_r(RAX)); /* test eax, eax */
     jit_side_exit(c, jit_jcc32(e, CC_S), k); /* refused: the interpreter raises */
 }
@@ -418,9 +430,16 @@ static void code_commit(struct riscv_jit_code *jc, uint8_t *end)
 
 /* ---- compiling a block ---- */
 
-static bool op_compiles(unsigned op)
+static bool is_csr_op(unsigned op)
 {
-    return jit_op_uses(op) >= 0 || jit_fp_compiles(op);
+    return op >= OP_CSRRW && op <= OP_CSRRCI;
+}
+
+static bool insn_compiles(const struct rv_insn *in)
+{
+    if (is_csr_op(in->op))
+        return !riscv_csr_uses_instret((unsigned)in->imm & 0xfff);
+    return jit_op_uses(in->op) >= 0 || jit_fp_compiles(in->op);
 }
 
 /* The op that ends a block's compiled code. */
@@ -444,6 +463,18 @@ static void jmp_to(struct jit_emit *e, const uint8_t *target)
 static void count_uses(const struct rv_insn *in, int *count, bool *written)
 {
     int u = jit_op_uses(in->op);
+    if (is_csr_op(in->op)) {
+        /* raw register numbers: rd 0 is x0; the immediate forms keep a
+         * constant in rs1 */
+        u = (in->rd ? U_RD : 0) | (in->op <= OP_CSRRC && in->rs1 ? U_RS1 : 0);
+        if ((u & U_RS1))
+            count[in->rs1]++;
+        if (u & U_RD) {
+            count[in->rd]++;
+            written[in->rd] = true;
+        }
+        return;
+    }
     if (u < 0) {
         /* F/D: integer sources and destinations of the few that have them */
         unsigned op = in->op;
@@ -488,7 +519,7 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
     c->ninsns = b->ninsns;
     for (unsigned i = 0; i <= last; i++) {
         const struct rv_insn *in = &b->insns[i];
-        if (!op_compiles(in->op))
+        if (!insn_compiles(in))
             break;
         count_uses(in, count, c->written);
         n = i + 1;
@@ -542,7 +573,7 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
     for (unsigned i = 0; i < n; i++) {
         const struct rv_insn *in = &b->insns[i];
         unsigned slow_before = c->nslow;
-        if (jit_op_uses(in->op) >= 0)
+        if (jit_op_uses(in->op) >= 0 || is_csr_op(in->op))
             jit_emit_insn(c, in, i);
         else
             jit_emit_fp(c, in, i);

@@ -134,6 +134,10 @@ void jit_side_exit(struct jit_ctx *c, uint8_t *rel, unsigned k);
  * caller-saved registers in use; the result is in eax. */
 void jit_emit_call(struct jit_ctx *c, const void *fn, bool arg_in_rax, uint64_t arg,
                    uint32_t arg2);
+/* Call fn(cpu, in) for an instruction the helper executes itself, reading
+ * x[rs] and writing x[rd] (0: none) in memory. */
+void jit_emit_helper(struct jit_ctx *c, const void *fn, const struct rv_insn *in, unsigned rs,
+                     unsigned rd);
 /* Call riscv_fp_exec(cpu, in) right here; leave returning k when it
  * refuses (the interpreter then raises the exception). */
 void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k);

@@ -188,6 +188,29 @@ static void emit_amo(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
     jit_store_from(c, in->rd, RDX);
 }
 
+/* A CSR instruction (it ends its block) through riscv_jit_csr(): -1 leaves
+ * for the interpreter to raise; 1 goes back to the loop (an interrupt may
+ * be due, or the address space changed); 0 goes on like any block end. */
+static void emit_csr(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
+{
+    struct jit_emit *e = &c->e;
+    uint64_t next = c->vpc + in->pcoff + in->len;
+    bool reg = in->op <= OP_CSRRC;
+    jit_emit_helper(c, (const void *)(uintptr_t)riscv_jit_csr, in, reg ? in->rs1 : 0, in->rd);
+    jit_op1(e, 0, 0x85, RAX, jit_r(RAX)); /* test eax, eax */
+    jit_side_exit(c, jit_jcc32(e, CC_S), k);
+    uint8_t *to_loop = jit_jcc32(e, CC_NE);
+    jit_writeback_locals(c);
+    chain_exit(c, next);
+    jit_patch32(to_loop, e->p);
+    jit_writeback_locals(c);
+    jit_mov_imm(e, RAX, next);
+    jit_mov_store(e, jit_m(RDI, CPU_OFF(pc)), RAX);
+    jit_mov_imm(e, RDX, (uint64_t)(uintptr_t)c->b);
+    jit_mov_imm(e, RAX, 0xffffffffu);
+    jit_patch32(jit_jmp32(e), c->code->exit);
+}
+
 static void emit_div(struct jit_ctx *c, const struct rv_insn *in)
 {
     struct jit_emit *e = &c->e;
@@ -339,6 +362,9 @@ void jit_emit_insn(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
     switch (op) {
     case OP_NOP:
     case OP_FENCE:
+        return;
+    case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
+        emit_csr(c, in, k);
         return;
     case OP_END_BLOCK:
         jit_writeback_locals(c);
