@@ -174,12 +174,17 @@ static inline void prepare(struct machine *m, const struct prog *p, const uint64
     assert_int_equal(riscv_load_slow(&m->cpu, CODE, 8, &v), 0); /* loads only */
 }
 
-/* Compile the block at CODE on hart b. */
+/* Compile the block at CODE on hart b (emptying the code buffer first when
+ * long test runs have filled it: the program's blocks are stale anyway). */
 static inline struct riscv_block *compile_b(bool *ok)
 {
     struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE);
     assert_non_null(b);
     *ok = riscv_jit_compile(&mb.cpu, b);
+    if (!*ok && riscv_jit_needs_flush(&mb.cpu)) {
+        riscv_jit_flush(&mb.cpu);
+        *ok = riscv_jit_compile(&mb.cpu, b);
+    }
     return b;
 }
 

@@ -139,10 +139,12 @@ void jit_store_from(struct jit_ctx *c, unsigned rd, int h)
 {
     if (rd == 0 || rd >= 32)
         return;
-    if (c->host[rd] >= 0)
+    if (c->host[rd] >= 0) {
         jit_mov_rr(&c->e, c->host[rd], h);
-    else
+        jit_ra_written(c, rd);
+    } else {
         jit_mov_store(&c->e, jit_xmem(rd), h);
+    }
 }
 
 int jit_dest(const struct jit_ctx *c, unsigned rd, int keep)
@@ -157,6 +159,7 @@ void jit_side_exit(struct jit_ctx *c, uint8_t *rel, unsigned k)
     if (c->nfix < MAX_FIXUPS) {
         c->fix[c->nfix].rel = rel;
         c->fix[c->nfix].k = k;
+        c->fix[c->nfix].ra = c->ra;
         c->nfix++;
     } else {
         c->e.overflow = true; /* at most two per instruction: cannot happen */
@@ -213,8 +216,10 @@ void jit_emit_helper(struct jit_ctx *c, const void *fn, const struct rv_insn *in
     if (rd != 0 && rd < 32 && c->host[rd] >= 0 && rd != rs)
         jit_mov_store(e, jit_xmem(rd), c->host[rd]);
     jit_emit_call(c, fn, false, (uint64_t)(uintptr_t)in, 0);
-    if (rd != 0 && rd < 32 && c->host[rd] >= 0)
+    if (rd != 0 && rd < 32 && c->host[rd] >= 0) {
         jit_mov_load(e, c->host[rd], jit_xmem(rd));
+        jit_ra_written(c, rd);
+    }
 }
 
 void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
@@ -289,6 +294,7 @@ struct jit_rm jit_emit_access(struct jit_ctx *c, const struct rv_insn *in, unsig
         c->miss[c->nmiss].write = write;
         c->miss[c->nmiss].k = k;
         c->miss[c->nmiss].site = site;
+        c->miss[c->nmiss].ra = c->ra;
         c->nmiss++;
     } else {
         e->overflow = true; /* one per instruction: cannot happen */
@@ -459,46 +465,6 @@ static void jmp_to(struct jit_emit *e, const uint8_t *target)
     }
 }
 
-/* Counting uses: the integer registers an op reads and writes. */
-static void count_uses(const struct rv_insn *in, int *count, bool *written)
-{
-    int u = jit_op_uses(in->op);
-    if (is_csr_op(in->op)) {
-        /* raw register numbers: rd 0 is x0; the immediate forms keep a
-         * constant in rs1 */
-        u = (in->rd ? U_RD : 0) | (in->op <= OP_CSRRC && in->rs1 ? U_RS1 : 0);
-        if ((u & U_RS1))
-            count[in->rs1]++;
-        if (u & U_RD) {
-            count[in->rd]++;
-            written[in->rd] = true;
-        }
-        return;
-    }
-    if (u < 0) {
-        /* F/D: integer sources and destinations of the few that have them */
-        unsigned op = in->op;
-        if (op == OP_FLW || op == OP_FLD || op == OP_FSW || op == OP_FSD)
-            u = U_RS1;
-        else if ((op >= OP_FCVT_S_W && op <= OP_FMV_W_X) ||
-                 (op >= OP_FCVT_D_W && op <= OP_FMV_D_X))
-            u = U_RS1;
-        else if ((op >= OP_FCVT_W_S && op <= OP_FCLASS_S) ||
-                 (op >= OP_FCVT_W_D && op <= OP_FCLASS_D))
-            u = U_RD;
-        else
-            u = 0;
-    }
-    if (u & U_RS1)
-        count[in->rs1]++;
-    if (u & U_RS2)
-        count[in->rs2]++;
-    if ((u & U_RD) && in->rd < 32) {
-        count[in->rd]++;
-        written[in->rd] = true;
-    }
-}
-
 bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
 {
     struct riscv_jit_code *jc = code_get(cpu);
@@ -509,7 +475,6 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
      * up to the first op left to the interpreter (n = its index). */
     unsigned n = 0, last = b->ninsns; /* insns[ninsns] may be END_BLOCK */
     bool ends = false;
-    int count[33] = { 0 };
     struct jit_ctx *c = &jc->ctx; /* per hart: harts compile concurrently */
     memset(c, 0, sizeof(*c));
     c->code = jc;
@@ -521,7 +486,6 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
         const struct rv_insn *in = &b->insns[i];
         if (!insn_compiles(in))
             break;
-        count_uses(in, count, c->written);
         n = i + 1;
         if (op_terminates(in->op)) {
             ends = true;
@@ -531,22 +495,7 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
     if (n == 0 || (!ends && n > last))
         return false; /* nothing compiles, or a block without its end marker */
 
-    /* Globals in their fixed registers; the most used other registers
-     * (used at least twice) get the block-local ones. */
-    memset(c->host, -1, sizeof(c->host));
-    for (int i = 0; i < NGLOBAL; i++)
-        c->host[jit_global_reg[i]] = jit_global_host[i];
-    int nlocal = 0;
-    while (nlocal < NLOCAL) {
-        int best = -1;
-        for (int r = 1; r < 32; r++)
-            if (c->host[r] < 0 && count[r] >= 2 && (best < 0 || count[r] > count[best]))
-                best = r;
-        if (best < 0)
-            break;
-        c->host[best] = jit_local_host[nlocal++];
-        c->local[best] = true;
-    }
+    jit_ra_init(c, n);
 
     size_t avail;
     uint8_t *start =
@@ -565,30 +514,32 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
     jit_emit_byte(e, (uint8_t)b->ninsns);
     if (e->p != start + JIT_CHAIN_LEN || b->ninsns > 127)
         return false; /* cannot happen: fixed encoding, blocks are short */
-    for (int r = 1; r < 32; r++)
-        if (c->host[r] >= 0 && c->local[r])
-            jit_mov_load(e, c->host[r], jit_xmem((unsigned)r));
+    jit_ra_prologue(c);
     c->top = e->p;
 
     for (unsigned i = 0; i < n; i++) {
         const struct rv_insn *in = &b->insns[i];
         unsigned slow_before = c->nslow;
+        jit_ra_before(c, i);
         if (jit_op_uses(in->op) >= 0 || is_csr_op(in->op))
             jit_emit_insn(c, in, i);
         else
             jit_emit_fp(c, in, i);
+        jit_ra_after(c, i);
         for (unsigned s = slow_before; s < c->nslow; s++)
             if (!c->slow[s].resume)
                 c->slow[s].resume = e->p;
     }
     /* Stopped before an op left to the interpreter: it resumes there. The
      * terminators above never fall through. */
-    if (!ends)
+    if (!ends) {
+        jit_writeback_locals(c);
         jit_mov_imm(e, RAX, n);
+    }
 
-    /* side exits (eax = k) and the end before an interpreted op */
+    /* side exits (eax = k, locals written back) and the end before an
+     * interpreted op */
     uint8_t *local_exit = e->p;
-    jit_writeback_locals(c);
     jit_mov_imm(e, RDX, (uint64_t)(uintptr_t)b);
     jit_patch32(jit_jmp32(e), jc->exit);
 
@@ -607,9 +558,14 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
 
     /* out-of-line TLB lookups and calls of riscv_fp_exec (they add side
      * exits) */
-    for (unsigned i = 0; i < c->nmiss; i++)
+    for (unsigned i = 0; i < c->nmiss; i++) {
+        c->ra = c->miss[i].ra; /* the registers as they were there */
+        jit_ra_apply(c);
         emit_access_miss(c, i);
+    }
     for (unsigned s = 0; s < c->nslow; s++) {
+        c->ra = c->slow[s].ra;
+        jit_ra_apply(c);
         for (unsigned r = 0; r < c->slow[s].nrel; r++)
             jit_patch32(c->slow[s].rel[r], e->p);
         jit_emit_fp_call(c, c->slow[s].in, c->slow[s].k);
@@ -618,6 +574,8 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
 
     for (unsigned f = 0; f < c->nfix; f++) {
         jit_patch32(c->fix[f].rel, e->p);
+        c->ra = c->fix[f].ra;
+        jit_writeback_locals(c);
         jit_mov_imm(e, RAX, c->fix[f].k);
         jmp_to(e, local_exit);
     }

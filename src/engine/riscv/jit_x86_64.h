@@ -47,6 +47,21 @@ extern const int8_t jit_local_host[NLOCAL];
 #define MAX_SLOW (BLOCK_MAX_INSNS + 1)
 #define JIT_SLOW_RELS 8
 
+/* Which guest register each local host register holds (jit_x86_64_ra.c):
+ * valid = holds its value, dirty = newer than cpu->x[]. */
+struct jit_ra {
+    int8_t guest[NLOCAL]; /* -1: free */
+    bool valid[NLOCAL];
+    bool dirty[NLOCAL];
+};
+
+/* The integer registers one instruction reads and writes. */
+struct jit_use {
+    uint8_t rs[2], nrs;
+    uint8_t rd;     /* 0 or >= 32: none */
+    bool helper_rd; /* rd may be written by a C helper, in memory */
+};
+
 struct riscv_jit_code;
 struct jit_ctx {
     struct jit_emit e;
@@ -54,11 +69,15 @@ struct jit_ctx {
     const struct riscv_block *b;
     uint64_t vpc;      /* the block's virtual pc: all its pcs are constants */
     int8_t host[33];   /* host register holding guest x[i], -1: in memory */
-    bool local[33];    /* that register is block-local (written back at exits) */
+    bool local[33];    /* that register is in a local host register now */
     bool written[33];  /* guest register written by the compiled code */
+    struct jit_ra ra, top_ra; /* local registers now, and at the loop top */
+    struct jit_use use[BLOCK_MAX_INSNS + 1];
+    unsigned n;        /* instructions compiled */
     struct {
         uint8_t *rel;
         unsigned k;
+        struct jit_ra ra; /* what to write back there */
     } fix[MAX_FIXUPS]; /* side exits: jumps to "return k" stubs */
     unsigned nfix;
     struct {
@@ -67,6 +86,7 @@ struct jit_ctx {
         uint8_t *resume;
         const struct rv_insn *in;
         unsigned k;
+        struct jit_ra ra;
     } slow[MAX_SLOW];  /* out-of-line helper calls of FP ops */
     unsigned nslow;
     struct {
@@ -78,6 +98,7 @@ struct jit_ctx {
         bool write;
         unsigned k;
         uint64_t *site;
+        struct jit_ra ra;
     } miss[BLOCK_MAX_INSNS + 1]; /* out-of-line TLB lookups of memory ops */
     unsigned nmiss;
     uint8_t *slot[2];  /* chainable exits: rel32 of their jmp */
@@ -148,8 +169,20 @@ void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k);
 struct jit_rm jit_emit_access(struct jit_ctx *c, const struct rv_insn *in, unsigned k,
                               unsigned size, bool write);
 
-/* jit_x86_64_ops.c: integer, memory and control-flow ops */
+/* jit_x86_64_ra.c: the local registers */
+void jit_ra_init(struct jit_ctx *c, unsigned n);
+void jit_ra_prologue(struct jit_ctx *c);
+void jit_ra_apply(struct jit_ctx *c);
+void jit_ra_before(struct jit_ctx *c, unsigned i);
+void jit_ra_after(struct jit_ctx *c, unsigned i);
+/* rd's local register (if it has one) now holds its newest value. */
+void jit_ra_written(struct jit_ctx *c, unsigned rd);
+/* Store the dirty local registers (the state stays as it is). */
 void jit_writeback_locals(struct jit_ctx *c);
+/* Back to the loop top's state (a loop's back edge). */
+void jit_ra_to_top(struct jit_ctx *c);
+
+/* jit_x86_64_ops.c: integer, memory and control-flow ops */
 int jit_op_uses(unsigned op);
 void jit_emit_insn(struct jit_ctx *c, const struct rv_insn *in, unsigned k);
 /* jit_x86_64_fp.c: F and D */

@@ -85,6 +85,7 @@ static unsigned slow_new(struct jit_ctx *c, const struct rv_insn *in, unsigned k
     c->slow[s].in = in;
     c->slow[s].k = k;
     c->slow[s].resume = NULL;
+    c->slow[s].ra = c->ra;
     return s;
 }
 

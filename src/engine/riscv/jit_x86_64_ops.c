@@ -45,15 +45,6 @@ int jit_op_uses(unsigned op)
     }
 }
 
-/* Store the block-local registers the block writes. Plain moves: the
- * flags survive (branches compare before this). */
-void jit_writeback_locals(struct jit_ctx *c)
-{
-    for (int r = 1; r < 32; r++)
-        if (c->host[r] >= 0 && c->local[r] && c->written[r])
-            jit_mov_store(&c->e, jit_xmem((unsigned)r), c->host[r]);
-}
-
 /* A chainable exit to `target` (locals written back): a jmp that leads
  * to the interpreter until riscv_jit_chain() redirects it. The byte after
  * the jmp (never executed) says whether the target lies in the block's
@@ -81,9 +72,13 @@ static void loop_back(struct jit_ctx *c)
     jit_op1(e, JIT_W, 0x85, R15, jit_r(R15)); /* test r15, r15 */
     uint8_t *out = jit_jcc32(e, CC_LE);
     jit_alu_imm(e, ALU_SUB, true, jit_r(R15), (int32_t)c->ninsns);
+    struct jit_ra now = c->ra;
+    jit_ra_to_top(c);
     jit_patch32(jit_jmp32(e), c->top);
     /* out of budget: the block ran, the next pc is its start */
     jit_patch32(out, e->p);
+    c->ra = now;
+    jit_ra_apply(c);
     jit_writeback_locals(c);
     jit_mov_imm(e, RAX, c->vpc);
     jit_mov_store(e, jit_m(RDI, CPU_OFF(pc)), RAX);
