@@ -278,7 +278,9 @@ for d in "$KDIR/usr/lib/modules/$KREL" "$KDIR/lib/modules/$KREL"; do
 done
 [ -n "$MODROOT" ] || die "no modules directory for $KREL in $KDEB"
 KCONFIG=$(ls "$KDIR"/boot/config-* 2>/dev/null | head -n1)
-WANT="crc32c_generic virtio_mmio virtio_blk virtio_net virtio_rng virtio_console ext4"
+# virtio_input + evdev: condo's power button and Ctrl+Alt+Del (/init
+# watches the event device; the kernel's VT keyboard handler does C-A-D).
+WANT="crc32c_generic virtio_mmio virtio_blk virtio_net virtio_rng virtio_console virtio_input evdev ext4"
 python3 "$HERE/modsel.py" "$MODROOT" "${KCONFIG:-/dev/null}" "$WORK/mods" $WANT > "$WORK/modsel.log" \
     || { cat "$WORK/modsel.log" >&2; die "module selection failed"; }
 sed 's/^/    /' "$WORK/modsel.log"
@@ -317,8 +319,10 @@ printf 'condo\n' > "$R/etc/hostname"
 printf "export PATH=/sbin:/bin:/usr/sbin:/usr/bin\nexport PS1='~ # '\nexport HOME=/root\ncd /root\n" > "$R/etc/profile"
 # busybox init runs the console shell (respawned when it exits) and does
 # poweroff/reboot/halt properly: it resets signal dispositions for its
-# children, so ^C works in the shell.
-printf '::respawn:/bin/cttyhack /bin/sh -l\n::ctrlaltdel:/sbin/reboot\n::shutdown:/bin/sync\n' > "$R/etc/inittab"
+# children, so ^C works in the shell. Ctrl+Alt+Del (the kernel sends init
+# SIGINT) powers off, as Firecracker's SendCtrlAltDel ends its VM: see
+# docs/GUEST.md.
+printf '::respawn:/bin/cttyhack /bin/sh -l\n::ctrlaltdel:/sbin/poweroff\n::shutdown:/bin/sync\n' > "$R/etc/inittab"
 : > "$R/etc/resolv.conf"
 if [ -n "$EXTRA" ]; then
     mkdir -p "$R/opt/extra"

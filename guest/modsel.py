@@ -24,6 +24,7 @@ CONFIG_OF = {
     "virtio_console": "VIRTIO_CONSOLE", "ext4": "EXT4_FS",
     "crc32c_generic": "CRYPTO_CRC32C", "virtio_vsock": "VIRTIO_VSOCKETS",
     "vmw_vsock_virtio_transport": "VIRTIO_VSOCKETS",
+    "virtio_input": "VIRTIO_INPUT", "evdev": "INPUT_EVDEV",
 }
 # softdep targets named by an alias rather than a module
 ALIAS = {"crc32c": "crc32c_generic"}

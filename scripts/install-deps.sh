@@ -10,16 +10,30 @@ set -euo pipefail
 
 PKGS=(
     build-essential pkg-config libfdt-dev libcmocka-dev libslirp-dev device-tree-compiler
+    libmicrohttpd-dev libjansson-dev curl
+    libseccomp-dev
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-    qemu-system-misc qemu-user qemu-utils clang
+    qemu-system-misc qemu-user qemu-utils clang libclang-rt-dev
     cpio xz-utils zstd libzstd-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
+    libcurl4-openssl-dev util-linux
 )
+# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON;
+#            curl drives it in tests/api/ as Firecracker's guide does
+# libcurl4-openssl-dev:
+#            the CLI talks HTTP to each VM's control socket
+# util-linux: setpriv, to test as an unprivileged user
+# libseccomp-dev: the VM process's system call filter (src/vmm/sandbox_seccomp.c)
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
 # time: /usr/bin/time -v, peak RSS in tests and benchmarks
-# qemu-user: lists busybox's applets at build time; qemu-system-misc: the
-#            reference machine the guest tests compare against
+# qemu-user: lists busybox's applets at build time, and runs the reference
+#            programs and FPU vectors; qemu-system-misc: the reference machine
+#            (make check-qemu); qemu-utils: qemu-img/qemu-io, the qcow2 reference
+# clang, libclang-rt-dev: libFuzzer and the sanitizer runtimes (make fuzz)
+# device-tree-compiler: dtc, which checks the device tree (test_fdt)
+# e2fsprogs: mke2fs, debugfs, e2fsck (test_disk)
+# Every tool a test uses is here: in make check a missing tool is a failure.
 
 step() { echo "==> $*"; }
 die() { echo "install-deps: error: $*" >&2; exit 1; }

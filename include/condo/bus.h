@@ -3,6 +3,8 @@
 #ifndef CONDO_BUS_H
 #define CONDO_BUS_H
 
+#include <pthread.h>
+
 #include "condo/device.h"
 
 #define BUS_MAX_REGIONS 64
@@ -17,6 +19,13 @@ struct bus_region {
 struct bus {
     struct bus_region regions[BUS_MAX_REGIONS];
     unsigned nregions;
+    /* When set, every device access holds it (the machine lock: CPU
+     * threads and the I/O thread share the devices). */
+    pthread_mutex_t *lock;
+    /* When set, called after every write (lock held): the board uses it to
+     * wake the I/O thread when a device with timers was written. */
+    void (*written)(void *opaque, const struct bus_region *r);
+    void *written_opaque;
 };
 
 void bus_init(struct bus *bus);

@@ -6,6 +6,7 @@
 #ifndef CONDO_DEV_ACLINT_H
 #define CONDO_DEV_ACLINT_H
 
+#include "condo/log.h"
 #include "condo/clock.h"
 #include "condo/device.h"
 
@@ -25,6 +26,7 @@ struct aclint {
     /* Sets (level 1) or clears mip bits `mask` on hart `hart`. */
     void (*set_mip)(void *opaque, unsigned hart, uint32_t mask, int level);
     void *cpu_opaque;
+    struct log_limit log; /* guest errors, rate-limited (not saved) */
 };
 
 extern const struct dev_ops aclint_ops;

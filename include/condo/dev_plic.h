@@ -5,6 +5,7 @@
 #ifndef CONDO_DEV_PLIC_H
 #define CONDO_DEV_PLIC_H
 
+#include "condo/log.h"
 #include "condo/device.h"
 
 #define PLIC_SIZE 0x600000
@@ -24,6 +25,7 @@ struct plic {
     /* Called when a context's external-interrupt output changes level. */
     void (*notify)(void *opaque, unsigned context, int level);
     void *notify_opaque;
+    struct log_limit log; /* guest errors, rate-limited (not saved) */
 };
 
 extern const struct dev_ops plic_ops;

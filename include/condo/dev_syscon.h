@@ -5,6 +5,7 @@
 #ifndef CONDO_DEV_SYSCON_H
 #define CONDO_DEV_SYSCON_H
 
+#include "condo/log.h"
 #include "condo/device.h"
 
 #define SYSCON_SIZE 0x1000
@@ -14,6 +15,7 @@ enum syscon_action { SYSCON_POWEROFF, SYSCON_FAIL, SYSCON_RESET };
 struct syscon {
     void (*action)(void *opaque, enum syscon_action act, unsigned code);
     void *opaque;
+    struct log_limit log; /* guest errors, rate-limited (not saved) */
 };
 
 extern const struct dev_ops syscon_ops;

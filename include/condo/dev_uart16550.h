@@ -3,6 +3,7 @@
 #ifndef CONDO_DEV_UART16550_H
 #define CONDO_DEV_UART16550_H
 
+#include "condo/log.h"
 #include "condo/chardev.h"
 #include "condo/device.h"
 
@@ -18,6 +19,10 @@ struct uart16550 {
     int irq_level;
     struct irq_line irq;
     struct chardev out;
+    /* Optional: the receive FIFO became empty (the console may feed more). */
+    void (*rx_room)(void *opaque);
+    void *rx_room_opaque;
+    struct log_limit log; /* guest errors, rate-limited (not saved) */
 };
 
 extern const struct dev_ops uart16550_ops;

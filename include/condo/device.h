@@ -20,6 +20,10 @@ struct dev_ops {
     void (*read)(void *opaque, uint64_t offset, unsigned size, uint64_t *val);
     void (*write)(void *opaque, uint64_t offset, unsigned size, uint64_t val);
     void (*reset)(void *opaque);
+    /* Optional: device timers (an alarm, a rate limit's wait). Do what is
+     * due and return the host monotonic time (condo_clock_ns) of the next
+     * deadline, UINT64_MAX if none. Called from the VMM's I/O thread. */
+    uint64_t (*poll)(void *opaque);
     /* Save the whole device state; load it back (return 0 or -EINVAL on a
      * malformed/foreign stream). Each device writes its own section version
      * first. */

@@ -1,12 +1,15 @@
 /* The VMM's event loop: file descriptors that backends (console, network,
  * ...) want watched. The VM's main loop polls them between CPU slices
  * (without blocking) and while the hart waits in WFI (blocking until the
- * next timer deadline). Single-threaded: callbacks run on the VM thread, so
- * they may touch devices and guest memory directly. */
+ * next timer deadline). The loop belongs to one thread (the VMM's I/O
+ * thread); callbacks run there, with the loop's lock held when one is set
+ * (the machine lock: then they may touch devices and guest memory
+ * directly). Other threads may only call event_loop_wake(). */
 #ifndef CONDO_EVENT_LOOP_H
 #define CONDO_EVENT_LOOP_H
 
 #include <poll.h>
+#include <pthread.h>
 
 #include "condo/common.h"
 
@@ -39,9 +42,17 @@ struct event_loop {
     unsigned n;
     struct event_source src[EVENT_LOOP_MAX_SOURCES];
     unsigned nsrc;
+    int wake_fd;            /* eventfd: event_loop_wake() ends a poll early */
+    int wake_pending;       /* a wake was sent and not yet consumed (atomic) */
+    pthread_mutex_t *lock;  /* held around fill, dispatch and callbacks; may be NULL */
 };
 
-void event_loop_init(struct event_loop *l);
+/* 0, or a negative errno when the wake eventfd cannot be made. */
+int event_loop_init(struct event_loop *l);
+void event_loop_destroy(struct event_loop *l);
+/* Make the loop's current or next poll return now (any thread; cheap when
+ * a wake is already pending). */
+void event_loop_wake(struct event_loop *l);
 /* Returns a watch id (>= 0) or -ENOSPC. */
 int event_loop_add_fd(struct event_loop *l, int fd, short events, event_fd_cb cb, void *opaque);
 void event_loop_set_events(struct event_loop *l, int id, short events);
@@ -51,7 +62,8 @@ int event_loop_add_source(struct event_loop *l, struct event_source src);
  * callback: the slot is only reused by a later add). */
 void event_loop_remove_source(struct event_loop *l, void *opaque);
 /* poll() all watched fds for up to timeout_ms (0 = don't block, -1 =
- * forever) and run the callbacks of those that are ready. Returns the
+ * forever; a wake ends it early) and run the callbacks of those that are
+ * ready. The lock, if set, is held except while poll() waits. Returns the
  * number of ready fds, or a negative errno (EINTR is not an error: 0). */
 int event_loop_poll(struct event_loop *l, int timeout_ms);
 

@@ -1,20 +1,153 @@
-/* What a board is built from: the hardware part of a VM's definition.
- * Shared by the board (which builds the machine) and the VMM (which runs
- * it), so it lives below both. */
+/* The machine interface: what a board offers the VM loop, and what the VM
+ * loop offers a board. The loop (src/vmm/vm.c) drives any board through
+ * `struct machine_ops` and never includes a board's header; a board never
+ * knows how the VMM schedules its CPUs. Lives in core, below both.
+ *
+ * Threads and locking. Each virtual CPU runs on a host thread of its own
+ * (run, cpu_tick and the wait between them). Everything else - the event
+ * loop with its backends, the console, the API - runs on the VMM's I/O
+ * thread. Device state is shared: the board serialises every device access
+ * with `env->lock` (the machine lock), which the CPU threads take around
+ * MMIO and the I/O thread holds while event-loop callbacks run. Guest RAM
+ * is not under the lock. */
 #ifndef CONDO_MACHINE_H
 #define CONDO_MACHINE_H
 
-#include "condo/common.h"
+#include <pthread.h>
+
+#include "condo/chardev.h"
+#include "condo/error.h"
+#include "condo/state.h"
 
 #define VM_MAX_DISKS 8
 #define VM_MAX_NETS 4
+#define VM_MAX_CPUS 8
 
-/* --disk FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N] */
+/* --disk FILE[,ro][,format=raw|qcow2][,backing=PATH|none][,iops=N][,bps=N] */
 struct vm_disk_config {
     const char *path;
     bool read_only;
     int format; /* enum block_format */
+    const char *backing; /* NULL: the image's own, under the backing rule */
     uint64_t iops, bps; /* 0 = unlimited */
+};
+
+/* The hardware part of a VM's definition: what the board is built from. */
+struct machine_config {
+    unsigned cpus;
+    uint64_t memory;   /* bytes */
+    const char *bios;  /* firmware; unused when bare_metal */
+    const char *kernel;
+    const char *initrd; /* may be NULL */
+    const char *append; /* kernel command line */
+    bool bare_metal;    /* kernel is an ELF program started in M-mode */
+    struct vm_disk_config disks[VM_MAX_DISKS];
+    unsigned ndisks;
+    const char *nets[VM_MAX_NETS]; /* --net specs, parsed by the backend */
+    unsigned nnets;
+};
+
+struct event_loop;
+
+/* What the VMM gives the board. */
+struct machine_env {
+    pthread_mutex_t *lock;   /* the machine lock (see above) */
+    struct event_loop *loop; /* the I/O thread's loop: backends register here */
+    struct chardev console;  /* where the serial console's output goes */
+    /* Something for CPU `cpu` changed (an interrupt became pending, a timer
+     * moved): wake its thread if it waits (the board itself ends a running
+     * slice). Any thread, with or without the machine lock. */
+    void (*kick_cpu)(void *opaque, unsigned cpu);
+    /* The console input side has room again (the guest read its FIFO). */
+    void (*console_room)(void *opaque);
+    void *opaque;
+};
+
+/* Why a CPU stopped running. */
+enum machine_run {
+    MACHINE_RUN_BUDGET = 0, /* its slice is used up */
+    MACHINE_RUN_WAIT,       /* it waits for an interrupt (WFI) */
+    MACHINE_RUN_EXIT,       /* the machine wants attention: see exit_reason */
+};
+
+/* What the guest asked for when a CPU returned MACHINE_RUN_EXIT. */
+enum machine_exit_kind {
+    MACHINE_EXIT_NONE = 0,
+    MACHINE_EXIT_POWEROFF, /* powered off (code 0) */
+    MACHINE_EXIT_FAIL,     /* powered off reporting failure `code` */
+    MACHINE_EXIT_RESET,    /* reboot */
+    MACHINE_EXIT_TEST,     /* bare-metal program finished: `code` 0 = pass */
+    MACHINE_EXIT_FAULT,    /* the emulated CPU cannot go on */
+};
+
+struct machine_exit {
+    enum machine_exit_kind kind;
+    int code;
+    char detail[128]; /* for faults: where (pc, ...) */
+};
+
+/* Live figures for `condo top` and the API. */
+struct machine_stats {
+    uint64_t instret; /* instructions retired, all CPUs */
+};
+
+/* The head of every board's machine struct. */
+struct machine {
+    const struct machine_ops *ops;
+};
+
+struct machine_ops {
+    const char *name; /* "riscv-virt" */
+    const char *arch; /* "riscv64" */
+    /* Build the machine from cfg: RAM, devices, backends, images; ready to
+     * run from reset. All input is checked here (errors name the option
+     * and what to do). */
+    int (*create)(const struct machine_config *cfg, const struct machine_env *env,
+                  struct machine **out, struct error *err);
+    void (*destroy)(struct machine *m);
+    /* Power-cycle: devices, CPUs, images reloaded (a guest reboot). CPU
+     * threads must be stopped. */
+    int (*reset)(struct machine *m, struct error *err);
+    unsigned (*ncpus)(const struct machine *m);
+
+    /* --- on CPU `cpu`'s own thread --- */
+    /* Run at most about `budget` instructions. */
+    enum machine_run (*run)(struct machine *m, unsigned cpu, uint64_t budget);
+    /* Let this CPU's timers catch up; returns the host monotonic time (ns)
+     * of its next timer deadline, UINT64_MAX if none. Takes the lock. */
+    uint64_t (*cpu_tick)(struct machine *m, unsigned cpu);
+    /* True when a wait (WFI) should end: an interrupt is pending. */
+    bool (*cpu_wakeup)(const struct machine *m, unsigned cpu);
+    /* Ask a running CPU to leave run() soon (any thread). */
+    void (*cpu_interrupt)(struct machine *m, unsigned cpu);
+    /* After MACHINE_RUN_EXIT: what happened (under the lock). */
+    void (*exit_reason)(struct machine *m, struct machine_exit *out);
+
+    /* --- on the I/O thread, with the lock held --- */
+    /* Device timers (RTC alarm, rate-limited queues): run what is due;
+     * returns the host monotonic time (ns) of the next deadline. */
+    uint64_t (*io_tick)(struct machine *m);
+    /* Serial console input: room in the UART, and bytes into it. */
+    size_t (*console_room)(struct machine *m);
+    size_t (*console_input)(struct machine *m, const uint8_t *buf, size_t len);
+    /* The guest's buttons: press and release the power button (a guest
+     * that handles it shuts down cleanly), or Ctrl+Alt+Del (the guest's
+     * init decides: condo's default guest powers off). 0 when the guest's
+     * driver took the key events; a negative errno, with the reason in
+     * err, when they could not be delivered (-ENODEV: no driver has set up
+     * the device yet, or the machine has none; -ENOSPC: the driver is not
+     * taking events; -EIO: its queue is malformed): the caller may then
+     * force the VM off. Delivered does not mean acted on: wait for the
+     * power-off with a timeout. */
+    int (*power_button)(struct machine *m, struct error *err);
+    int (*ctrl_alt_del)(struct machine *m, struct error *err);
+    void (*stats)(const struct machine *m, struct machine_stats *out);
+
+    /* --- with every CPU stopped and the lock held --- */
+    /* Whole machine state (CPUs, devices; not RAM) as one stream, and back.
+     * load validates everything before it changes anything. */
+    int (*save)(struct machine *m, struct state_buf *s, struct error *err);
+    int (*load)(struct machine *m, struct state_buf *s, struct error *err);
 };
 
 #endif

@@ -128,5 +128,12 @@ int net_switch_open(struct net_backend *nb, char **opts, int nopts);
 /* The switch's socket directory for NAME (for tests and docs): writes the
  * path into buf. 0 or -ENAMETOOLONG / -EINVAL (bad name). */
 int net_switch_dir(const char *name, char *buf, size_t size);
+/* Share the switch directories this process creates (or joins) with group
+ * `gid`: directories mode 0770 and port sockets 0660 of that group, instead
+ * of private to the user (0700). For a VMM started as root that drops to
+ * an unprivileged uid in that group after setup (its sandbox), so it can
+ * still reach its peers, clean up stale ports and leave. Call before the
+ * backends open; -1 (the default) keeps everything private. */
+void net_switch_share_group(int gid);
 
 #endif

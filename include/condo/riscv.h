@@ -91,6 +91,10 @@ struct riscv_cpu {
     struct riscv_tlb_set *tlb_fetch;
     struct riscv_jc_entry jc[RISCV_JC_SIZE];
     struct riscv_block_cache *bcache;
+    /* Proof that compiled code ran (tests read these): calls from the
+     * interpreter loop into a block's native code, and how many of them
+     * went on into other blocks' native code through chained links. */
+    uint64_t jit_calls, jit_went_on;
     int exit_request;
     /* exception being raised by a helper */
     uint64_t exc_cause, exc_tval;
@@ -105,7 +109,13 @@ struct riscv_cpu {
     uint64_t fp_exec_calls;
 };
 
-enum { RISCV_EXIT_NONE = 0, RISCV_EXIT_HTIF = 1, RISCV_EXIT_REQUEST = 2, RISCV_EXIT_FAULT = 3 };
+enum {
+    RISCV_EXIT_NONE = 0,
+    RISCV_EXIT_HTIF = 1,    /* the bare-metal program wrote tohost */
+    RISCV_EXIT_REQUEST = 2, /* a device asked the machine to stop (syscon) */
+    RISCV_EXIT_FAULT = 3,
+    RISCV_EXIT_KICK = 4,    /* another thread wants the slice to end early */
+};
 
 int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus,
                    struct vm_clock *clock, unsigned hartid);
@@ -114,7 +124,12 @@ void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc);
 /* Run until the budget (instructions, roughly: checked at block ends) is
  * used, the hart waits (WFI with nothing pending) or an exit is requested. */
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget);
-/* Set or clear hardware-driven mip bits (ACLINT, PLIC). */
+/* End the current riscv_cpu_run soon (at the next block boundary the
+ * interpreter sees; it returns RISCV_RUN_EXIT with exit_request
+ * RISCV_EXIT_KICK, which the caller clears). Any thread. */
+void riscv_cpu_interrupt(struct riscv_cpu *cpu);
+/* Set or clear hardware-driven mip bits (ACLINT, PLIC). Any thread: the
+ * update is atomic. */
 void riscv_cpu_set_mip(struct riscv_cpu *cpu, uint64_t mask, int level);
 /* Re-evaluate Sstc STIP against the clock; returns the next stimecmp
  * deadline in mtime ticks (UINT64_MAX if none). */

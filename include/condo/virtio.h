@@ -1,6 +1,6 @@
 /* virtio 1.2 over MMIO (the "virtio,mmio" transport, version 2), split
  * virtqueues, and the interface between the transport and a device model
- * (blk, net, rng, ...). Engine-neutral: it sees guest memory only through
+ * (blk, net, rng, input, ...). Engine-neutral: it sees guest memory only through
  * struct guest_ram and raises its interrupt through an irq_line.
  *
  * Every value the guest writes is untrusted. A malformed queue (descriptor
@@ -16,6 +16,7 @@
 
 #include "condo/device.h"
 #include "condo/guest_ram.h"
+#include "condo/log.h"
 
 #define VIRTIO_MMIO_SIZE 0x1000
 #define VIRTIO_MMIO_MAGIC 0x74726976u  /* "virt" */
@@ -33,6 +34,7 @@
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_INPUT 18
 
 /* feature bits shared by all devices */
 #define VIRTIO_F_RING_INDIRECT_DESC 28
@@ -135,6 +137,8 @@ struct virtio_device_ops {
     /* Device reset (the driver wrote 0 to Status, or the VM resets). The
      * device must drop every element it popped and not yet pushed. */
     void (*reset)(void *opaque);
+    /* Optional: timed work (a rate limit's wait), as dev_ops.poll. */
+    uint64_t (*poll)(void *opaque);
     /* Device state after the transport's; the device writes its own
      * version byte first. May be NULL (nothing to save). */
     void (*save)(void *opaque, struct state_buf *s);
@@ -158,6 +162,8 @@ struct virtio_mmio {
      * popped before is stale and virtq_push ignores it (not saved). */
     uint32_t epoch;
     struct virtq vq[VIRTIO_MAX_QUEUES];
+    /* The device's guest and backend errors, rate-limited (not saved). */
+    struct log_limit log;
 };
 
 /* The register window (VIRTIO_MMIO_SIZE bytes): map it with the

@@ -59,7 +59,6 @@ struct virtio_blk {
     struct rate_limit rl;
     bool waiting;        /* the rate limit stopped the queue */
     uint64_t wait_bytes; /* size of the request it waits for */
-    bool io_error_logged;
     struct virtq_elem elem;
     struct iovec data[VIRTQ_MAX_SEGS];
 };

@@ -1,9 +1,11 @@
-/* One virtual machine: configuration, board assembly and the event loop.
- * Exit statuses are part of the command-line contract (see docs/CLI.md). */
+/* One virtual machine process: its definition and the VM loop that runs it.
+ * Exit statuses are part of the command-line contract (README). */
 #ifndef CONDO_VM_H
 #define CONDO_VM_H
 
+#include "condo/error.h"
 #include "condo/machine.h"
+#include "condo/sandbox.h"
 
 enum vm_exit_status {
     VM_EXIT_POWEROFF = 0,    /* guest powered off; bare-metal test passed */
@@ -12,27 +14,41 @@ enum vm_exit_status {
     VM_EXIT_RESET_LOOP = 3,  /* guest keeps resetting (e.g. kernel panic) */
     VM_EXIT_FAULT = 4,       /* emulator fault */
     VM_EXIT_QUIT = 5,        /* the user quit with the escape key */
+    VM_EXIT_RESOURCES = 6,   /* the host ran out of memory, descriptors, space */
 };
 
+/* The exit status a setup failure means: 2 for bad input (an option, a
+ * file, a value; also a resource busy elsewhere), 6 when the host lacks
+ * resources, 4 for a host I/O failure or an internal error. */
+int vm_exit_status_of(const struct error *err);
+
+/* A VM's definition: the hardware, and how the VMM runs it. */
 struct vm_config {
     const char *arch;
-    unsigned cpus;
-    uint64_t memory;   /* bytes */
-    const char *bios;  /* path, or "none" */
-    const char *kernel;
-    const char *initrd;
-    const char *append;
-    struct vm_disk_config disks[VM_MAX_DISKS];
-    unsigned ndisks;
-    const char *nets[VM_MAX_NETS]; /* --net specs, parsed by the backend */
-    unsigned nnets;
+    struct machine_config hw;
+    unsigned cpu_limit_pct; /* host CPU cap, 100 = one core; 0 = none */
+    unsigned cpu_weight;    /* share under contention, 1..10000; 0 = default */
+    struct sandbox_config sandbox; /* how the VM process confines itself */
 };
 
-/* Parse one --disk value; errors are printed. 0 or -EINVAL. */
-int vm_parse_disk(const char *spec, struct vm_disk_config *out);
+/* Parse one --disk value into out (which then owns copies of the strings:
+ * vm_disk_config_free). 0, or -EINVAL / -ENOMEM with err set. */
+int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err);
+void vm_disk_config_free(struct vm_disk_config *d);
+/* Frees what vm_parse_disk allocated for each disk. */
+void vm_config_free(struct vm_config *cfg);
+
+/* How the VM process is reached. */
+struct vm_run_options {
+    const char *name;         /* the VM's name (messages, process title); may be NULL */
+    const char *api_sock;     /* serve the control API on this socket; NULL: none */
+    const char *console_sock; /* detached: the console is this socket, not stdio */
+    int ready_fd;             /* >= 0: write "OK\n" once the CPUs run, or
+                               * "E <errno> <message>\n" if setup fails; then close */
+};
 
 /* Builds the machine, boots it, runs it to the end; returns the process
  * exit status (enum vm_exit_status, or a guest-chosen failure code). */
-int vm_run(const struct vm_config *cfg);
+int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -148,63 +149,101 @@ void block_buf_to_iov(const void *buf, size_t len, const struct iovec *iov, int 
 
 void block_iov_zero(const struct iovec *iov, int n, size_t skip, size_t len)
 {
-    IOV_WALK(iov, n, skip, len, memset(p_, 0, take_));
+    IOV_WALK(iov, n, skip, len, (memset(p_, 0, take_), (void)done_));
 }
 
 /* --- open, close, dispatch ---------------------------------------------- */
 
-int block_open_depth(const char *path, enum block_format fmt, bool read_only, unsigned depth,
-                     struct block_backend **out)
+/* The images this process has open. flock() locks belong to open file
+ * descriptions, so a second open of an image in the same process conflicts
+ * with the first just as another process would: the registry tells the two
+ * cases apart, and lets the message say what is really wrong. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block_backend *registry;
+
+static struct block_backend *registry_find(uint64_t dev, uint64_t ino)
 {
-    *out = NULL;
-    if (depth > BLOCK_MAX_CHAIN) {
-        condo_err("disk image %s: backing chain deeper than %d files (does an image name "
-                  "itself, or a loop of images, as its backing file?)",
-                  path, BLOCK_MAX_CHAIN);
-        return -ELOOP;
+    for (struct block_backend *b = registry; b; b = b->open_next)
+        if (b->dev == dev && b->ino == ino)
+            return b;
+    return NULL;
+}
+
+static void registry_remove(struct block_backend *b)
+{
+    if (!b->registered)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    for (struct block_backend **p = &registry; *p; p = &(*p)->open_next) {
+        if (*p == b) {
+            *p = b->open_next;
+            break;
+        }
     }
-    int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    pthread_mutex_unlock(&registry_lock);
+    b->registered = false;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+int block_open_plain(const char *path, int flags, bool allow_blk, struct error *err)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+    int fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
-        if (!read_only && (e == EACCES || e == EROFS || e == EPERM))
-            condo_err("cannot open disk image %s for writing: %s (attach it read-only with ,ro "
-                      "or fix its permissions)",
-                      path, strerror(e));
-        else
-            condo_err("cannot open disk image %s: %s", path, strerror(e));
-        return -e;
+        if ((flags & O_ACCMODE) != O_RDONLY && (e == EACCES || e == EROFS || e == EPERM))
+            return error_set(err, -e,
+                             "cannot open disk image %s for writing: %s (attach it read-only "
+                             "with ,ro or fix its permissions)",
+                             path, strerror(e));
+        return error_set_errno(err, -e, "cannot open disk image %s", path);
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-        condo_err("disk image %s is not a regular file or block device", path);
+    if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || (allow_blk && S_ISBLK(st.st_mode)))) {
         close(fd);
-        return -EINVAL;
+        return error_set(err, -EINVAL, "disk image %s is not a regular file%s", path,
+                         allow_blk ? " or block device" : "");
     }
-    /* Two VMs writing one image would corrupt it: writers take the image
-     * exclusively, readers (e.g. many overlays on one base) share it. */
-    if (flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK)
-            condo_err("disk image %s is in use by another process (%s); condo locks images "
-                      "it writes: stop that VM, or attach both read-only",
-                      path, read_only ? "it is open for writing" : "it is open");
-        else
-            condo_err("cannot lock disk image %s: %s", path, strerror(e));
-        close(fd);
-        return e == EWOULDBLOCK ? -EBUSY : -e;
-    }
+    return fd;
+}
 
-    uint8_t magic[4] = { 0 };
-    int r = block_file_pread(fd, magic, sizeof(magic), 0, true);
-    if (r < 0) {
-        condo_err("cannot read disk image %s: %s", path, strerror(-r));
+int block_open_layer(const char *path, const struct block_backing_target *confine,
+                     enum block_format fmt, bool read_only, const char *backing,
+                     const struct block_chain *up, struct block_backend **out,
+                     struct error *err)
+{
+    *out = NULL;
+    unsigned depth = up ? up->depth + 1 : 0;
+    if (depth > BLOCK_MAX_CHAIN)
+        return error_set(err, -ELOOP, "disk image %s: backing chain deeper than %d files", path,
+                         BLOCK_MAX_CHAIN);
+    int flags = read_only ? O_RDONLY : O_RDWR;
+    int fd = confine ? block_backing_open(confine, flags, err)
+                     : block_open_plain(path, flags, depth == 0, err);
+    if (fd < 0)
+        return fd;
+    /* Opened without blocking; the I/O that follows may block as usual. */
+    int fl = fcntl(fd, F_GETFL);
+    struct stat st;
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || fstat(fd, &st) < 0) {
+        int e = errno;
         close(fd);
-        return r;
+        return error_set_errno(err, -e, "cannot open disk image %s", path);
     }
-    bool is_qcow2 = be32_load(magic) == QCOW2_MAGIC;
-    bool probed = fmt == BLOCK_FORMAT_AUTO;
-    if (fmt == BLOCK_FORMAT_AUTO)
-        fmt = is_qcow2 ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_RAW;
+    for (const struct block_chain *c = up; c; c = c->up) {
+        if (c->dev == (uint64_t)st.st_dev && c->ino == (uint64_t)st.st_ino) {
+            close(fd);
+            return error_set(err, -ELOOP,
+                             "disk image %s names %s as its backing file, which is already in "
+                             "the chain above it (as %s): the backing chain loops",
+                             up->path, path, c->path);
+        }
+    }
 
     struct block_backend *b = calloc(1, sizeof(*b));
     if (b)
@@ -212,30 +251,110 @@ int block_open_depth(const char *path, enum block_format fmt, bool read_only, un
     if (!b || !b->path) {
         free(b);
         close(fd);
-        return -ENOMEM;
+        return error_set(err, -ENOMEM, "out of memory opening disk image %s", path);
     }
     b->read_only = read_only;
-    if (fmt == BLOCK_FORMAT_QCOW2)
-        r = block_qcow2_open(fd, path, read_only, depth, b);
-    else if (fmt == BLOCK_FORMAT_RAW)
-        r = block_raw_open(fd, path, read_only, probed, b);
-    else {
-        close(fd);
-        r = -EINVAL;
+    b->dev = (uint64_t)st.st_dev;
+    b->ino = (uint64_t)st.st_ino;
+    log_limit_init(&b->log, "disk image %s", base_name(path));
+
+    /* Two VMs writing one image would corrupt it: writers take the image
+     * exclusively, readers (e.g. many overlays on one base) share it. */
+    pthread_mutex_lock(&registry_lock);
+    struct block_backend *mine = registry_find(b->dev, b->ino);
+    int r = 0;
+    if (mine && (!read_only || !mine->read_only)) {
+        r = error_set(err, -EBUSY,
+                      "disk image %s is already open in this VM (as %s%s): attach an image "
+                      "once, or attach every use of it read-only (,ro)",
+                      path, mine->path, mine->read_only ? ", read-only" : ", for writing");
+    } else if (flock(fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK)
+            r = error_set(err, -EBUSY,
+                          "disk image %s is in use by another process (%s); condo locks images "
+                          "it writes: stop that VM, or attach both read-only",
+                          path, read_only ? "it is open for writing" : "it is open");
+        else
+            r = error_set_errno(err, -e, "cannot lock disk image %s", path);
     }
+    if (r == 0) {
+        b->open_next = registry;
+        registry = b;
+        b->registered = true;
+    }
+    pthread_mutex_unlock(&registry_lock);
     if (r < 0) {
+        close(fd);
         free(b->path);
         free(b);
         return r;
     }
+
+    uint8_t magic[4] = { 0 };
+    r = block_file_pread(fd, magic, sizeof(magic), 0, true);
+    if (r < 0) {
+        error_set_errno(err, r, "cannot read disk image %s", path);
+        close(fd);
+        goto fail;
+    }
+    bool is_qcow2 = be32_load(magic) == QCOW2_MAGIC;
+    struct block_chain self = { b->dev, b->ino, path, depth, up };
+    struct block_layer layer = {
+        .path = path,
+        .read_only = read_only,
+        .probed = fmt == BLOCK_FORMAT_AUTO,
+        .backing = backing,
+        .chain = &self,
+    };
+    if (fmt == BLOCK_FORMAT_AUTO)
+        fmt = is_qcow2 ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_RAW;
+    if (fmt == BLOCK_FORMAT_QCOW2) {
+        r = block_qcow2_open(fd, &layer, b, err);
+    } else if (fmt == BLOCK_FORMAT_RAW) {
+        if (backing) {
+            close(fd);
+            r = error_set(err, -EINVAL,
+                          "disk image %s is a raw image: backing= applies to qcow2 overlays",
+                          path);
+        } else {
+            r = block_raw_open(fd, &layer, b, err);
+        }
+    } else {
+        close(fd);
+        r = error_set(err, -EINVAL, "disk image %s: unknown format %d", path, (int)fmt);
+    }
+    if (r < 0)
+        goto fail;
     *out = b;
     return 0;
+fail:
+    registry_remove(b);
+    free(b->path);
+    free(b);
+    return r;
+}
+
+int block_open_with(const char *path, const struct block_open_options *opt,
+                    struct block_backend **out, struct error *err)
+{
+    if (opt->backing && !strcmp(opt->backing, BLOCK_BACKING_NONE) && !opt->read_only) {
+        *out = NULL;
+        return error_set(err, -EINVAL,
+                         "disk image %s: backing=none opens the top layer alone and needs ,ro "
+                         "(writing it would put zeros instead of the base's data into partly "
+                         "written clusters)",
+                         path);
+    }
+    return block_open_layer(path, NULL, opt->format, opt->read_only, opt->backing, NULL, out,
+                            err);
 }
 
 int block_open(const char *path, enum block_format fmt, bool read_only,
-               struct block_backend **out)
+               struct block_backend **out, struct error *err)
 {
-    return block_open_depth(path, fmt, read_only, 0, out);
+    struct block_open_options o = { .format = fmt, .read_only = read_only };
+    return block_open_with(path, &o, out, err);
 }
 
 void block_close(struct block_backend *b)
@@ -244,6 +363,8 @@ void block_close(struct block_backend *b)
         return;
     if (b->ops && b->ops->close)
         b->ops->close(b);
+    log_limit_finish(&b->log);
+    registry_remove(b);
     free(b->path);
     free(b);
 }
@@ -296,24 +417,22 @@ static bool ends_with(const char *s, const char *suffix)
     return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
-int block_create(const char *path, enum block_format fmt, uint64_t size, const char *backing)
+int block_create(const char *path, enum block_format fmt, uint64_t size, const char *backing,
+                 struct error *err)
 {
     if (fmt == BLOCK_FORMAT_AUTO)
         fmt = (backing || ends_with(path, ".qcow2")) ? BLOCK_FORMAT_QCOW2 : BLOCK_FORMAT_RAW;
-    if (size % SECTOR) {
-        condo_err("cannot create %s: size %llu is not a multiple of 512 bytes", path,
-                  (unsigned long long)size);
-        return -EINVAL;
-    }
+    if (size % SECTOR)
+        return error_set(err, -EINVAL, "cannot create %s: size %llu is not a multiple of 512 bytes",
+                         path, (unsigned long long)size);
     if (fmt == BLOCK_FORMAT_RAW) {
-        if (backing) {
-            condo_err("cannot create %s: a raw image cannot have a backing file (use qcow2)",
-                      path);
-            return -EINVAL;
-        }
-        return block_raw_create(path, size);
+        if (backing)
+            return error_set(err, -EINVAL,
+                             "cannot create %s: a raw image cannot have a backing file (use qcow2)",
+                             path);
+        return block_raw_create(path, size, err);
     }
     if (fmt == BLOCK_FORMAT_QCOW2)
-        return block_qcow2_create(path, size, backing);
-    return -EINVAL;
+        return block_qcow2_create(path, size, backing, err);
+    return error_set(err, -EINVAL, "cannot create %s: unknown format %d", path, (int)fmt);
 }

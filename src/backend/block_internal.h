@@ -7,23 +7,69 @@
 
 #include "condo/block.h"
 
-/* A chain of backing files deeper than this is refused: it stops a file that
- * names itself (or a loop of files) as its backing from recursing forever. */
-#define BLOCK_MAX_CHAIN 16
+/* The layers above the one being opened: a layer that is already in its own
+ * chain is a loop (an image naming itself, or a cycle of images). */
+struct block_chain {
+    uint64_t dev, ino;
+    const char *path;
+    unsigned depth; /* 0 for the image the user named */
+    const struct block_chain *up;
+};
 
-/* Open with the backing-chain depth known (0 for the image the user named).
- * fd is already open on path (the front detected the format with it); the
- * opener takes ownership of it on success and on failure. A raw image is
- * "probed" when its format was detected rather than given: see block_raw.c. */
-int block_raw_open(int fd, const char *path, bool read_only, bool probed,
-                   struct block_backend *b);
-int block_qcow2_open(int fd, const char *path, bool read_only, unsigned depth,
-                     struct block_backend *b);
-int block_open_depth(const char *path, enum block_format fmt, bool read_only, unsigned depth,
-                     struct block_backend **out);
+/* What a format opener is told about the layer it opens. fd is already
+ * open on path (the front detected the format with it); the opener takes
+ * ownership of it on success and on failure. */
+struct block_layer {
+    const char *path;
+    bool read_only;
+    /* The format was detected rather than given: see block_raw.c. */
+    bool probed;
+    /* block_open_options.backing for the image the user named; NULL below. */
+    const char *backing;
+    const struct block_chain *chain; /* this layer, then the ones above */
+};
 
-int block_raw_create(const char *path, uint64_t size);
-int block_qcow2_create(const char *path, uint64_t size, const char *backing);
+int block_raw_open(int fd, const struct block_layer *l, struct block_backend *b,
+                   struct error *err);
+int block_qcow2_open(int fd, const struct block_layer *l, struct block_backend *b,
+                     struct error *err);
+
+/* A backing file resolved under the backing rule (block_backing.c): its
+ * real path, the allowed directory it lies in, and the file's identity. */
+struct block_backing_target {
+    char path[BLOCK_PATH_MAX];
+    char root[BLOCK_PATH_MAX];
+    const char *rel; /* path relative to root */
+    uint64_t dev, ino;
+};
+
+/* name resolved as QEMU does: relative to image's directory. */
+int block_backing_join(const char *image, const char *name, char *out, size_t outsz);
+/* Applies the backing rule to the name found in image; top is the image
+ * the user named when image is that image (its refusal then says how to
+ * name the base), else NULL. 0, or -EPERM (refused), -ENOENT, ... */
+int block_backing_resolve(const char *image, const char *name, const char *top,
+                          struct block_backing_target *t, struct error *err);
+/* Opens the resolved file (open(2) flags), unable to leave t->root, never
+ * blocking (O_NONBLOCK stays set: the caller clears it), and checked to be
+ * the file resolved. The fd, or a negative errno. */
+int block_backing_open(const struct block_backing_target *t, int flags, struct error *err);
+
+/* Opens one layer: the image the user named (confine NULL, chain NULL), or
+ * a backing file (confine: where the rule found it; or NULL for a base the
+ * user named) below the layers in up. */
+int block_open_layer(const char *path, const struct block_backing_target *confine,
+                     enum block_format fmt, bool read_only, const char *backing,
+                     const struct block_chain *up, struct block_backend **out,
+                     struct error *err);
+/* Opens path for reading without blocking and checks it is a regular file
+ * (or, with allow_blk, a block device): for readers of headers. */
+int block_open_plain(const char *path, int flags, bool allow_blk, struct error *err);
+
+int block_raw_create(const char *path, uint64_t size, struct error *err);
+int block_qcow2_create(const char *path, uint64_t size, const char *backing, struct error *err);
+/* The header of a qcow2 image, for block_info_chain. */
+int block_qcow2_probe(int fd, const char *path, struct block_layer_info *li, struct error *err);
 
 /* The first bytes of a qcow2 file. */
 #define QCOW2_MAGIC 0x514649fbu

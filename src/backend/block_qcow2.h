@@ -82,7 +82,10 @@ struct qcow2_table {
 struct qcow2 {
     int fd;
     const char *path; /* the backend's own copy */
+    struct log_limit *log; /* the backend's: run-time errors */
     bool read_only;
+    bool probe; /* reading the header only (condo disk info) */
+    uint64_t incompat; /* the header's incompatible feature bits */
     unsigned version;
     unsigned cluster_bits;
     uint64_t cluster_size;
@@ -120,8 +123,11 @@ struct qcow2 {
     pthread_mutex_t lock;
     bool compressed_reported;
     /* A metadata write failed: the in-memory tables may be ahead of the
-     * file, so no further writes are attempted. */
+     * file, so no further writes are attempted. Also set when the file
+     * shrank under us (another program truncated it). */
     bool broken;
+    bool shrink_reported;
+    bool corrupt_warned;
 };
 
 /* block_qcow2_io.c */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/block_qcow2.h"
@@ -40,7 +41,7 @@ static void qcow2_corrupt(struct qcow2 *q, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    condo_err("disk image %s is corrupt: %s (inspect it with qemu-img check)", q->path, msg);
+    log_host(q->log, "is corrupt: %s (inspect it with qemu-img check)", msg);
 }
 
 static int sync_fd(struct qcow2 *q)
@@ -48,7 +49,7 @@ static int sync_fd(struct qcow2 *q)
     while (fdatasync(q->fd) < 0) {
         if (errno != EINTR) {
             int e = errno;
-            condo_err("disk image %s: fdatasync failed: %s", q->path, strerror(e));
+            log_host(q->log, "fdatasync failed: %s", strerror(e));
             return -e;
         }
     }
@@ -61,15 +62,78 @@ static void note_file_end(struct qcow2 *q, uint64_t end)
         q->file_size = end;
 }
 
+/* --- the file shrinking under us ---------------------------------------- */
+
+/* Everything up to q->file_size is in the file: condo found it there or
+ * wrote it. If another program truncates the image under a running VM, a
+ * read must not quietly return zeros for what was data (or tables), nor a
+ * write land in a hole below tables that are gone: as with raw images, the
+ * guest gets I/O errors, and no further writes are made. */
+static int shrunk(struct qcow2 *q, uint64_t now)
+{
+    q->broken = true;
+    if (!q->shrink_reported) {
+        q->shrink_reported = true;
+        log_host(q->log,
+                 "the image file shrank from %llu to %llu bytes while in use (truncated by "
+                 "another program?): its reads and writes now fail",
+                 (unsigned long long)q->file_size, (unsigned long long)now);
+    }
+    return -EIO;
+}
+
+static int check_size(struct qcow2 *q)
+{
+    struct stat st;
+    if (fstat(q->fd, &st) < 0)
+        return -errno;
+    if ((uint64_t)st.st_size < q->file_size)
+        return shrunk(q, (uint64_t)st.st_size);
+    return 0;
+}
+
+/* Reads host bytes [off, off+len) into the n vectors v (exactly len bytes):
+ * below q->file_size they must all be in the file; past it nothing was ever
+ * written and they read as zeros (an image whose last cluster is short). */
+static int host_preadv(struct qcow2 *q, const struct iovec *v, int n, size_t len, uint64_t off)
+{
+    size_t have = off >= q->file_size ? 0
+                  : q->file_size - off < len ? (size_t)(q->file_size - off) : len;
+    if (have < len)
+        block_iov_zero(v, n, have, len - have);
+    if (!have)
+        return 0;
+    int r;
+    if (have == len) {
+        r = block_file_preadv(q->fd, v, n, off, false);
+    } else {
+        struct iovec *part = malloc((size_t)n * sizeof(*part));
+        if (!part)
+            return -ENOMEM;
+        int k = block_iov_slice(v, n, 0, have, part);
+        r = block_file_preadv(q->fd, part, k, off, false);
+        free(part);
+    }
+    if (r == -EIO && check_size(q) < 0)
+        return -EIO; /* the end of the file came early: reported by shrunk() */
+    return r;
+}
+
+static int host_pread(struct qcow2 *q, void *buf, size_t len, uint64_t off)
+{
+    struct iovec v = { buf, len };
+    return host_preadv(q, &v, 1, len, off);
+}
+
 /* Metadata writes are fatal for the image's consistency when they fail:
  * from then on nothing more is written. */
 static int meta_write(struct qcow2 *q, const void *buf, size_t len, uint64_t off)
 {
     int r = block_file_pwrite(q->fd, buf, len, off);
     if (r < 0) {
-        condo_err("disk image %s: writing metadata at offset %llu failed: %s; the image is "
+        log_host(q->log, "writing metadata at offset %llu failed: %s; the image is "
                   "left consistent but refuses further writes",
-                  q->path, (unsigned long long)off, strerror(-r));
+                  (unsigned long long)off, strerror(-r));
         q->broken = true;
         return r;
     }
@@ -200,9 +264,10 @@ static int rb_get(struct qcow2 *q, uint64_t ri, struct qcow2_table **out)
     int r = cache_victim(q, q->rb_cache, QCOW2_RB_CACHE, &t);
     if (r < 0)
         return r;
-    r = block_file_pread(q->fd, t->data, q->cluster_size, off, true);
+    r = host_pread(q, t->data, q->cluster_size, off);
     if (r < 0) {
-        condo_err("disk image %s: reading a refcount block failed: %s", q->path, strerror(-r));
+        if (!q->shrink_reported)
+            log_host(q->log, "reading a refcount block failed: %s", strerror(-r));
         return r;
     }
     t->off = off;
@@ -300,9 +365,9 @@ static int rt_grow(struct qcow2 *q)
             break;
     }
     if (nt * cs > QCOW2_MAX_RT_BYTES) {
-        condo_err("disk image %s: the image file has grown past what its refcount table can "
+        log_host(q->log, "the image file has grown past what its refcount table can "
                   "describe (%u bytes at most)",
-                  q->path, QCOW2_MAX_RT_BYTES);
+                  QCOW2_MAX_RT_BYTES);
         return -EFBIG;
     }
     uint64_t end = e + nb + nt;
@@ -354,8 +419,7 @@ static int rt_grow(struct qcow2 *q)
     q->alloc_end = end << q->cluster_bits;
     /* The old table's clusters are free now; failing to say so only leaks. */
     if (refcount_add(q, old_off, old_clusters, -1) < 0)
-        condo_err("disk image %s: the old refcount table leaks %llu clusters", q->path,
-                  (unsigned long long)old_clusters);
+        log_host(q->log, "the old refcount table leaks %llu clusters", (unsigned long long)old_clusters);
     r = 0;
 out:
     free(rt);
@@ -371,8 +435,7 @@ static int alloc_clusters(struct qcow2 *q, uint64_t want, uint64_t *host, uint64
     unsigned skipped = 0;
     for (;;) {
         if (q->alloc_end + q->cluster_size > QCOW2_MAX_HOST_OFFSET) {
-            condo_err("disk image %s: the image file reached the largest size qcow2 allows",
-                      q->path);
+            log_host(q->log, "the image file reached the largest size qcow2 allows");
             return -EFBIG;
         }
         uint64_t c = q->alloc_end >> q->cluster_bits;
@@ -423,7 +486,9 @@ int qcow2_meta_flush(struct qcow2 *q, bool sync)
         return 0;
     if (q->broken)
         return -EIO;
-    int r;
+    int r = check_size(q);
+    if (r < 0)
+        return r;
     bool l2_dirty = false, l1_dirty = q->l1_dirty_lo < q->l1_dirty_hi;
     for (unsigned i = 0; i < QCOW2_RB_CACHE; i++) {
         struct qcow2_table *t = &q->rb_cache[i];
@@ -556,9 +621,9 @@ static int l2_table(struct qcow2 *q, uint64_t l1i, bool alloc, struct qcow2_tabl
         if ((r = qcow2_refcount_get(q, off, &rc)) < 0)
             return r;
         if (rc != 1) {
-            condo_err("disk image %s: an L2 table is shared (refcount %llu), as with internal "
+            log_host(q->log, "an L2 table is shared (refcount %llu), as with internal "
                       "snapshots; writing to it is not supported",
-                      q->path, (unsigned long long)rc);
+                      (unsigned long long)rc);
             return -ENOTSUP;
         }
         q->l1[l1i] = e | QCOW2_COPIED;
@@ -571,9 +636,10 @@ static int l2_table(struct qcow2 *q, uint64_t l1i, bool alloc, struct qcow2_tabl
     }
     if ((r = cache_victim(q, q->l2_cache, QCOW2_L2_CACHE, &t)) < 0)
         return r;
-    r = block_file_pread(q->fd, t->data, q->cluster_size, off, true);
+    r = host_pread(q, t->data, q->cluster_size, off);
     if (r < 0) {
-        condo_err("disk image %s: reading an L2 table failed: %s", q->path, strerror(-r));
+        if (!q->shrink_reported)
+            log_host(q->log, "reading an L2 table failed: %s", strerror(-r));
         return r;
     }
     if ((r = l2_validate(q, t->data, off)) < 0)
@@ -608,9 +674,8 @@ static int compressed_error(struct qcow2 *q)
 {
     if (!q->compressed_reported) {
         q->compressed_reported = true;
-        condo_err("disk image %s holds compressed clusters, which condo does not support: "
-                  "decompress it with qemu-img convert -O qcow2 (without -c)",
-                  q->path);
+        log_host(q->log, "holds compressed clusters, which condo does not support: "
+                  "decompress it with qemu-img convert -O qcow2 (without -c)");
     }
     return -ENOTSUP;
 }
@@ -658,6 +723,10 @@ static size_t min_sz(uint64_t a, uint64_t b)
 
 int qcow2_io_preadv(struct qcow2 *q, const struct iovec *iov, int n, uint64_t off)
 {
+    if ((q->incompat & QCOW2_INCOMPAT_CORRUPT) && !q->corrupt_warned) {
+        q->corrupt_warned = true;
+        log_host(q->log, "warning: marked corrupt by QEMU; reading it anyway");
+    }
     int r = scratch_reserve(q, n);
     if (r < 0)
         return r;
@@ -692,9 +761,9 @@ int qcow2_io_preadv(struct qcow2 *q, const struct iovec *iov, int n, uint64_t of
         switch (kind) {
         case QK_NORMAL: {
             int k = block_iov_slice(iov, n, pos, len, q->scratch);
-            r = block_file_preadv(q->fd, q->scratch, k, host + co, true);
-            if (r < 0)
-                condo_err("disk image %s: read failed: %s", q->path, strerror(-r));
+            r = host_preadv(q, q->scratch, k, len, host + co);
+            if (r < 0 && !q->shrink_reported)
+                log_host(q->log, "read failed: %s", strerror(-r));
             break;
         }
         case QK_ZERO:
@@ -776,7 +845,7 @@ static int write_new(struct qcow2 *q, struct qcow2_table *t, uint64_t l2i, const
         q->scratch[k++] = (struct iovec){ tail, tail_len };
     uint64_t start = host + (co && skip_head ? co : 0);
     if ((r = block_file_pwritev(q->fd, q->scratch, k, start)) < 0) {
-        condo_err("disk image %s: write failed: %s", q->path, strerror(-r));
+        log_host(q->log, "write failed: %s", strerror(-r));
         goto fail;
     }
     uint64_t end = host + got * cs;
@@ -784,7 +853,7 @@ static int write_new(struct qcow2 *q, struct qcow2_table *t, uint64_t l2i, const
         /* The tail is a hole; the file must still cover the cluster. */
         if (ftruncate(q->fd, (off_t)end) < 0) {
             r = -errno;
-            condo_err("disk image %s: extending the file failed: %s", q->path, strerror(-r));
+            log_host(q->log, "extending the file failed: %s", strerror(-r));
             goto fail;
         }
     }
@@ -803,7 +872,10 @@ int qcow2_io_pwritev(struct qcow2 *q, const struct iovec *iov, int n, uint64_t o
 {
     if (q->broken)
         return -EIO;
-    int r = scratch_reserve(q, n);
+    int r = check_size(q);
+    if (r < 0)
+        return r;
+    r = scratch_reserve(q, n);
     if (r < 0)
         return r;
     size_t total = 0;
@@ -828,9 +900,9 @@ int qcow2_io_pwritev(struct qcow2 *q, const struct iovec *iov, int n, uint64_t o
             if ((r = qcow2_refcount_get(q, host, &rc)) < 0)
                 return r;
             if (rc != 1) {
-                condo_err("disk image %s: a data cluster is shared (refcount %llu), as with "
+                log_host(q->log, "a data cluster is shared (refcount %llu), as with "
                           "internal snapshots; writing to it is not supported",
-                          q->path, (unsigned long long)rc);
+                          (unsigned long long)rc);
                 return -ENOTSUP;
             }
             e |= QCOW2_COPIED;
@@ -851,7 +923,7 @@ int qcow2_io_pwritev(struct qcow2 *q, const struct iovec *iov, int n, uint64_t o
             }
             int k = block_iov_slice(iov, n, pos, len, q->scratch);
             if ((r = block_file_pwritev(q->fd, q->scratch, k, host + co)) < 0) {
-                condo_err("disk image %s: write failed: %s", q->path, strerror(-r));
+                log_host(q->log, "write failed: %s", strerror(-r));
                 return r;
             }
             note_file_end(q, host + co + len);
@@ -860,7 +932,7 @@ int qcow2_io_pwritev(struct qcow2 *q, const struct iovec *iov, int n, uint64_t o
             memset(q->bounce, 0, cs);
             block_iov_to_buf(iov, n, pos, q->bounce + co, len);
             if ((r = block_file_pwrite(q->fd, q->bounce, cs, host)) < 0) {
-                condo_err("disk image %s: write failed: %s", q->path, strerror(-r));
+                log_host(q->log, "write failed: %s", strerror(-r));
                 return r;
             }
             note_file_end(q, host + cs);

@@ -31,9 +31,9 @@ static int raw_pwritev(struct block_backend *b, const struct iovec *iov, int n, 
         uint8_t head[4] = { 0 };
         block_iov_to_buf(iov, n, 0, head, sizeof(head));
         if (be32_load(head) == QCOW2_MAGIC) {
-            guest_error("raw disk %s: refusing a write of a qcow2 header to sector 0 of an image "
-                        "whose format was detected (attach it with format=raw to allow it)",
-                        b->path);
+            log_guest(&b->log,
+                      "refusing a write of a qcow2 header to sector 0 of a raw image whose "
+                      "format was detected (attach it with format=raw to allow it)");
             return -EPERM;
         }
     }
@@ -56,7 +56,7 @@ static void raw_close(struct block_backend *b)
     if (!r)
         return;
     if (!b->read_only && fdatasync(r->fd) < 0)
-        condo_err("disk image %s: flush at close failed: %s", b->path, strerror(errno));
+        log_host(&b->log, "flush at close failed: %s", strerror(errno));
     close(r->fd);
     free(r);
     b->priv = NULL;
@@ -70,59 +70,53 @@ static const struct block_ops raw_ops = {
     .close = raw_close,
 };
 
-int block_raw_open(int fd, const char *path, bool read_only, bool probed,
-                   struct block_backend *b)
+int block_raw_open(int fd, const struct block_layer *l, struct block_backend *b,
+                   struct error *err)
 {
     off_t end = lseek(fd, 0, SEEK_END);
     if (end < 0) {
         int e = errno;
-        condo_err("cannot find the size of disk image %s: %s", path, strerror(e));
         close(fd);
-        return -e;
+        return error_set_errno(err, -e, "cannot find the size of disk image %s", l->path);
     }
     if (end % 512) {
-        condo_err("raw disk image %s is %lld bytes, not a whole number of 512-byte sectors: "
-                  "resize it (truncate -s SIZE %s) to a multiple of 512",
-                  path, (long long)end, path);
         close(fd);
-        return -EINVAL;
+        return error_set(err, -EINVAL,
+                         "raw disk image %s is %lld bytes, not a whole number of 512-byte "
+                         "sectors: resize it (truncate -s SIZE %s) to a multiple of 512",
+                         l->path, (long long)end, l->path);
     }
     struct raw *r = calloc(1, sizeof(*r));
     if (!r) {
         close(fd);
-        return -ENOMEM;
+        return error_set(err, -ENOMEM, "out of memory opening disk image %s", l->path);
     }
     r->fd = fd;
-    r->probed = probed;
+    r->probed = l->probed;
     b->ops = &raw_ops;
     b->priv = r;
     b->size = (uint64_t)end;
-    b->read_only = read_only;
+    b->read_only = l->read_only;
     return 0;
 }
 
-int block_raw_create(const char *path, uint64_t size)
+int block_raw_create(const char *path, uint64_t size, struct error *err)
 {
-    if (size > (uint64_t)INT64_MAX) {
-        condo_err("cannot create %s: size too large", path);
-        return -EFBIG;
-    }
+    if (size > (uint64_t)INT64_MAX)
+        return error_set(err, -EFBIG, "cannot create %s: size too large", path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         int e = errno;
         if (e == EEXIST)
-            condo_err("cannot create %s: the file exists (condo never overwrites a disk; "
-                      "remove it first)",
-                      path);
-        else
-            condo_err("cannot create %s: %s", path, strerror(e));
-        return -e;
+            return error_set(err, -e,
+                             "cannot create %s: the file exists (condo never overwrites a disk; "
+                             "remove it first)",
+                             path);
+        return error_set_errno(err, -e, "cannot create %s", path);
     }
     int ret = 0;
-    if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0) {
-        ret = -errno;
-        condo_err("cannot create %s: %s", path, strerror(-ret));
-    }
+    if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+        ret = error_set_errno(err, -errno, "cannot create %s", path);
     close(fd);
     if (ret < 0)
         unlink(path);

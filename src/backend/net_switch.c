@@ -20,7 +20,13 @@
  * (can_send) and retries every millisecond; the guest's own queues then
  * absorb the burst as they would behind a busy NIC. After SWITCH_STALL_NS a
  * peer that does not drain (stopped VM) loses the frame so one stuck VM
- * cannot stall the others. Floods to a full peer are dropped for that peer. */
+ * cannot stall the others. Floods to a full peer are dropped for that peer.
+ *
+ * Under the VMM's sandbox (docs/SANDBOX.md) a port opens no new socket
+ * after setup: a peer that refused a frame is probed with an empty
+ * datagram from the port's own socket (peers ignore runts). A root VMM
+ * that drops to an unprivileged uid shares the directory with that uid's
+ * group (net_switch_share_group): mode 0770/0660 instead of 0700. */
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -64,6 +70,22 @@ struct net_switch {
 };
 
 static unsigned switch_ports_opened; /* names ports of one process apart */
+static int switch_group = -1;        /* net_switch_share_group */
+
+void net_switch_share_group(int gid)
+{
+    switch_group = gid;
+}
+
+/* The switch's files: private to the user, or shared with switch_group. */
+static void share_path(const char *path, mode_t mode)
+{
+    if (switch_group < 0)
+        return;
+    if (chown(path, (uid_t)-1, (gid_t)switch_group) < 0 || chmod(path, mode) < 0)
+        condo_debug("switch: cannot share %s with group %d: %s", path, switch_group,
+                    strerror(errno));
+}
 
 static bool valid_switch_name(const char *s)
 {
@@ -110,19 +132,30 @@ static int make_private_dirs(const char *path)
             continue;
         char c = tmp[i];
         tmp[i] = 0;
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+        /* /tmp itself (start == 0, first component) is shared: skip it */
+        bool ours = start > 0 || strcmp(tmp, "/tmp") != 0;
+        if (mkdir(tmp, 0700) == 0) {
+            if (ours)
+                share_path(tmp, 0770);
+        } else if (errno != EEXIST) {
             return -errno;
+        }
         struct stat st;
         if (lstat(tmp, &st) < 0)
             return -errno;
-        /* /tmp itself (start == 0, first component) is shared: skip it */
-        bool ours = start > 0 || strcmp(tmp, "/tmp") != 0;
-        if (ours && (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))) {
+        /* private: 0700; shared: no access for others, the group ours */
+        bool private_ok = !(st.st_mode & 077);
+        bool shared_ok = switch_group >= 0 && st.st_gid == (gid_t)switch_group &&
+                         !(st.st_mode & 007);
+        if (ours && (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+                     !(private_ok || shared_ok))) {
             condo_err("--net switch: %s is not a private directory of this user "
                       "(want mode 0700, owner uid %u); remove it or set XDG_RUNTIME_DIR",
                       tmp, (unsigned)getuid());
             return -EPERM;
         }
+        if (ours && switch_group >= 0 && !shared_ok)
+            share_path(tmp, 0770); /* made private by an unsandboxed VM before */
         tmp[i] = c;
     }
     return 0;
@@ -138,14 +171,22 @@ static int port_addr(const struct net_switch *s, const char *port, struct sockad
     return 0;
 }
 
-/* Is the socket at sa bound by a live process? (connect on a datagram
- * socket only records the address: ECONNREFUSED means nobody is there.) */
-static bool port_is_stale(const struct sockaddr_un *sa)
+/* Is the socket at sa bound by a live process? ECONNREFUSED means nobody
+ * is there. With a port socket (fd >= 0), an empty datagram asks (peers
+ * drop runts; no new socket, as the sandbox wants); without one (at
+ * setup), connect on a fresh datagram socket, which only records the
+ * address. */
+static bool port_is_stale(int fd, const struct sockaddr_un *sa)
 {
     struct stat st;
     if (lstat(sa->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
         return false;
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        ssize_t r = sendto(fd, "", 0, MSG_DONTWAIT | MSG_NOSIGNAL,
+                           (const struct sockaddr *)sa, sizeof(*sa));
+        return r < 0 && errno == ECONNREFUSED;
+    }
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
     int r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
@@ -225,7 +266,7 @@ static int send_to_port(struct net_switch *s, const char *port, const struct iov
         forget_port(s, port);
         /* re-check right before removing: a new VM may just have taken
          * over the name */
-        if (e == ECONNREFUSED && port_is_stale(&sa)) {
+        if (e == ECONNREFUSED && port_is_stale(s->fd, &sa)) {
             condo_debug("switch: removing stale port %s", sa.sun_path);
             unlink(sa.sun_path);
         }
@@ -449,18 +490,22 @@ static int bind_port(struct net_switch *s)
                       s->dir, s->self, sizeof(sa.sun_path) - 1);
             return -ENAMETOOLONG;
         }
-        if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            share_path(sa.sun_path, 0660);
             return 0;
+        }
         if (errno != EADDRINUSE) {
             int e = errno;
             condo_err("--net switch: cannot bind %s: %s", sa.sun_path, strerror(e));
             return -e;
         }
         /* a dead VM with our pid (or another pid namespace) left it */
-        if (port_is_stale(&sa)) {
+        if (port_is_stale(-1, &sa)) {
             unlink(sa.sun_path);
-            if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+            if (bind(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+                share_path(sa.sun_path, 0660);
                 return 0;
+            }
         }
     }
     condo_err("--net switch: no free port name in %s", s->dir);

@@ -2,35 +2,20 @@
  * generic platform and the stock Linux kernel find what they expect.
  * Built with libfdt's sequential-write API: nodes appear in the order they
  * are written (so virtio slots probe in ascending order), and phandles are
- * fixed numbers assigned up front. One function per node, as QEMU does. */
+ * fixed numbers assigned up front. One function per kind of device; the
+ * devices, their windows and interrupts come from the board's table. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libfdt.h>
 
-#include "condo/fdt_riscv_virt.h"
+#include "condo/riscv_virt.h"
 
-/* The board's memory map (QEMU virt). */
-#define VIRT_TEST_BASE 0x00100000ull
-#define VIRT_TEST_SIZE 0x1000ull
-#define VIRT_RTC_BASE 0x00101000ull
-#define VIRT_RTC_SIZE 0x1000ull
-#define VIRT_CLINT_BASE 0x02000000ull
-#define VIRT_CLINT_SIZE 0x10000ull
-#define VIRT_PLIC_BASE 0x0c000000ull
-#define VIRT_PLIC_SIZE 0x600000ull
-#define VIRT_UART_BASE 0x10000000ull
-#define VIRT_UART_SIZE 0x100ull
-#define VIRT_VIRTIO_BASE 0x10001000ull
-#define VIRT_VIRTIO_SIZE 0x1000ull
-
-#define VIRT_UART_IRQ 10
-#define VIRT_RTC_IRQ 11
-#define VIRT_VIRTIO_IRQ 1 /* slot n uses 1 + n */
-#define VIRT_MAX_VIRTIO 8 /* IRQs 1..8: below the UART's 10 */
-#define VIRT_MAX_HARTS 8
-#define VIRT_PLIC_NDEV 95
+/* Device-tree constants of the board (addresses and interrupt lines come
+ * from the device table, src/board/riscv_virt_map.c). */
+#define VIRT_MAX_HARTS RISCV_VIRT_MAX_HARTS
+#define VIRT_PLIC_NDEV 95 /* as QEMU virt: sources 1..95 */
 #define VIRT_TIMEBASE 10000000u
 #define VIRT_UART_CLOCK 3686400u
 
@@ -92,16 +77,28 @@ static int prop_irqs_ext(void *fdt, unsigned nharts, uint32_t irq_a, uint32_t ir
     return fdt_property(fdt, "interrupts-extended", cells, nharts * 4 * sizeof(fdt32_t));
 }
 
+static const struct riscv_virt_dev *find_kind(const struct riscv_virt_fdt_config *cfg,
+                                              enum riscv_virt_kind kind)
+{
+    for (unsigned i = 0; i < cfg->ndevs; i++)
+        if (cfg->devs[i].kind == kind)
+            return &cfg->devs[i];
+    return NULL;
+}
+
 static int node_chosen(void *fdt, const struct riscv_virt_fdt_config *cfg)
 {
     char stdout_path[64];
+    const struct riscv_virt_dev *uart = find_kind(cfg, RISCV_VIRT_UART);
 
     TRY(fdt_begin_node(fdt, "chosen"));
     if (cfg->bootargs)
         TRY(fdt_property_string(fdt, "bootargs", cfg->bootargs));
-    snprintf(stdout_path, sizeof(stdout_path), "/soc/serial@%llx",
-             (unsigned long long)VIRT_UART_BASE);
-    TRY(fdt_property_string(fdt, "stdout-path", stdout_path));
+    if (uart) {
+        snprintf(stdout_path, sizeof(stdout_path), "/soc/serial@%llx",
+                 (unsigned long long)uart->base);
+        TRY(fdt_property_string(fdt, "stdout-path", stdout_path));
+    }
     if (cfg->initrd_start || cfg->initrd_end) {
         TRY(fdt_property_u64(fdt, "linux,initrd-start", cfg->initrd_start));
         TRY(fdt_property_u64(fdt, "linux,initrd-end", cfg->initrd_end));
@@ -170,48 +167,56 @@ static int node_reserved(void *fdt, const struct riscv_virt_fdt_config *cfg)
     return 0;
 }
 
-static int node_test(void *fdt)
+static int node_test(void *fdt, const struct riscv_virt_dev *d)
 {
     static const char compat[] = "sifive,test1\0sifive,test0\0syscon\0simple-mfd";
 
-    TRY(begin_node_at(fdt, "test", VIRT_TEST_BASE));
+    TRY(begin_node_at(fdt, "test", d->base));
     TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
-    TRY(prop_reg64(fdt, VIRT_TEST_BASE, VIRT_TEST_SIZE));
+    TRY(prop_reg64(fdt, d->base, d->size));
     TRY(fdt_property_cell(fdt, "phandle", PH_TEST));
     TRY(fdt_end_node(fdt));
     return 0;
 }
 
-static int node_rtc(void *fdt)
+static int prop_plic_irq(void *fdt, unsigned irq)
 {
-    TRY(begin_node_at(fdt, "rtc", VIRT_RTC_BASE));
-    TRY(fdt_property_string(fdt, "compatible", "google,goldfish-rtc"));
-    TRY(prop_reg64(fdt, VIRT_RTC_BASE, VIRT_RTC_SIZE));
     TRY(fdt_property_cell(fdt, "interrupt-parent", PH_PLIC));
-    TRY(fdt_property_cell(fdt, "interrupts", VIRT_RTC_IRQ));
+    TRY(fdt_property_cell(fdt, "interrupts", irq));
+    return 0;
+}
+
+static int node_rtc(void *fdt, const struct riscv_virt_dev *d)
+{
+    TRY(begin_node_at(fdt, "rtc", d->base));
+    TRY(fdt_property_string(fdt, "compatible", "google,goldfish-rtc"));
+    TRY(prop_reg64(fdt, d->base, d->size));
+    TRY(prop_plic_irq(fdt, d->irq));
     TRY(fdt_end_node(fdt));
     return 0;
 }
 
-static int node_clint(void *fdt, const struct riscv_virt_fdt_config *cfg)
+static int node_clint(void *fdt, const struct riscv_virt_fdt_config *cfg,
+                      const struct riscv_virt_dev *d)
 {
     static const char compat[] = "sifive,clint0\0riscv,clint0";
 
-    TRY(begin_node_at(fdt, "clint", VIRT_CLINT_BASE));
+    TRY(begin_node_at(fdt, "clint", d->base));
     TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
-    TRY(prop_reg64(fdt, VIRT_CLINT_BASE, VIRT_CLINT_SIZE));
+    TRY(prop_reg64(fdt, d->base, d->size));
     TRY(prop_irqs_ext(fdt, cfg->nharts, IRQ_M_SOFT, IRQ_M_TIMER));
     TRY(fdt_end_node(fdt));
     return 0;
 }
 
-static int node_plic(void *fdt, const struct riscv_virt_fdt_config *cfg)
+static int node_plic(void *fdt, const struct riscv_virt_fdt_config *cfg,
+                     const struct riscv_virt_dev *d)
 {
     static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
 
-    TRY(begin_node_at(fdt, "plic", VIRT_PLIC_BASE));
+    TRY(begin_node_at(fdt, "plic", d->base));
     TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
-    TRY(prop_reg64(fdt, VIRT_PLIC_BASE, VIRT_PLIC_SIZE));
+    TRY(prop_reg64(fdt, d->base, d->size));
     TRY(fdt_property_cell(fdt, "#address-cells", 0));
     TRY(fdt_property_cell(fdt, "#interrupt-cells", 1));
     TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
@@ -223,27 +228,23 @@ static int node_plic(void *fdt, const struct riscv_virt_fdt_config *cfg)
     return 0;
 }
 
-static int node_serial(void *fdt)
+static int node_serial(void *fdt, const struct riscv_virt_dev *d)
 {
-    TRY(begin_node_at(fdt, "serial", VIRT_UART_BASE));
+    TRY(begin_node_at(fdt, "serial", d->base));
     TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
-    TRY(prop_reg64(fdt, VIRT_UART_BASE, VIRT_UART_SIZE));
+    TRY(prop_reg64(fdt, d->base, d->size));
     TRY(fdt_property_cell(fdt, "clock-frequency", VIRT_UART_CLOCK));
-    TRY(fdt_property_cell(fdt, "interrupt-parent", PH_PLIC));
-    TRY(fdt_property_cell(fdt, "interrupts", VIRT_UART_IRQ));
+    TRY(prop_plic_irq(fdt, d->irq));
     TRY(fdt_end_node(fdt));
     return 0;
 }
 
-static int node_virtio(void *fdt, unsigned n)
+static int node_virtio(void *fdt, const struct riscv_virt_dev *d)
 {
-    uint64_t base = VIRT_VIRTIO_BASE + n * VIRT_VIRTIO_SIZE;
-
-    TRY(begin_node_at(fdt, "virtio_mmio", base));
+    TRY(begin_node_at(fdt, "virtio_mmio", d->base));
     TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
-    TRY(prop_reg64(fdt, base, VIRT_VIRTIO_SIZE));
-    TRY(fdt_property_cell(fdt, "interrupt-parent", PH_PLIC));
-    TRY(fdt_property_cell(fdt, "interrupts", VIRT_VIRTIO_IRQ + n));
+    TRY(prop_reg64(fdt, d->base, d->size));
+    TRY(prop_plic_irq(fdt, d->irq));
     TRY(fdt_end_node(fdt));
     return 0;
 }
@@ -255,13 +256,17 @@ static int node_soc(void *fdt, const struct riscv_virt_fdt_config *cfg)
     TRY(fdt_property_cell(fdt, "#size-cells", 2));
     TRY(fdt_property_string(fdt, "compatible", "simple-bus"));
     TRY(fdt_property(fdt, "ranges", NULL, 0));
-    TRY(node_test(fdt));
-    TRY(node_rtc(fdt));
-    TRY(node_clint(fdt, cfg));
-    TRY(node_plic(fdt, cfg));
-    TRY(node_serial(fdt));
-    for (unsigned n = 0; n < cfg->nvirtio; n++)
-        TRY(node_virtio(fdt, n));
+    for (unsigned i = 0; i < cfg->ndevs; i++) {
+        const struct riscv_virt_dev *d = &cfg->devs[i];
+        switch (d->kind) {
+        case RISCV_VIRT_SYSCON: TRY(node_test(fdt, d)); break;
+        case RISCV_VIRT_RTC: TRY(node_rtc(fdt, d)); break;
+        case RISCV_VIRT_ACLINT: TRY(node_clint(fdt, cfg, d)); break;
+        case RISCV_VIRT_PLIC: TRY(node_plic(fdt, cfg, d)); break;
+        case RISCV_VIRT_UART: TRY(node_serial(fdt, d)); break;
+        case RISCV_VIRT_VIRTIO: TRY(node_virtio(fdt, d)); break;
+        }
+    }
     TRY(fdt_end_node(fdt));
     return 0;
 }
@@ -279,37 +284,36 @@ static int node_syscon_action(void *fdt, const char *name, const char *compat, u
     return 0;
 }
 
-static int check_config(const struct riscv_virt_fdt_config *cfg)
+static int check_config(const struct riscv_virt_fdt_config *cfg, struct error *err)
 {
-    if (cfg->nharts == 0 || cfg->nharts > VIRT_MAX_HARTS) {
-        condo_err("fdt: %u harts configured; riscv-virt supports 1 to %u", cfg->nharts,
-                  VIRT_MAX_HARTS);
-        return -EINVAL;
+    if (cfg->nharts == 0 || cfg->nharts > VIRT_MAX_HARTS)
+        return error_set(err, -EINVAL, "device tree: %u harts configured; riscv-virt supports 1 to %u",
+                         cfg->nharts, VIRT_MAX_HARTS);
+    if (cfg->ram_size == 0 || cfg->ram_base + cfg->ram_size < cfg->ram_base)
+        return error_set(err, -EINVAL, "device tree: RAM of 0x%llx bytes at 0x%llx is empty or wraps",
+                         (unsigned long long)cfg->ram_size, (unsigned long long)cfg->ram_base);
+    if (!cfg->isa || !cfg->isa[0])
+        return error_set(err, -EINVAL, "device tree: no ISA string configured for the harts");
+    if (cfg->ndevs && !cfg->devs)
+        return error_set(err, -EINVAL, "device tree: %u devices but no table", cfg->ndevs);
+    unsigned nvirtio = 0;
+    for (unsigned i = 0; i < cfg->ndevs; i++) {
+        const struct riscv_virt_dev *d = &cfg->devs[i];
+        if (d->kind == RISCV_VIRT_VIRTIO)
+            nvirtio++;
+        if (d->size == 0 || d->base + d->size < d->base)
+            return error_set(err, -EINVAL, "device tree: device %.16s at 0x%llx is empty or wraps",
+                             d->name, (unsigned long long)d->base);
     }
-    if (cfg->ram_size == 0 || cfg->ram_base + cfg->ram_size < cfg->ram_base) {
-        condo_err("fdt: RAM of 0x%llx bytes at 0x%llx is empty or wraps",
-                  (unsigned long long)cfg->ram_size, (unsigned long long)cfg->ram_base);
-        return -EINVAL;
-    }
-    if (!cfg->isa || !cfg->isa[0]) {
-        condo_err("fdt: no ISA string configured for the harts");
-        return -EINVAL;
-    }
-    if (cfg->nvirtio > VIRT_MAX_VIRTIO) {
-        condo_err("fdt: %u virtio-mmio slots configured; riscv-virt has %u", cfg->nvirtio,
-                  VIRT_MAX_VIRTIO);
-        return -EINVAL;
-    }
-    if (cfg->initrd_end < cfg->initrd_start) {
-        condo_err("fdt: initrd end 0x%llx lies before its start 0x%llx",
-                  (unsigned long long)cfg->initrd_end, (unsigned long long)cfg->initrd_start);
-        return -EINVAL;
-    }
-    if (cfg->reserved_size &&
-        cfg->reserved_base + cfg->reserved_size < cfg->reserved_base) {
-        condo_err("fdt: reserved region at 0x%llx wraps", (unsigned long long)cfg->reserved_base);
-        return -EINVAL;
-    }
+    if (nvirtio > RISCV_VIRT_VIRTIO_SLOTS)
+        return error_set(err, -EINVAL, "device tree: %u virtio-mmio slots configured; riscv-virt has %u",
+                         nvirtio, RISCV_VIRT_VIRTIO_SLOTS);
+    if (cfg->initrd_end < cfg->initrd_start)
+        return error_set(err, -EINVAL, "device tree: initrd end 0x%llx lies before its start 0x%llx",
+                         (unsigned long long)cfg->initrd_end, (unsigned long long)cfg->initrd_start);
+    if (cfg->reserved_size && cfg->reserved_base + cfg->reserved_size < cfg->reserved_base)
+        return error_set(err, -EINVAL, "device tree: reserved region at 0x%llx wraps",
+                         (unsigned long long)cfg->reserved_base);
     return 0;
 }
 
@@ -339,19 +343,22 @@ static int build(const struct riscv_virt_fdt_config *cfg, void *fdt, size_t bufs
     return 0;
 }
 
-int riscv_virt_build_fdt(const struct riscv_virt_fdt_config *cfg, void *buf, size_t bufsize)
+int riscv_virt_build_fdt(const struct riscv_virt_fdt_config *cfg, void *buf, size_t bufsize,
+                         struct error *err)
 {
     if (!cfg || !buf)
-        return -EINVAL;
+        return error_set(err, -EINVAL, "device tree: no configuration or buffer");
     if (bufsize > INT32_MAX || bufsize < sizeof(struct fdt_header))
-        return bufsize < sizeof(struct fdt_header) ? -ENOSPC : -EINVAL;
-    int r = check_config(cfg);
+        return bufsize < sizeof(struct fdt_header)
+                   ? error_set(err, -ENOSPC, "device tree: a %zu-byte buffer is too small", bufsize)
+                   : error_set(err, -EINVAL, "device tree: a %zu-byte buffer is too large", bufsize);
+    int r = check_config(cfg, err);
     if (r < 0)
         return r;
     r = fdt_errno(build(cfg, buf, bufsize));
     if (r == -ENOSPC)
-        condo_err("fdt: the device tree does not fit in %zu bytes", bufsize);
-    else if (r < 0)
-        condo_err("fdt: building the device tree failed (%s)", strerror(-r));
-    return r;
+        return error_set(err, r, "device tree: it does not fit in %zu bytes", bufsize);
+    if (r < 0)
+        return error_set_errno(err, r, "device tree: building it failed");
+    return 0;
 }

@@ -7,6 +7,8 @@
 void bus_init(struct bus *bus)
 {
     bus->nregions = 0;
+    bus->lock = NULL;
+    bus->written = NULL;
 }
 
 int bus_map(struct bus *bus, uint64_t base, uint64_t size, const struct dev_ops *ops,
@@ -66,7 +68,11 @@ int bus_read(struct bus *bus, uint64_t addr, unsigned size, uint64_t *val)
         return -EFAULT;
     }
     *val = 0;
+    if (bus->lock)
+        pthread_mutex_lock(bus->lock);
     r->ops->read(r->opaque, addr - r->base, size, val);
+    if (bus->lock)
+        pthread_mutex_unlock(bus->lock);
     if (size < 8)
         *val &= (1ull << (size * 8)) - 1;
     return 0;
@@ -79,6 +85,12 @@ int bus_write(struct bus *bus, uint64_t addr, unsigned size, uint64_t val)
         return -EFAULT;
     if (size < 8)
         val &= (1ull << (size * 8)) - 1;
+    if (bus->lock)
+        pthread_mutex_lock(bus->lock);
     r->ops->write(r->opaque, addr - r->base, size, val);
+    if (bus->written)
+        bus->written(bus->written_opaque, r);
+    if (bus->lock)
+        pthread_mutex_unlock(bus->lock);
     return 0;
 }

@@ -10,15 +10,32 @@ uint64_t condo_clock_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The host's monotonic time as c's source tells it. */
+static uint64_t vm_clock_host_ns(const struct vm_clock *c)
+{
+    if (c->source && c->source->monotonic_ns)
+        return c->source->monotonic_ns(c->source->opaque);
+    return condo_clock_ns();
+}
+
 void vm_clock_init(struct vm_clock *c)
 {
+    vm_clock_init_source(c, NULL);
+}
+
+void vm_clock_init_source(struct vm_clock *c, const struct vm_clock_source *src)
+{
+    c->source = src;
     /* Start the guest's mtime near zero, like a freshly powered board. */
-    c->mtime_offset = -(int64_t)(condo_clock_ns() / 100);
+    c->mtime_offset = -(int64_t)(vm_clock_host_ns(c) / 100);
 }
 
 uint64_t vm_clock_mtime(const struct vm_clock *c)
 {
-    return (uint64_t)((int64_t)(condo_clock_ns() / 100) + c->mtime_offset);
+    /* Unsigned: mtime wraps modulo 2^64 as the register does. A guest may
+     * write any value to mtime, so the offset can be anything; a signed
+     * sum would overflow (undefined behaviour) for large ones. */
+    return vm_clock_host_ns(c) / 100 + (uint64_t)c->mtime_offset;
 }
 
 uint64_t vm_clock_ns_until(const struct vm_clock *c, uint64_t ticks)
@@ -37,4 +54,11 @@ uint64_t vm_clock_realtime_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t vm_clock_wall_ns(const struct vm_clock *c)
+{
+    if (c && c->source && c->source->realtime_ns)
+        return c->source->realtime_ns(c->source->opaque);
+    return vm_clock_realtime_ns();
 }

@@ -1,15 +1,48 @@
-/* poll()-based event loop for the VM thread. */
+/* poll()-based event loop for the VMM's I/O thread. */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "condo/event_loop.h"
 
-void event_loop_init(struct event_loop *l)
+int event_loop_init(struct event_loop *l)
 {
     l->n = 0;
     l->nsrc = 0;
+    l->lock = NULL;
+    l->wake_pending = 0;
     for (unsigned i = 0; i < EVENT_LOOP_MAX_FDS; i++)
         l->w[i].fd = -1;
+    l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return l->wake_fd < 0 ? -errno : 0;
+}
+
+void event_loop_destroy(struct event_loop *l)
+{
+    if (l->wake_fd >= 0)
+        close(l->wake_fd);
+    l->wake_fd = -1;
+}
+
+void event_loop_wake(struct event_loop *l)
+{
+    /* One eventfd write per round at most: the flag is cleared when the
+     * loop consumes the wake. */
+    if (__atomic_exchange_n(&l->wake_pending, 1, __ATOMIC_ACQ_REL))
+        return;
+    uint64_t one = 1;
+    ssize_t r = write(l->wake_fd, &one, sizeof(one));
+    (void)r; /* EAGAIN: the counter is saturated, a wake is pending anyway */
+}
+
+static void consume_wake(struct event_loop *l)
+{
+    uint64_t v;
+    __atomic_store_n(&l->wake_pending, 0, __ATOMIC_RELEASE);
+    ssize_t r = read(l->wake_fd, &v, sizeof(v));
+    (void)r;
 }
 
 int event_loop_add_fd(struct event_loop *l, int fd, short events, event_fd_cb cb, void *opaque)
@@ -63,10 +96,16 @@ void event_loop_remove_source(struct event_loop *l, void *opaque)
 
 int event_loop_poll(struct event_loop *l, int timeout_ms)
 {
-    struct pollfd pfd[EVENT_LOOP_MAX_FDS + EVENT_LOOP_MAX_POLLFDS];
-    int map[EVENT_LOOP_MAX_FDS];
+    struct pollfd pfd[1 + EVENT_LOOP_MAX_FDS + EVENT_LOOP_MAX_POLLFDS];
+    int map[1 + EVENT_LOOP_MAX_FDS];
     int src_first[EVENT_LOOP_MAX_SOURCES], src_n[EVENT_LOOP_MAX_SOURCES];
     nfds_t n = 0;
+    if (l->lock)
+        pthread_mutex_lock(l->lock);
+    if (l->wake_fd >= 0) {
+        pfd[n] = (struct pollfd){ .fd = l->wake_fd, .events = POLLIN };
+        map[n++] = -1;
+    }
     for (unsigned i = 0; i < l->n; i++) {
         if (l->w[i].fd < 0 || !l->w[i].events)
             continue;
@@ -90,10 +129,18 @@ int event_loop_poll(struct event_loop *l, int timeout_ms)
         n += (nfds_t)k;
         room -= k;
     }
+    if (l->lock)
+        pthread_mutex_unlock(l->lock);
     int r = poll(pfd, n, timeout_ms);
+    int poll_errno = errno;
+    if (l->lock)
+        pthread_mutex_lock(l->lock);
     if (r < 0) {
-        if (errno != EINTR)
-            return -errno;
+        if (poll_errno != EINTR) {
+            if (l->lock)
+                pthread_mutex_unlock(l->lock);
+            return -poll_errno;
+        }
         r = 0;
         for (nfds_t k = 0; k < n; k++)
             pfd[k].revents = 0;
@@ -107,10 +154,16 @@ int event_loop_poll(struct event_loop *l, int timeout_ms)
     for (nfds_t k = 0; k < nwatch && r > 0; k++) {
         if (!pfd[k].revents)
             continue;
+        if (map[k] < 0) {
+            consume_wake(l);
+            continue;
+        }
         struct event_watch *w = &l->w[map[k]];
         /* the callback may remove itself or others: re-check the slot */
         if (w->fd == pfd[k].fd && w->cb)
             w->cb(w->opaque, pfd[k].revents);
     }
+    if (l->lock)
+        pthread_mutex_unlock(l->lock);
     return r;
 }

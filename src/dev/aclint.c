@@ -94,7 +94,7 @@ static void aclint_read(void *opaque, uint64_t offset, unsigned size, uint64_t *
         for (unsigned i = 0; i < size / 4; i++) {
             uint64_t hart = offset / 4 + i;
             if (hart >= a->nharts) {
-                guest_error("aclint: read of MSIP for absent hart %llu",
+                log_guest(&a->log, "read of MSIP for absent hart %llu",
                             (unsigned long long)hart);
                 continue;
             }
@@ -114,7 +114,7 @@ static void aclint_read(void *opaque, uint64_t offset, unsigned size, uint64_t *
         *val = size == 8 ? now : (uint32_t)(now >> (shift * 8));
         return;
     }
-    guest_error("aclint: read of unknown register at offset 0x%llx", (unsigned long long)offset);
+    log_guest(&a->log, "read of unknown register at offset 0x%llx", (unsigned long long)offset);
 }
 
 static void aclint_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
@@ -125,7 +125,7 @@ static void aclint_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
         for (unsigned i = 0; i < size / 4; i++) {
             uint64_t hart = offset / 4 + i;
             if (hart >= a->nharts) {
-                guest_error("aclint: write of MSIP for absent hart %llu",
+                log_guest(&a->log, "write of MSIP for absent hart %llu",
                             (unsigned long long)hart);
                 continue;
             }
@@ -146,7 +146,7 @@ static void aclint_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
         aclint_update_all(a, false);
         return;
     }
-    guest_error("aclint: write of unknown register at offset 0x%llx", (unsigned long long)offset);
+    log_guest(&a->log, "write of unknown register at offset 0x%llx", (unsigned long long)offset);
 }
 
 static void aclint_reset(void *opaque)
@@ -232,5 +232,6 @@ void aclint_init(struct aclint *a, unsigned nharts, struct vm_clock *clock,
     a->clock = clock;
     a->set_mip = set_mip;
     a->cpu_opaque = cpu_opaque;
+    log_limit_init(&a->log, "aclint");
     aclint_reset(a);
 }

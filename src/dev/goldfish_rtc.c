@@ -31,12 +31,12 @@ enum {
 
 static uint64_t rtc_now(const struct goldfish_rtc *r)
 {
-    return vm_clock_realtime_ns() + (uint64_t)r->offset_ns;
+    return vm_clock_wall_ns(r->clock) + (uint64_t)r->offset_ns;
 }
 
 static void rtc_set_now(struct goldfish_rtc *r, uint64_t t)
 {
-    r->offset_ns = (int64_t)(t - vm_clock_realtime_ns());
+    r->offset_ns = (int64_t)(t - vm_clock_wall_ns(r->clock));
 }
 
 static void rtc_update_irq(struct goldfish_rtc *r)
@@ -59,6 +59,18 @@ static void rtc_check_alarm(struct goldfish_rtc *r)
 void goldfish_rtc_update(struct goldfish_rtc *r)
 {
     rtc_check_alarm(r);
+}
+
+static uint64_t rtc_poll(void *opaque)
+{
+    struct goldfish_rtc *r = opaque;
+    rtc_check_alarm(r);
+    if (!r->alarm_armed)
+        return UINT64_MAX;
+    /* The alarm is in guest RTC time; both clocks advance at the same rate. */
+    uint64_t left = r->alarm_ns - rtc_now(r);
+    uint64_t now = condo_clock_ns();
+    return left > UINT64_MAX - now ? UINT64_MAX : now + left;
 }
 
 static void rtc_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
@@ -91,7 +103,7 @@ static void rtc_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val
         break;
     default:
         *val = 0;
-        guest_error("goldfish_rtc: read of unknown register at offset 0x%llx",
+        log_guest(&r->log, "read of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         break;
     }
@@ -137,7 +149,7 @@ static void rtc_write(void *opaque, uint64_t offset, unsigned size, uint64_t val
         rtc_update_irq(r);
         break;
     default:
-        guest_error("goldfish_rtc: write of unknown register at offset 0x%llx",
+        log_guest(&r->log, "write of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         break;
     }
@@ -199,14 +211,17 @@ const struct dev_ops goldfish_rtc_ops = {
     .max_access = 4,
     .read = rtc_read,
     .write = rtc_write,
+    .poll = rtc_poll,
     .reset = rtc_reset,
     .save = rtc_save,
     .load = rtc_load,
 };
 
-void goldfish_rtc_init(struct goldfish_rtc *r, struct irq_line irq)
+void goldfish_rtc_init(struct goldfish_rtc *r, struct irq_line irq, const struct vm_clock *clock)
 {
     memset(r, 0, sizeof(*r));
     r->irq = irq;
+    log_limit_init(&r->log, "goldfish-rtc");
+    r->clock = clock;
     rtc_reset(r);
 }

@@ -135,7 +135,7 @@ static uint32_t plic_claim(struct plic *p, unsigned ctx)
 static void plic_complete(struct plic *p, unsigned ctx, uint32_t src)
 {
     if (src == 0 || src >= PLIC_MAX_SOURCES) {
-        guest_error("plic: complete of invalid source %u by context %u", src, ctx);
+        log_guest(&p->log, "complete of invalid source %u by context %u", src, ctx);
         return;
     }
     if (!bit_test(p->enable[ctx], src))
@@ -191,7 +191,7 @@ static void plic_read(void *opaque, uint64_t offset, unsigned size, uint64_t *va
         return;
     }
 bad:
-    guest_error("plic: read of unknown register at offset 0x%llx", (unsigned long long)offset);
+    log_guest(&p->log, "read of unknown register at offset 0x%llx", (unsigned long long)offset);
 }
 
 static void plic_write(void *opaque, uint64_t offset, unsigned size, uint64_t val)
@@ -215,7 +215,7 @@ static void plic_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
         unsigned w = (off - PLIC_PENDING_BASE) / 4;
         if (w >= PLIC_WORDS)
             goto bad;
-        guest_error("plic: write to read-only pending word %u", w);
+        log_guest(&p->log, "write to read-only pending word %u", w);
         return;
     }
     if (off < PLIC_CONTEXT_BASE) {
@@ -241,7 +241,7 @@ static void plic_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
         return;
     }
 bad:
-    guest_error("plic: write of unknown register at offset 0x%llx", (unsigned long long)offset);
+    log_guest(&p->log, "write of unknown register at offset 0x%llx", (unsigned long long)offset);
 }
 
 static void plic_reset(void *opaque)
@@ -352,5 +352,6 @@ void plic_init(struct plic *p, unsigned ncontexts,
     p->ncontexts = ncontexts;
     p->notify = notify;
     p->notify_opaque = opaque;
+    log_limit_init(&p->log, "plic");
     plic_reset(p);
 }

@@ -20,11 +20,11 @@ static void syscon_fire(struct syscon *s, enum syscon_action act, unsigned code)
 
 static void syscon_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val)
 {
-    (void)opaque;
+    struct syscon *s = opaque;
     (void)size;
     *val = 0;
     if (offset != 0)
-        guest_error("syscon: read of unknown register at offset 0x%llx",
+        log_guest(&s->log, "read of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
 }
 
@@ -33,7 +33,7 @@ static void syscon_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
     struct syscon *s = opaque;
 
     if (offset != 0) {
-        guest_error("syscon: write of unknown register at offset 0x%llx",
+        log_guest(&s->log, "write of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         return;
     }
@@ -50,7 +50,7 @@ static void syscon_write(void *opaque, uint64_t offset, unsigned size, uint64_t 
         syscon_fire(s, SYSCON_RESET, 0);
         break;
     default:
-        guest_error("syscon: unknown command 0x%x", v);
+        log_guest(&s->log, "unknown command 0x%x", v);
         break;
     }
 }
@@ -92,4 +92,5 @@ void syscon_init(struct syscon *s,
     memset(s, 0, sizeof(*s));
     s->action = action;
     s->opaque = opaque;
+    log_limit_init(&s->log, "syscon");
 }

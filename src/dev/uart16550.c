@@ -138,6 +138,8 @@ static uint8_t uart_rx_pop(struct uart16550 *u)
     uint8_t b = u->rx_fifo[u->rx_head];
     u->rx_head = (uint8_t)((u->rx_head + 1) % UART16550_FIFO);
     u->rx_count--;
+    if (!u->rx_count && u->rx_room)
+        u->rx_room(u->rx_room_opaque);
     return b;
 }
 
@@ -257,7 +259,7 @@ static void uart_read(void *opaque, uint64_t offset, unsigned size, uint64_t *va
         v = u->scr;
         break;
     default:
-        guest_error("uart16550: read of unknown register at offset 0x%llx",
+        log_guest(&u->log, "read of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         break;
     }
@@ -318,7 +320,7 @@ static void uart_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
         u->scr = v;
         return;
     default:
-        guest_error("uart16550: write of unknown register at offset 0x%llx",
+        log_guest(&u->log, "write of unknown register at offset 0x%llx",
                     (unsigned long long)offset);
         return;
     }
@@ -393,6 +395,7 @@ void uart16550_init(struct uart16550 *u, struct irq_line irq, struct chardev out
     u->irq = irq;
     u->out = out;
     u->irq_level = -1; /* unknown: the reset below drives the line */
+    log_limit_init(&u->log, "uart16550");
     uart_reset(u);
 }
 

@@ -1,193 +1,607 @@
-/* The VMM's event loop: run the hart in slices; between slices let timers
- * catch up and service the console; when the hart waits (WFI), sleep in
- * poll() until the next timer deadline or input, so an idle VM costs
- * almost no host CPU. */
+/* The VM loop: one host thread per virtual CPU, and the I/O thread (the
+ * process's main thread) for everything else.
+ *
+ * A CPU thread runs its CPU in slices (run, then cpu_tick: its timers),
+ * sleeps while the CPU waits for an interrupt (WFI) until a kick or its
+ * next timer deadline, and parks when the VM is paused, stopping, or when
+ * the guest asked for something the I/O thread must do (power off, reboot).
+ * The I/O thread polls the event loop (console, network and disk backends,
+ * later the API), runs device timers (io_tick), feeds console input, and
+ * acts on what the guest asked for. The board is reached only through
+ * `struct machine_ops`: this file knows no board.
+ *
+ * Buttons: SIGUSR1 presses the guest's power button and SIGUSR2 sends
+ * Ctrl+Alt+Del (machine_ops.power_button / ctrl_alt_del, on the I/O
+ * thread). When the guest cannot take them (no driver yet) condo says so
+ * on stderr and the VM runs on: a signal is a button, not a stop
+ * (SIGTERM stops the VM).
+ *
+ * Parking protocol: the I/O thread raises a control flag (pause, stop) or
+ * a CPU raises `exit`; every CPU thread sees a flag at its next slice
+ * boundary (kicks end slices and waits early), counts itself in `parked`
+ * and waits on ctl_cv until the flags clear. The I/O thread waits for
+ * parked == ncpus before it touches the machine as a whole (reset, and
+ * later snapshots). */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "board/board_riscv_virt.h"
+#include "condo/boards.h"
 #include "condo/console.h"
 #include "condo/event_loop.h"
+#include "condo/sandbox.h"
 #include "condo/vm.h"
 
 #define SLICE_INSNS 100000
 /* A guest that resets this many times within RESET_WINDOW_NS is stuck. */
 #define RESET_LIMIT 3
 #define RESET_WINDOW_NS (30ull * 1000000000ull)
+/* The longest a thread sleeps without re-checking anything. */
+#define MAX_SLEEP_NS 1000000000ull
+/* The CPU cap is enforced over periods of this length. */
+#define CAP_PERIOD_NS 100000000ull
+
+enum { CTL_PAUSE = 1, CTL_STOP = 2, CTL_EXIT = 4 };
+
+struct vm;
+
+struct vcpu {
+    struct vm *vm;
+    unsigned index;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu; /* guards kicked; the wait sleeps on cv */
+    pthread_cond_t cv;
+    bool kicked;
+    /* the CPU cap's current period */
+    uint64_t period_start_ns, period_cpu_ns;
+};
+
+struct vm {
+    const struct vm_config *cfg;
+    const struct machine_ops *ops;
+    struct machine *m;
+    pthread_mutex_t lock; /* the machine lock */
+    struct event_loop loop;
+    struct console con;
+    struct vcpu vcpu[VM_MAX_CPUS];
+    unsigned ncpus;
+
+    pthread_mutex_t ctl_mu;
+    pthread_cond_t ctl_cv;
+    int ctl;         /* CTL_* flags; written under ctl_mu, read atomically */
+    unsigned parked; /* CPU threads waiting in park() */
+    struct machine_exit exit; /* valid while CTL_EXIT is set */
+    struct sandbox sandbox;
+};
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_power_button, got_ctrl_alt_del;
+static struct event_loop *signal_loop;
 
 static void on_signal(int sig)
 {
     got_signal = sig;
+    if (signal_loop)
+        event_loop_wake(signal_loop);
 }
 
-/* Feed buffered console input to the UART as its FIFO has room. */
-static void pump_input(struct riscv_virt *m, struct console *con)
+static void on_button_signal(int sig)
 {
-    size_t room = uart16550_rx_space(&m->uart);
-    if (!room || !con->in_len)
+    if (sig == SIGUSR1)
+        got_power_button = 1;
+    else
+        got_ctrl_alt_del = 1;
+    if (signal_loop)
+        event_loop_wake(signal_loop);
+}
+
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+static struct timespec abs_time(uint64_t mono_ns)
+{
+    return (struct timespec){ .tv_sec = (time_t)(mono_ns / 1000000000ull),
+                              .tv_nsec = (long)(mono_ns % 1000000000ull) };
+}
+
+static int ctl_flags(struct vm *vm)
+{
+    return __atomic_load_n(&vm->ctl, __ATOMIC_ACQUIRE);
+}
+
+/* --- what the board calls --- */
+
+/* Wake CPU `cpu`'s thread if it waits (the board's env->kick_cpu). */
+static void wake_cpu(void *opaque, unsigned cpu)
+{
+    struct vm *vm = opaque;
+    if (cpu >= vm->ncpus)
         return;
-    uint8_t buf[UART16550_FIFO];
+    struct vcpu *v = &vm->vcpu[cpu];
+    pthread_mutex_lock(&v->mu);
+    v->kicked = true;
+    pthread_cond_signal(&v->cv);
+    pthread_mutex_unlock(&v->mu);
+}
+
+/* Get CPU `cpu`'s thread to look at the control flags soon. */
+static void kick_cpu(struct vm *vm, unsigned cpu)
+{
+    vm->ops->cpu_interrupt(vm->m, cpu);
+    wake_cpu(vm, cpu);
+}
+
+static void console_room(void *opaque)
+{
+    struct vm *vm = opaque;
+    if (console_input_pending(&vm->con))
+        event_loop_wake(&vm->loop);
+}
+
+/* --- the CPU threads --- */
+
+/* Wait until the control flags clear; true when the thread must end. */
+static bool park(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    pthread_mutex_lock(&vm->ctl_mu);
+    vm->parked++;
+    pthread_cond_broadcast(&vm->ctl_cv);
+    while (vm->ctl && !(vm->ctl & CTL_STOP))
+        pthread_cond_wait(&vm->ctl_cv, &vm->ctl_mu);
+    vm->parked--;
+    bool stop = vm->ctl & CTL_STOP;
+    pthread_mutex_unlock(&vm->ctl_mu);
+    return stop;
+}
+
+/* The guest asked for something (power off, reboot, a finished test, a
+ * fault): record the first such request for the I/O thread. */
+static void post_exit(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    struct machine_exit ex;
+    pthread_mutex_lock(&vm->lock);
+    vm->ops->exit_reason(vm->m, &ex);
+    pthread_mutex_unlock(&vm->lock);
+    pthread_mutex_lock(&vm->ctl_mu);
+    if (!(vm->ctl & CTL_EXIT)) {
+        vm->exit = ex;
+        __atomic_fetch_or(&vm->ctl, CTL_EXIT, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&vm->ctl_mu);
+    event_loop_wake(&vm->loop);
+}
+
+/* Sleep while the CPU waits for an interrupt: until a kick, a pending
+ * interrupt, a control flag, or its next timer deadline. */
+static void wait_for_interrupt(struct vcpu *v, uint64_t deadline)
+{
+    struct vm *vm = v->vm;
+    uint64_t cap = condo_clock_ns() + MAX_SLEEP_NS;
+    if (deadline > cap)
+        deadline = cap;
+    pthread_mutex_lock(&v->mu);
+    while (!v->kicked && !ctl_flags(vm) && !vm->ops->cpu_wakeup(vm->m, v->index)) {
+        if (condo_clock_ns() >= deadline)
+            break;
+        struct timespec ts = abs_time(deadline);
+        pthread_cond_timedwait(&v->cv, &v->mu, &ts);
+    }
+    v->kicked = false;
+    pthread_mutex_unlock(&v->mu);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --cpu-limit: each CPU thread may use its share of the cap in every
+ * period; past it, it sleeps out the period (control flags still wake it).
+ * Enforced here, by the VMM itself, so it holds without root or cgroups. */
+static void throttle(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    unsigned pct = vm->cfg->cpu_limit_pct;
+    if (!pct)
+        return;
+    uint64_t now = condo_clock_ns();
+    uint64_t cpu = thread_cpu_ns();
+    if (now - v->period_start_ns >= CAP_PERIOD_NS) {
+        v->period_start_ns = now;
+        v->period_cpu_ns = cpu;
+        return;
+    }
+    uint64_t quota = CAP_PERIOD_NS * pct / 100 / vm->ncpus;
+    if (cpu - v->period_cpu_ns < quota)
+        return;
+    uint64_t end = v->period_start_ns + CAP_PERIOD_NS;
+    pthread_mutex_lock(&v->mu);
+    while (!ctl_flags(vm) && condo_clock_ns() < end) {
+        struct timespec ts = abs_time(end);
+        pthread_cond_timedwait(&v->cv, &v->mu, &ts);
+    }
+    pthread_mutex_unlock(&v->mu);
+}
+
+static void *vcpu_main(void *arg)
+{
+    struct vcpu *v = arg;
+    struct vm *vm = v->vm;
+    const struct machine_ops *ops = vm->ops;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the I/O thread */
+    v->period_start_ns = condo_clock_ns();
+    v->period_cpu_ns = thread_cpu_ns();
+    for (;;) {
+        if (ctl_flags(vm)) {
+            if (park(v))
+                break;
+            continue;
+        }
+        enum machine_run r = ops->run(vm->m, v->index, SLICE_INSNS);
+        uint64_t deadline = ops->cpu_tick(vm->m, v->index);
+        if (r == MACHINE_RUN_EXIT) {
+            post_exit(v);
+            continue;
+        }
+        throttle(v);
+        if (r == MACHINE_RUN_WAIT)
+            wait_for_interrupt(v, deadline);
+    }
+    return NULL;
+}
+
+/* --- the I/O thread's control of the CPU threads --- */
+
+static void set_ctl(struct vm *vm, int set, int clear)
+{
+    pthread_mutex_lock(&vm->ctl_mu);
+    __atomic_store_n(&vm->ctl, (vm->ctl | set) & ~clear, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&vm->ctl_cv);
+    pthread_mutex_unlock(&vm->ctl_mu);
+}
+
+/* Raise `flag` and wait until every CPU thread is parked. */
+static void stop_cpus(struct vm *vm, int flag)
+{
+    set_ctl(vm, flag, 0);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        kick_cpu(vm, i);
+    pthread_mutex_lock(&vm->ctl_mu);
+    while (vm->parked < vm->ncpus)
+        pthread_cond_wait(&vm->ctl_cv, &vm->ctl_mu);
+    pthread_mutex_unlock(&vm->ctl_mu);
+}
+
+static int start_cpus(struct vm *vm, struct error *err)
+{
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        struct vcpu *v = &vm->vcpu[i];
+        int r = pthread_create(&v->thread, NULL, vcpu_main, v);
+        if (r)
+            return error_set_errno(err, -r, "cannot start the thread of CPU %u", i);
+        v->started = true;
+    }
+    return 0;
+}
+
+static void join_cpus(struct vm *vm)
+{
+    set_ctl(vm, CTL_STOP, 0);
+    for (unsigned i = 0; i < vm->ncpus; i++)
+        if (vm->vcpu[i].started)
+            kick_cpu(vm, i);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        if (vm->vcpu[i].started)
+            pthread_join(vm->vcpu[i].thread, NULL);
+        vm->vcpu[i].started = false;
+    }
+}
+
+/* --- the I/O thread --- */
+
+static void pump_console_input(struct vm *vm)
+{
+    if (!console_input_pending(&vm->con))
+        return;
+    uint8_t buf[64];
+    size_t room = vm->ops->console_room(vm->m);
     if (room > sizeof(buf))
         room = sizeof(buf);
-    size_t n = console_take(con, buf, room);
-    uart16550_receive(&m->uart, buf, n);
+    size_t n = console_peek(&vm->con, buf, room);
+    if (n)
+        console_consume(&vm->con, vm->ops->console_input(vm->m, buf, n));
 }
 
-static void console_ready(void *opaque, short revents)
+/* Milliseconds until `deadline` (host monotonic ns), capped. */
+static int timeout_ms(uint64_t deadline)
 {
-    (void)revents;
-    console_read_input(opaque);
-}
-
-/* Poll every watched fd (console, backends) for up to timeout_ms. */
-static void service_io(struct riscv_virt *m, struct console *con, struct event_loop *loop,
-                       int con_watch, int timeout_ms)
-{
-    event_loop_set_events(loop, con_watch, console_wants_input(con) ? POLLIN : 0);
-    console_flush(con);
-    event_loop_poll(loop, timeout_ms);
-    pump_input(m, con);
-}
-
-static int wait_timeout_ms(struct riscv_virt *m, uint64_t deadline)
-{
-    uint64_t io = riscv_virt_io_deadline_ns(m);
-    if (deadline == UINT64_MAX && io == UINT64_MAX)
-        return 100; /* nothing armed: wake up now and then anyway */
-    uint64_t ns = deadline == UINT64_MAX ? UINT64_MAX : vm_clock_ns_until(&m->clock, deadline);
-    if (io != UINT64_MAX) {
-        uint64_t now = condo_clock_ns();
-        uint64_t io_ns = io > now ? io - now : 0;
-        if (io_ns < ns)
-            ns = io_ns;
-    }
-    if (ns == 0)
+    uint64_t now = condo_clock_ns();
+    if (deadline <= now)
         return 0;
-    uint64_t ms = (ns + 999999) / 1000000;
-    return ms > 100 ? 100 : (int)ms;
+    uint64_t ns = deadline - now;
+    if (ns > MAX_SLEEP_NS)
+        ns = MAX_SLEEP_NS;
+    return (int)((ns + 999999) / 1000000);
 }
 
-int vm_run(const struct vm_config *vc)
+struct reset_history {
+    uint64_t times[RESET_LIMIT];
+    unsigned n;
+};
+
+/* Act on what the guest asked for. Returns -1 to go on running, or the
+ * process exit status. CPUs are parked on entry. */
+static int handle_exit(struct vm *vm, const struct machine_exit *ex, struct reset_history *h)
 {
-    struct console con;
-    console_open(&con, STDIN_FILENO, STDOUT_FILENO);
-    struct event_loop loop;
-    event_loop_init(&loop);
-    int con_watch = event_loop_add_fd(&loop, con.in_fd, POLLIN, console_ready, &con);
-    bool bare = vc->bios && strcmp(vc->bios, "none") == 0;
-    struct riscv_virt_config cfg = {
-        .memory = vc->memory,
-        .bios = vc->bios,
-        .kernel = vc->kernel,
-        .initrd = vc->initrd,
-        .append = vc->append,
-        .bare_metal = bare,
-        .console_out = console_chardev(&con),
-        .loop = &loop,
-        .disks = vc->disks,
-        .ndisks = vc->ndisks,
-        .nets = vc->nets,
-        .nnets = vc->nnets,
-    };
-    struct riscv_virt *m = calloc(1, sizeof(*m));
-    if (!m) {
-        console_close(&con);
-        return VM_EXIT_FAULT;
+    switch (ex->kind) {
+    case MACHINE_EXIT_POWEROFF:
+        return VM_EXIT_POWEROFF;
+    case MACHINE_EXIT_FAIL:
+        condo_err("guest powered off with failure code %d", ex->code);
+        return VM_EXIT_GUEST_FAIL;
+    case MACHINE_EXIT_TEST: {
+        int code = ex->code;
+        if (code)
+            condo_err("bare-metal program reported failure %d", code);
+        return code == 0 ? 0 : (code > 255 || (code & 255) == 0 ? 1 : code & 255);
     }
+    case MACHINE_EXIT_RESET: {
+        uint64_t now = condo_clock_ns();
+        h->times[h->n % RESET_LIMIT] = now;
+        h->n++;
+        if (h->n >= RESET_LIMIT && now - h->times[h->n % RESET_LIMIT] < RESET_WINDOW_NS) {
+            condo_err("guest reset loop: %d resets within %llu s (kernel panic?); stopping",
+                      RESET_LIMIT, RESET_WINDOW_NS / 1000000000ull);
+            return VM_EXIT_RESET_LOOP;
+        }
+        condo_info("guest reset: rebooting");
+        struct error err = ERROR_INIT;
+        pthread_mutex_lock(&vm->lock);
+        int r = vm->ops->reset(vm->m, &err);
+        pthread_mutex_unlock(&vm->lock);
+        if (r < 0) {
+            condo_err("reboot failed: %s", err.msg);
+            return VM_EXIT_FAULT;
+        }
+        return -1;
+    }
+    case MACHINE_EXIT_FAULT:
+    case MACHINE_EXIT_NONE:
+        break;
+    }
+    condo_err("emulator fault: %s", ex->detail[0] ? ex->detail : "the CPU stopped");
+    return VM_EXIT_FAULT;
+}
+
+/* A button signal came: press it (flag cleared first, so a signal that
+ * arrives meanwhile is seen on the next turn). */
+static void press_buttons(struct vm *vm)
+{
+    static const struct {
+        volatile sig_atomic_t *flag;
+        const char *what;
+        bool ctrl_alt_del;
+    } buttons[] = {
+        { &got_power_button, "power button (SIGUSR1)", false },
+        { &got_ctrl_alt_del, "Ctrl+Alt+Del (SIGUSR2)", true },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(buttons); i++) {
+        if (!*buttons[i].flag)
+            continue;
+        *buttons[i].flag = 0;
+        struct error err = ERROR_INIT;
+        pthread_mutex_lock(&vm->lock);
+        int r = buttons[i].ctrl_alt_del ? vm->ops->ctrl_alt_del(vm->m, &err)
+                                        : vm->ops->power_button(vm->m, &err);
+        pthread_mutex_unlock(&vm->lock);
+        if (r < 0)
+            condo_err("%s not delivered: %s; the VM runs on (SIGTERM stops it)", buttons[i].what,
+                      err.msg);
+        else
+            condo_err("%s pressed", buttons[i].what);
+    }
+}
+
+static int io_loop(struct vm *vm)
+{
+    struct reset_history resets = { { 0 }, 0 };
+    for (;;) {
+        pthread_mutex_lock(&vm->lock);
+        uint64_t deadline = vm->ops->io_tick(vm->m);
+        pump_console_input(vm);
+        pthread_mutex_unlock(&vm->lock);
+        console_service(&vm->con);
+
+        if (got_signal) {
+            condo_err("stopped by signal %d", (int)got_signal);
+            return 128 + got_signal;
+        }
+        press_buttons(vm);
+        if (vm->con.quit) {
+            condo_err("quit from the console (Ctrl-A x)");
+            return VM_EXIT_QUIT;
+        }
+        if (ctl_flags(vm) & CTL_EXIT) {
+            stop_cpus(vm, CTL_PAUSE);
+            struct machine_exit ex = vm->exit;
+            int status = handle_exit(vm, &ex, &resets);
+            if (status >= 0)
+                return status;
+            set_ctl(vm, 0, CTL_EXIT | CTL_PAUSE);
+            continue;
+        }
+        event_loop_poll(&vm->loop, timeout_ms(deadline));
+    }
+}
+
+/* Tell whoever started us (condo start) how setup went. */
+static void report_ready(const struct vm_run_options *o, const struct error *err)
+{
+    if (!o || o->ready_fd < 0)
+        return;
+    if (err && err->code)
+        dprintf(o->ready_fd, "E %d %s\n", -err->code, err->msg[0] ? err->msg : "see the log");
+    else
+        dprintf(o->ready_fd, "OK\n");
+    close(o->ready_fd);
+}
+
+static int setup_failed(const struct vm_run_options *o, const struct error *err)
+{
+    if (err->msg[0])
+        condo_err("%s", err->msg);
+    report_ready(o, err);
+    return vm_exit_status_of(err);
+}
+
+int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
+{
+    static const struct vm_run_options no_opts = { .ready_fd = -1 };
+    if (!opts)
+        opts = &no_opts;
+    struct error err = ERROR_INIT;
+    /* The buttons first: a press during set-up must not kill condo (the
+     * default action); it is answered once the loop runs (not delivered:
+     * the guest has no driver that early). */
+    signal(SIGUSR1, on_button_signal);
+    signal(SIGUSR2, on_button_signal);
+    const struct machine_ops *ops = board_for_arch(cfg->arch);
+    if (!ops) {
+        error_set(&err, -EINVAL, "--arch %s is not supported: this condo emulates %s",
+                  cfg->arch, board_arches());
+        return setup_failed(opts, &err);
+    }
+    struct vm *vm = calloc(1, sizeof(*vm));
+    if (!vm) {
+        error_set(&err, -ENOMEM, "out of memory");
+        return setup_failed(opts, &err);
+    }
+    vm->cfg = cfg;
+    vm->ops = ops;
+    vm->ncpus = cfg->hw.cpus;
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_mutex_init(&vm->ctl_mu, NULL);
+    pthread_cond_init(&vm->ctl_cv, NULL);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        vm->vcpu[i].vm = vm;
+        vm->vcpu[i].index = i;
+        pthread_mutex_init(&vm->vcpu[i].mu, NULL);
+        cond_init_monotonic(&vm->vcpu[i].cv);
+    }
+
     int status = VM_EXIT_FAULT;
-    if (riscv_virt_init(m, &cfg) < 0) {
-        status = VM_EXIT_USAGE;
+    int r = event_loop_init(&vm->loop);
+    if (r < 0) {
+        error_set_errno(&err, r, "cannot create the event loop");
+        free(vm);
+        return setup_failed(opts, &err);
+    }
+    vm->loop.lock = &vm->lock;
+    if (opts->console_sock)
+        r = console_open_socket(&vm->con, opts->console_sock, &err);
+    else if ((r = console_open_stdio(&vm->con, STDIN_FILENO, STDOUT_FILENO)) < 0)
+        error_set_errno(&err, r, "cannot set up the console");
+    if (r == 0 && (r = console_attach(&vm->con, &vm->loop)) < 0)
+        error_set_errno(&err, r, "cannot watch the console");
+    if (r < 0) {
+        status = setup_failed(opts, &err);
         goto out;
     }
+    /* before the machine: a root VM's switch directories are made
+     * shareable with the uid it drops to */
+    r = sandbox_prepare(&vm->sandbox, &cfg->sandbox, &cfg->hw, &err);
+    if (r < 0) {
+        condo_err("%s", err.msg);
+        status = vm_exit_status_of(&err);
+        goto out;
+    }
+    struct machine_env env = {
+        .lock = &vm->lock,
+        .loop = &vm->loop,
+        .console = console_chardev(&vm->con),
+        .kick_cpu = wake_cpu,
+        .console_room = console_room,
+        .opaque = vm,
+    };
+    r = ops->create(&cfg->hw, &env, &vm->m, &err);
+    if (r < 0) {
+        status = setup_failed(opts, &err);
+        goto out;
+    }
+
+    signal_loop = &vm->loop;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    if (con.tty)
+
+    /* Everything is open and bound: confine the process before any CPU
+     * thread exists (they inherit it all). */
+    const char *selftest = vm->sandbox.cfg.selftest;
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_children(&vm->sandbox);
+    r = sandbox_apply(&vm->sandbox, &err);
+    if (r < 0) {
+        condo_err("%s", err.msg);
+        status = vm_exit_status_of(&err);
+        goto out;
+    }
+    sandbox_report(&vm->sandbox);
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_inside(&vm->sandbox);
+
+    if (vm->con.tty)
         condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
 
     uint64_t start_ns = condo_clock_ns();
-    uint64_t reset_times[RESET_LIMIT] = { 0 };
-    unsigned nresets = 0;
-    for (;;) {
-        enum riscv_run_result rr = riscv_cpu_run(&m->cpu, SLICE_INSNS);
-        if (m->cpu.exit_request)
-            rr = RISCV_RUN_EXIT; /* e.g. a store to tohost right before WFI */
-        uint64_t deadline = riscv_virt_tick(m);
-        if (got_signal) {
-            condo_err("stopped by signal %d", (int)got_signal);
-            status = 128 + got_signal;
-            break;
-        }
-        if (con.quit) {
-            condo_err("quit from the console (Ctrl-A x)");
-            status = VM_EXIT_QUIT;
-            break;
-        }
-        if (rr == RISCV_RUN_EXIT) {
-            if (m->cpu.exit_request == RISCV_EXIT_HTIF) {
-                int code = m->cpu.htif_exit_code;
-                if (code)
-                    condo_err("bare-metal program reported failure %d", code);
-                status = code == 0 ? 0 : (code > 255 || (code & 255) == 0 ? 1 : code & 255);
-                break;
-            }
-            if (m->syscon_fired) {
-                if (m->syscon_act == SYSCON_POWEROFF) {
-                    status = VM_EXIT_POWEROFF;
-                    break;
-                }
-                if (m->syscon_act == SYSCON_FAIL) {
-                    condo_err("guest powered off with failure code %u", m->syscon_code);
-                    status = VM_EXIT_GUEST_FAIL;
-                    break;
-                }
-                /* reset: reboot, unless the guest keeps doing it */
-                uint64_t now = condo_clock_ns();
-                reset_times[nresets % RESET_LIMIT] = now;
-                nresets++;
-                if (nresets >= RESET_LIMIT &&
-                    now - reset_times[nresets % RESET_LIMIT] < RESET_WINDOW_NS) {
-                    condo_err("guest reset loop: %d resets within %llu s (kernel panic?); "
-                              "stopping",
-                              RESET_LIMIT, RESET_WINDOW_NS / 1000000000ull);
-                    status = VM_EXIT_RESET_LOOP;
-                    break;
-                }
-                condo_info("guest reset: rebooting");
-                if (riscv_virt_reset(m, &cfg) < 0) {
-                    status = VM_EXIT_FAULT;
-                    break;
-                }
-                continue;
-            }
-            condo_err("emulator fault: hart stopped at pc 0x%llx",
-                      (unsigned long long)m->cpu.pc);
-            status = VM_EXIT_FAULT;
-            break;
-        }
-        if (rr == RISCV_RUN_WFI) {
-            while (!riscv_cpu_has_wakeup(&m->cpu) && !got_signal && !con.quit) {
-                service_io(m, &con, &loop, con_watch, wait_timeout_ms(m, deadline));
-                deadline = riscv_virt_tick(m);
-            }
-            m->cpu.wfi = false;
-        } else {
-            service_io(m, &con, &loop, con_watch, 0);
-        }
+    r = start_cpus(vm, &err);
+    if (r == 0 && selftest && !strcmp(selftest, "die"))
+        sandbox_selftest_die();
+    if (r < 0) {
+        status = setup_failed(opts, &err);
+    } else {
+        report_ready(opts, NULL);
+        if (opts->name)
+            condo_info("VM %s running (pid %ld)", opts->name, (long)getpid());
+        status = io_loop(vm);
     }
-    condo_info("%llu instructions retired in %.2f s", (unsigned long long)m->cpu.instret,
+    join_cpus(vm);
+    struct machine_stats st;
+    ops->stats(vm->m, &st);
+    condo_info("%llu instructions retired in %.2f s", (unsigned long long)st.instret,
                (double)(condo_clock_ns() - start_ns) / 1e9);
+    if (vm->con.dropped)
+        condo_info("%llu bytes of console output dropped (the reader was too slow)",
+                   (unsigned long long)vm->con.dropped);
 out:
-    console_close(&con);
-    riscv_virt_free(m);
-    free(m);
+    signal_loop = NULL;
+    console_close(&vm->con);
+    if (vm->m)
+        ops->destroy(vm->m);
+    event_loop_destroy(&vm->loop);
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        pthread_mutex_destroy(&vm->vcpu[i].mu);
+        pthread_cond_destroy(&vm->vcpu[i].cv);
+    }
+    free(vm);
     return status;
 }

@@ -1,4 +1,5 @@
-/* Parsing of the device options of a VM definition. */
+/* Parsing of the device options of a VM definition, and the exit status a
+ * setup failure means. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,36 +8,55 @@
 #include "condo/block.h"
 #include "condo/vm.h"
 
-static int parse_u64(const char *opt, const char *v, uint64_t *out)
+#define DISK_SYNTAX "FILE[,ro][,format=raw|qcow2][,backing=PATH|none][,iops=N][,bps=N]"
+
+static int parse_u64(const char *spec, const char *opt, const char *v, uint64_t *out,
+                     struct error *err)
 {
     char *end;
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-') {
-        fprintf(stderr, "condo: --disk %s wants a number, not '%s'\n", opt, v);
-        return -EINVAL;
-    }
+    if (errno || end == v || *end || v[0] == '-')
+        return error_set(err, -EINVAL, "--disk %s: %s wants a number, not '%s'", spec, opt, v);
     *out = n;
     return 0;
 }
 
-int vm_parse_disk(const char *spec, struct vm_disk_config *out)
+void vm_disk_config_free(struct vm_disk_config *d)
+{
+    free((char *)d->path);
+    free((char *)d->backing);
+    d->path = d->backing = NULL;
+}
+
+void vm_config_free(struct vm_config *cfg)
+{
+    for (unsigned i = 0; i < cfg->hw.ndisks; i++)
+        vm_disk_config_free(&cfg->hw.disks[i]);
+    cfg->hw.ndisks = 0;
+}
+
+int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err)
 {
     memset(out, 0, sizeof(*out));
     out->format = BLOCK_FORMAT_AUTO;
     /* FILE is everything up to the first comma: paths with commas are not
-     * supported (as with QEMU's shorthand). */
+     * supported (as with QEMU's shorthand). The copy holds the strings the
+     * config points to; out->path is its start, which the caller frees. */
     char *copy = strdup(spec);
     if (!copy)
-        return -ENOMEM;
+        return error_set(err, -ENOMEM, "out of memory parsing --disk");
     char *save = NULL, *tok = strtok_r(copy, ",", &save);
-    if (!tok || !*tok) {
-        fprintf(stderr, "condo: --disk wants FILE[,ro][,format=raw|qcow2][,iops=N][,bps=N]\n");
-        free(copy);
-        return -EINVAL;
+    int r = 0;
+    if (!tok || !*tok || spec[0] == ',') {
+        r = error_set(err, -EINVAL, "--disk wants " DISK_SYNTAX);
+        goto out;
     }
     out->path = strdup(tok);
-    int r = 0;
+    if (!out->path) {
+        r = error_set(err, -ENOMEM, "out of memory parsing --disk");
+        goto out;
+    }
     while (r == 0 && (tok = strtok_r(NULL, ",", &save))) {
         if (!strcmp(tok, "ro"))
             out->read_only = true;
@@ -44,18 +64,40 @@ int vm_parse_disk(const char *spec, struct vm_disk_config *out)
             out->format = BLOCK_FORMAT_RAW;
         else if (!strcmp(tok, "format=qcow2"))
             out->format = BLOCK_FORMAT_QCOW2;
-        else if (!strncmp(tok, "iops=", 5))
-            r = parse_u64("iops", tok + 5, &out->iops);
+        else if (!strncmp(tok, "backing=", 8)) {
+            if (!tok[8] || out->backing) {
+                r = error_set(err, -EINVAL,
+                              "--disk %s: backing= wants one PATH (the overlay's base) or none",
+                              spec);
+            } else if (!(out->backing = strdup(tok + 8))) {
+                r = error_set(err, -ENOMEM, "out of memory parsing --disk");
+            }
+        } else if (!strncmp(tok, "iops=", 5))
+            r = parse_u64(spec, "iops", tok + 5, &out->iops, err);
         else if (!strncmp(tok, "bps=", 4))
-            r = parse_u64("bps", tok + 4, &out->bps);
-        else {
-            fprintf(stderr,
-                    "condo: --disk %s: unknown setting '%s' (known: ro, format=raw|qcow2, "
-                    "iops=N, bps=N)\n",
-                    spec, tok);
-            r = -EINVAL;
-        }
+            r = parse_u64(spec, "bps", tok + 4, &out->bps, err);
+        else
+            r = error_set(err, -EINVAL,
+                          "--disk %s: unknown setting '%s' (known: ro, format=raw|qcow2, "
+                          "backing=PATH|none, iops=N, bps=N)",
+                          spec, tok);
     }
+out:
     free(copy);
+    if (r < 0)
+        vm_disk_config_free(out);
     return r;
+}
+
+int vm_exit_status_of(const struct error *err)
+{
+    switch (error_class(err)) {
+    case ERROR_CLASS_RESOURCE:
+        return VM_EXIT_RESOURCES;
+    case ERROR_CLASS_IO:
+    case ERROR_CLASS_INTERNAL:
+        return VM_EXIT_FAULT;
+    default:
+        return VM_EXIT_USAGE;
+    }
 }

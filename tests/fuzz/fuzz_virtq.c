@@ -1,6 +1,6 @@
 /* libFuzzer target: a hostile guest against the virtio-mmio transport, the
- * split virtqueue walker and the virtio-blk and virtio-rng request
- * handling. The input is a little program of operations: poke bytes into
+ * split virtqueue walker, the virtio-blk and virtio-rng request handling
+ * and virtio-input's event delivery (the host presses its buttons). The input is a little program of operations: poke bytes into
  * guest RAM, write or read any register of either device, lay out
  * descriptors and avail entries, notify, let (fake) time pass for the
  * blk rate limit, reset, save and load (also loading fuzzed state).
@@ -10,26 +10,31 @@
  * Guest RAM and the disk are heap buffers, so AddressSanitizer sees any
  * access outside them. Besides crashes, the target traps when the device
  * hands the backend a request outside the disk or not sector-sized, writes
- * a read-only disk, or leaves its irq line out of step with
- * InterruptStatus.
+ * a read-only disk, leaves its irq line out of step with
+ * InterruptStatus, or when a button press that was refused wrote events.
  *
- *   tests/fuzz/run.sh SECONDS     build into build/fuzz and run */
+ *   tests/fuzz/run.sh SECONDS virtq     build into build/fuzz and run */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "condo/block.h"
 #include "condo/virtio_blk.h"
+#include "condo/virtio_input.h"
 #include "condo/virtio_rng.h"
+#include "fuzz_common.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE 0x8000ull
 #define DISK_SIZE (64 * 1024)
 
-/* Ring areas used by the probe operation (per device). */
-static const uint64_t ring_desc[2] = { 0x0000, 0x2000 };
-static const uint64_t ring_avail[2] = { 0x1000, 0x3000 };
-static const uint64_t ring_used[2] = { 0x1400, 0x3400 };
+#define NDEV 3 /* blk, rng, input */
+
+/* Ring areas used by the probe operation (per device); the input
+ * device's overlap the data area, which a hostile guest may do too. */
+static const uint64_t ring_desc[NDEV] = { 0x0000, 0x2000, 0x6000 };
+static const uint64_t ring_avail[NDEV] = { 0x1000, 0x3000, 0x7000 };
+static const uint64_t ring_used[NDEV] = { 0x1400, 0x3400, 0x7400 };
 
 struct fz {
     struct guest_ram ram;
@@ -38,19 +43,16 @@ struct fz {
     int disk_fail;
     struct virtio_blk *blk;
     struct virtio_rng *rng;
-    int irq_level[2];
-    uint32_t num[2];    /* queue size the probe set */
-    uint16_t avail[2];  /* driver's avail idx */
+    struct virtio_input *input;
+    int irq_level[NDEV];
+    uint32_t num[NDEV];    /* queue size the probe set */
+    uint16_t avail[NDEV];  /* driver's avail idx */
     uint64_t now;
 };
 
 static struct fz F;
 
-#define CHECK(c)                                                                              \
-    do {                                                                                      \
-        if (!(c))                                                                             \
-            __builtin_trap();                                                                 \
-    } while (0)
+#define CHECK FUZZ_CHECK
 
 /* --- an in-memory disk that checks what the device asks of it --- */
 
@@ -126,7 +128,7 @@ int block_flush(struct block_backend *b)
 static void fz_irq(void *opaque, unsigned line, int level)
 {
     (void)opaque;
-    CHECK(line < 2);
+    CHECK(line < NDEV);
     F.irq_level[line] = level;
 }
 
@@ -136,28 +138,9 @@ static uint64_t fz_clock(void *opaque)
     return F.now;
 }
 
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes; i++) {
-        uint8_t b = 0;
-        if (in->n) {
-            b = *in->p++;
-            in->n--;
-        }
-        v |= (uint64_t)b << (8 * i);
-    }
-    return v;
-}
-
 static struct virtio_mmio *dev_mmio(unsigned d)
 {
-    return d ? &F.rng->mmio : &F.blk->mmio;
+    return d == 2 ? &F.input->mmio : d ? &F.rng->mmio : &F.blk->mmio;
 }
 
 static void mmio_wr(unsigned d, uint64_t off, uint32_t v)
@@ -210,26 +193,26 @@ static void op_probe(unsigned d, uint64_t features, uint32_t num)
 }
 
 /* A guest address: mostly inside RAM (or just beyond), sometimes wild. */
-static uint64_t take_addr(struct input *in)
+static uint64_t take_addr(struct fuzz_input *in)
 {
-    uint8_t mode = (uint8_t)take(in, 1);
+    uint8_t mode = (uint8_t)fuzz_take(in, 1);
     if (mode & 1)
-        return take(in, 8);
-    return RAM_BASE + take(in, 2);
+        return fuzz_take(in, 8);
+    return RAM_BASE + fuzz_take(in, 2);
 }
 
-static void op_desc(struct input *in, unsigned d)
+static void op_desc(struct fuzz_input *in, unsigned d)
 {
     uint32_t num = F.num[d] ? F.num[d] : 1;
-    unsigned i = (unsigned)take(in, 1) % num;
+    unsigned i = (unsigned)fuzz_take(in, 1) % num;
     uint64_t addr = take_addr(in);
-    uint32_t len = (uint32_t)take(in, 2);
-    uint8_t fl = (uint8_t)take(in, 1);
+    uint32_t len = (uint32_t)fuzz_take(in, 2);
+    uint8_t fl = (uint8_t)fuzz_take(in, 1);
     if (fl & 0x80)
-        len = (uint32_t)take(in, 4);
-    uint16_t next = (uint16_t)take(in, 1);
+        len = (uint32_t)fuzz_take(in, 4);
+    uint16_t next = (uint16_t)fuzz_take(in, 1);
     if (fl & 0x40)
-        next = (uint16_t)take(in, 2);
+        next = (uint16_t)fuzz_take(in, 2);
     uint8_t *p = ram(ring_desc[d] + 16ull * i, 16);
     le64_store(p, addr);
     le32_store(p + 8, len);
@@ -238,13 +221,13 @@ static void op_desc(struct input *in, unsigned d)
 }
 
 /* A descriptor of an indirect table (anywhere in the data area). */
-static void op_table_desc(struct input *in)
+static void op_table_desc(struct fuzz_input *in)
 {
-    uint64_t at = 0x4000 + ((take(in, 2) * 16) % (RAM_SIZE - 0x4000));
+    uint64_t at = 0x4000 + ((fuzz_take(in, 2) * 16) % (RAM_SIZE - 0x4000));
     uint64_t addr = take_addr(in);
-    uint32_t len = (uint32_t)take(in, 2);
-    uint8_t fl = (uint8_t)take(in, 1);
-    uint16_t next = (uint16_t)take(in, 1);
+    uint32_t len = (uint32_t)fuzz_take(in, 2);
+    uint8_t fl = (uint8_t)fuzz_take(in, 1);
+    uint16_t next = (uint16_t)fuzz_take(in, 1);
     uint8_t *p = ram(at, 16);
     le64_store(p, addr);
     le32_store(p + 8, len);
@@ -252,35 +235,35 @@ static void op_table_desc(struct input *in)
     le16_store(p + 14, next);
 }
 
-static void op_avail(struct input *in, unsigned d)
+static void op_avail(struct fuzz_input *in, unsigned d)
 {
     uint32_t num = F.num[d] ? F.num[d] : 1;
-    uint16_t head = (uint16_t)take(in, 1);
-    uint8_t mode = (uint8_t)take(in, 1);
+    uint16_t head = (uint16_t)fuzz_take(in, 1);
+    uint8_t mode = (uint8_t)fuzz_take(in, 1);
     if (mode & 1)
-        head = (uint16_t)take(in, 2);
+        head = (uint16_t)fuzz_take(in, 2);
     le16_store(ram(ring_avail[d] + 4 + 2ull * (F.avail[d] % num), 2), head);
     F.avail[d]++;
     if (mode & 2)
-        F.avail[d] += (uint16_t)take(in, 2); /* an avail idx that jumps */
+        F.avail[d] += (uint16_t)fuzz_take(in, 2); /* an avail idx that jumps */
     le16_store(ram(ring_avail[d] + 2, 2), F.avail[d]);
     if (mode & 4) /* flags / used_event */
         le16_store(ram(ring_avail[d] + ((mode & 8) ? 4 + 2ull * num : 0), 2),
-                   (uint16_t)take(in, 2));
+                   (uint16_t)fuzz_take(in, 2));
 }
 
 /* A blk request header + data + status in one go, in the data area. */
-static void op_blk_req(struct input *in)
+static void op_blk_req(struct fuzz_input *in)
 {
     uint32_t num = F.num[0] ? F.num[0] : 1;
-    uint32_t type = (uint32_t)take(in, 1);
+    uint32_t type = (uint32_t)fuzz_take(in, 1);
     if (type > 15)
-        type = (uint32_t)take(in, 4);
-    uint64_t sector = take(in, 1);
+        type = (uint32_t)fuzz_take(in, 4);
+    uint64_t sector = fuzz_take(in, 1);
     if (sector > 200)
-        sector = take(in, 8);
-    uint32_t len = (uint32_t)take(in, 1) * 64;
-    unsigned i = (unsigned)take(in, 1) % num;
+        sector = fuzz_take(in, 8);
+    uint32_t len = (uint32_t)fuzz_take(in, 1) * 64;
+    unsigned i = (unsigned)fuzz_take(in, 1) % num;
     uint64_t hdr = 0x4000, data = 0x4100, st = 0x4010;
     if (len > RAM_SIZE - 0x4100)
         len = (uint32_t)(RAM_SIZE - 0x4100);
@@ -313,51 +296,86 @@ static void op_blk_req(struct input *in)
     mmio_wr(0, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
-static void op_save_load(struct input *in, unsigned d)
+static void op_save_load(struct fuzz_input *in, unsigned d)
 {
     struct virtio_mmio *t = dev_mmio(d);
     struct state_buf s;
     state_init_writer(&s);
     virtio_mmio_ops.save(t, &s);
     CHECK(s.err == 0);
-    uint8_t mode = (uint8_t)take(in, 1);
+    uint8_t mode = (uint8_t)fuzz_take(in, 1);
     if (mode & 1) {
         /* corrupt one byte of the saved state */
-        size_t at = (size_t)take(in, 2);
+        size_t at = (size_t)fuzz_take(in, 2);
         if (s.len)
-            s.data[at % s.len] ^= (uint8_t)take(in, 1);
+            s.data[at % s.len] ^= (uint8_t)fuzz_take(in, 1);
     }
     struct state_buf r;
-    state_init_reader(&r, s.data, (mode & 2) && s.len ? (size_t)take(in, 2) % s.len : s.len);
+    state_init_reader(&r, s.data, (mode & 2) && s.len ? (size_t)fuzz_take(in, 2) % s.len : s.len);
     int err = virtio_mmio_ops.load(t, &r);
     CHECK(err == 0 || err == -EINVAL);
     CHECK((mode & 3) || err == 0); /* an untouched stream always loads */
     state_free(&s);
 }
 
+/* The host presses a button, or sends fuzzed events: delivered whole,
+ * or refused with nothing written. */
+static void op_input(struct fuzz_input *in)
+{
+    uint8_t mode = (uint8_t)fuzz_take(in, 1);
+    uint64_t before = F.input->events_sent;
+    uint16_t used_before = 0;
+    uint32_t num = F.num[2];
+    if (num)
+        used_before = le16_load(ram(ring_used[2] + 2, 2));
+    int r;
+    unsigned n;
+    if (mode % 3 == 0) {
+        r = virtio_input_power_button(F.input, NULL);
+        n = 4;
+    } else if (mode % 3 == 1) {
+        r = virtio_input_ctrl_alt_del(F.input, NULL);
+        n = 8;
+    } else {
+        struct virtio_input_event ev[VIRTIO_INPUT_MAX_BATCH + 1];
+        n = (unsigned)fuzz_take(in, 1) % (VIRTIO_INPUT_MAX_BATCH + 2);
+        for (unsigned i = 0; i < n; i++)
+            ev[i] = (struct virtio_input_event){ (uint16_t)fuzz_take(in, 2), (uint16_t)fuzz_take(in, 2),
+                                                 (int32_t)fuzz_take(in, 4) };
+        r = virtio_input_send(F.input, ev, n, NULL);
+        CHECK(r != -EINVAL || n == 0 || n > VIRTIO_INPUT_MAX_BATCH);
+    }
+    CHECK(r == 0 || r == -ENODEV || r == -ENOSPC || r == -EIO || r == -EINVAL);
+    if (r == 0) {
+        CHECK(F.input->events_sent == before + n);
+    } else {
+        /* single-threaded: the ring cannot change between the passes */
+        CHECK(F.input->events_sent == before);
+        if (num && r != -EIO)
+            CHECK(le16_load(ram(ring_used[2] + 2, 2)) == used_before);
+    }
+}
+
 static void check_irq(void)
 {
     CHECK(F.irq_level[0] == (F.blk->mmio.interrupt_status != 0));
     CHECK(F.irq_level[1] == (F.rng->mmio.interrupt_status != 0));
+    CHECK(F.irq_level[2] == (F.input->mmio.interrupt_status != 0));
 }
 
-static int setup(const uint8_t *data, size_t size, struct input *in)
+static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
 {
     memset(&F, 0, sizeof(F));
-    F.ram.host = calloc(1, RAM_SIZE);
-    F.ram.base = RAM_BASE;
-    F.ram.size = RAM_SIZE;
-    F.ram.npages = RAM_SIZE >> GUEST_PAGE_SHIFT;
-    F.ram.page_gen = calloc(F.ram.npages, sizeof(*F.ram.page_gen));
-    F.ram.has_code = calloc(F.ram.npages, 1);
+    int ram_ok = fuzz_ram_init(&F.ram, RAM_BASE, RAM_SIZE);
     F.disk_data = calloc(1, DISK_SIZE);
     F.blk = calloc(1, sizeof(*F.blk));
     F.rng = calloc(1, sizeof(*F.rng));
-    if (!F.ram.host || !F.ram.page_gen || !F.ram.has_code || !F.disk_data || !F.blk || !F.rng)
+    F.input = calloc(1, sizeof(*F.input));
+    if (ram_ok < 0 || !F.disk_data || !F.blk || !F.rng || !F.input)
         return -1;
     in->p = data;
     in->n = size;
-    uint8_t cfg = (uint8_t)take(in, 1);
+    uint8_t cfg = (uint8_t)fuzz_take(in, 1);
     F.disk.ops = &mem_ops;
     F.disk.size = DISK_SIZE - (cfg & 0x10 ? 100 : 0); /* a ragged end, sometimes */
     F.disk.read_only = cfg & 1;
@@ -373,36 +391,37 @@ static int setup(const uint8_t *data, size_t size, struct input *in)
         return -1;
     rate_limit_set_clock(&F.blk->rl, fz_clock, NULL);
     virtio_rng_init(F.rng, &F.ram, (struct irq_line){ fz_irq, NULL, 1 });
+    virtio_input_init(F.input, &F.ram, (struct irq_line){ fz_irq, NULL, 2 });
     return 0;
 }
 
 static void teardown(void)
 {
-    free(F.ram.host);
-    free(F.ram.page_gen);
-    free(F.ram.has_code);
+    fuzz_ram_free(&F.ram);
     free(F.disk_data);
     free(F.blk);
     free(F.rng);
+    free(F.input);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct input in;
+    struct fuzz_input in;
     if (setup(data, size, &in) < 0) {
         teardown();
         return 0;
     }
     unsigned steps = 0;
     while (in.n && steps++ < 512) {
-        uint8_t op = (uint8_t)take(&in, 1);
-        unsigned d = (op >> 7) & 1; /* which device */
+        uint8_t op = (uint8_t)fuzz_take(&in, 1);
+        /* which device: bit 7 rng, else bit 6 input, else blk */
+        unsigned d = (op & 0x80) ? 1 : (op & 0x40) ? 2 : 0;
         switch (op & 0x0f) {
         case 0: { /* poke RAM */
-            uint64_t off = take(&in, 2) % RAM_SIZE;
-            size_t n = (size_t)take(&in, 1);
+            uint64_t off = fuzz_take(&in, 2) % RAM_SIZE;
+            size_t n = (size_t)fuzz_take(&in, 1);
             if (n > in.n)
                 n = in.n;
             if (n > RAM_SIZE - off)
@@ -413,17 +432,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 1: { /* any register write, any size */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned size = 1u << (take(&in, 1) & 3);
-            uint64_t v = take(&in, 4);
+            uint64_t off = fuzz_take(&in, 2) % VIRTIO_MMIO_SIZE;
+            unsigned size = 1u << (fuzz_take(&in, 1) & 3);
+            uint64_t v = fuzz_take(&in, 4);
             if (size > 4 || off % size)
                 break; /* the bus would refuse it */
             virtio_mmio_ops.write(dev_mmio(d), off, size, v);
             break;
         }
         case 2: { /* any register read */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned size = 1u << (take(&in, 1) & 3);
+            uint64_t off = fuzz_take(&in, 2) % VIRTIO_MMIO_SIZE;
+            unsigned size = 1u << (fuzz_take(&in, 1) & 3);
             uint64_t v = 0;
             if (size > 4 || off % size)
                 break;
@@ -432,7 +451,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 3:
-            op_probe(d, take(&in, 8), 1u << (take(&in, 1) % 9));
+            op_probe(d, fuzz_take(&in, 8), 1u << (fuzz_take(&in, 1) % 9));
             break;
         case 4:
             op_desc(&in, d);
@@ -444,19 +463,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             op_avail(&in, d);
             break;
         case 7:
-            mmio_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)take(&in, 1) & 1);
+            mmio_wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)fuzz_take(&in, 1) & 1);
             break;
         case 8:
             op_blk_req(&in);
             break;
         case 9: /* time passes; the VM loop polls */
-            F.now += take(&in, 2) * 1000000ull;
+            F.now += fuzz_take(&in, 2) * 1000000ull;
             if (virtio_blk_next_deadline_ns(F.blk) <= F.now)
                 virtio_blk_poll(F.blk);
             virtio_blk_poll(F.blk);
             break;
         case 10:
-            mmio_wr(d, VIRTIO_MMIO_INTERRUPT_ACK, (uint32_t)take(&in, 1));
+            mmio_wr(d, VIRTIO_MMIO_INTERRUPT_ACK, (uint32_t)fuzz_take(&in, 1));
             break;
         case 11:
             virtio_mmio_ops.reset(dev_mmio(d));
@@ -466,6 +485,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 13:
             F.disk_fail = !F.disk_fail;
+            break;
+        case 14:
+            op_input(&in);
             break;
         default: /* the guest runs: nothing to do */
             break;

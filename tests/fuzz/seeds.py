@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
-"""Write starting inputs for fuzz_virtq (tests/fuzz/fuzz_virtq.c) into the
-corpus directory given: well-formed driver sessions the fuzzer then mutates.
-The encoding is the target's little operation language (see its main loop)."""
+"""Write starting inputs for a fuzz target into the corpus directory given:
+well-formed inputs the fuzzer then mutates.
+
+usage: tests/fuzz/seeds.py TARGET DIR
+
+Targets without seeds here start from an empty corpus (libFuzzer copes).
+virtq and net inputs are the targets' little operation languages (see each
+target's main loop); image, loader and options seeds come from
+seeds_hostile.py, api seeds from api_seeds.py."""
 import os
 import struct
 import sys
 
-BLK, RNG = 0x00, 0x80
 ALL = 0xFFFFFFFFFFFFFFFF
+
+# --- virtq (tests/fuzz/fuzz_virtq.c) ---------------------------------------
+
+BLK, RNG, INPUT = 0x00, 0x80, 0x40
 
 
 def probe(dev, features=ALL, num_log2=4):
@@ -43,7 +52,17 @@ def save_load(dev, mode=0):
     return bytes([dev | 12, mode])
 
 
-SEEDS = {
+def press(mode):
+    # 0: power button, 1: Ctrl+Alt+Del (virtio-input)
+    return bytes([14, mode])
+
+
+def event_buffers(first, n, size=8):
+    return b"".join(desc(INPUT, first + i, 0x5000 + 8 * i, size, 2, 0) + avail(INPUT, first + i)
+                    for i in range(n))
+
+
+VIRTQ = {
     "blk-rw": bytes([0]) + probe(BLK) + blk_req(1, 1, 8, 0) + blk_req(0, 1, 8, 3)
     + blk_req(4, 0, 0, 6) + blk_req(8, 0, 1, 9) + save_load(BLK),
     "blk-unsupp-range": bytes([0]) + probe(BLK, num_log2=3) + blk_req(11, 0, 1, 0)
@@ -60,13 +79,117 @@ SEEDS = {
     + avail(RNG, 0) + avail(RNG, 1) + notify(RNG) + save_load(RNG),
     "rng-loop": bytes([0]) + probe(RNG, num_log2=2) + desc(RNG, 0, 0x5000, 8, 3, 0)
     + avail(RNG, 0) + notify(RNG) + bytes([RNG | 11]) + probe(RNG),
+    "input": bytes([0]) + probe(INPUT, num_log2=4) + event_buffers(0, 12) + press(0) + press(1)
+    + save_load(INPUT) + press(0),
+    "input-short": bytes([0]) + probe(INPUT, num_log2=3) + event_buffers(0, 2)
+    + event_buffers(2, 1, size=4) + event_buffers(3, 2) + press(1) + press(0),
 }
+
+# --- net (tests/fuzz/fuzz_net.c) -------------------------------------------
+
+RXQ, TXQ = 0x00, 0x80
+
+
+def n_probe(features=ALL, num_log2=4):
+    return bytes([3]) + struct.pack("<QB", features, num_log2)
+
+
+def n_buffer(q, i, data_or_len):
+    if q == TXQ:
+        data = data_or_len
+        return bytes([q | 8, i]) + struct.pack("<H", len(data)) + data
+    return bytes([q | 8, i]) + struct.pack("<H", data_or_len)
+
+
+def n_deliver(length, mode=0):
+    return bytes([9, mode]) + struct.pack("<H", length)
+
+
+def n_time(ms):
+    return bytes([11]) + struct.pack("<H", ms)
+
+
+FRAME = b"\xff" * 6 + b"\x52\x54\x00\x12\x34\x56" + b"\x08\x00" + bytes(range(46))
+NET = {
+    "tx": bytes([0]) + n_probe() + n_buffer(TXQ, 0, bytes(12) + FRAME)
+    + n_buffer(TXQ, 1, bytes(12) + FRAME * 3) + n_buffer(TXQ, 2, bytes(8)),
+    "rx": bytes([0]) + n_probe() + n_buffer(RXQ, 0, 1526) + n_buffer(RXQ, 1, 40)
+    + n_deliver(60) + n_deliver(1514) + n_deliver(60) + n_deliver(5, mode=2),
+    "rx-nobuf-held": bytes([1]) + n_probe(num_log2=2) + n_deliver(1000) + n_deliver(1000)
+    + n_deliver(1000) + n_buffer(RXQ, 0, 2000) + n_time(500) + n_buffer(RXQ, 1, 2000)
+    + n_time(1000),
+    "tx-busy-ratelimit": bytes([1]) + n_probe() + bytes([10])
+    + n_buffer(TXQ, 0, bytes(12) + FRAME * 20) + n_buffer(TXQ, 1, bytes(12) + FRAME * 20)
+    + bytes([10]) + n_time(2000) + bytes([14, 0]) + bytes([13]),
+}
+
+# --- ELF programs, for the loader target (tests/fuzz/fuzz_loader.c) ----------
+
+
+def elf(with_symbols=True, paddr=0x80000000, code=b"\x13\x00\x00\x00" * 4):
+    """A minimal RISC-V ELF64 executable: one PT_LOAD and, if asked, a
+    symbol table with tohost and fromhost (as the ISA tests have)."""
+    ehsize, phsize, shsize = 64, 56, 64
+    phoff = ehsize
+    text_off = phoff + phsize
+    strtab = b"\0tohost\0fromhost\0"
+    shstrtab = b"\0.text\0.symtab\0.strtab\0.shstrtab\0"
+    syms = bytes(24)  # the null symbol
+    syms += struct.pack("<IBBHQQ", 1, 0x10, 0, 1, paddr + 0x1000, 8)   # tohost
+    syms += struct.pack("<IBBHQQ", 8, 0x10, 0, 1, paddr + 0x1040, 8)   # fromhost
+    body = bytearray(code)
+    symtab_off = text_off + len(body)
+    strtab_off = symtab_off + len(syms)
+    shstr_off = strtab_off + len(strtab)
+    shoff = (shstr_off + len(shstrtab) + 7) & ~7
+    nsec = 5 if with_symbols else 0
+    hdr = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    hdr += struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, paddr, phoff, shoff if nsec else 0,
+                       0x5, ehsize, phsize, 1, shsize if nsec else 0, nsec, 4 if nsec else 0)
+    ph = struct.pack("<IIQQQQQQ", 1, 7, text_off, paddr, paddr, len(body), 0x2000, 0x1000)
+    out = bytearray(hdr + ph + body)
+    if not with_symbols:
+        return bytes(out)
+    out += syms + strtab + shstrtab
+    out += bytes(shoff - len(out))
+    sec = bytes(shsize)  # null section
+    sec += struct.pack("<IIQQQQIIQQ", 1, 1, 6, paddr, text_off, len(body), 0, 0, 4, 0)
+    sec += struct.pack("<IIQQQQIIQQ", 7, 2, 0, 0, symtab_off, len(syms), 3, 1, 8, 24)
+    sec += struct.pack("<IIQQQQIIQQ", 15, 3, 0, 0, strtab_off, len(strtab), 0, 0, 1, 0)
+    sec += struct.pack("<IIQQQQIIQQ", 23, 3, 0, 0, shstr_off, len(shstrtab), 0, 0, 1, 0)
+    return bytes(out + sec)
+
+
+ELF = {
+    "with-symbols": elf(),
+    "no-sections": elf(with_symbols=False),
+    "outside-ram": elf(paddr=0x10000000),
+}
+
+SEEDS = {"virtq": VIRTQ, "net": NET}
 
 
 def main():
-    out = sys.argv[1]
+    if len(sys.argv) != 3:
+        sys.exit("usage: tests/fuzz/seeds.py TARGET DIR")
+    target, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    for name, data in SEEDS.items():
+    # The other targets' seeds live beside this file.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    if target in ("image", "loader", "options"):
+        import seeds_hostile
+        {"image": seeds_hostile.image_seeds, "loader": seeds_hostile.loader_seeds,
+         "options": seeds_hostile.option_seeds}[target](out)
+        if target == "loader":  # ELF programs: the loader target's kind 1
+            for name, data in ELF.items():
+                with open(os.path.join(out, "seed-elf-" + name), "wb") as f:
+                    f.write(b"\x01" + data)
+        return
+    if target == "api":
+        import api_seeds
+        api_seeds.write(out)
+        return
+    for name, data in SEEDS.get(target, {}).items():
         with open(os.path.join(out, "seed-" + name), "wb") as f:
             f.write(data)
 

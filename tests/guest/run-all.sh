@@ -1,14 +1,38 @@
 #!/usr/bin/env bash
-# Every guest-level suite of condo, one after the other (one VM at a time):
+# Guest-level suites, one after the other (one VM at a time), with one
+# summary. The default set is condo's guest suites:
 #   test_cli.sh                 command line, exit statuses, bad files (no boot)
 #   test_boot.py                the default guest: devices, console, reboot,
 #                               panic, end of input, reset loop, poweroff
 #   test_console_tty.py         the console on a terminal: raw mode, escape
-#                               keys, terminal restored
+#                               keys, Ctrl-C, terminal restored
+#   test_power.py               the power button and Ctrl+Alt+Del (virtio-input)
+#                               power the default guest off; no driver: refused
 #   test_reference_programs.py  guest programs' output against qemu-riscv64
-# Prints each suite's output, then one summary line per suite and, last, the
-# aggregated `N passed, M failed`; exits 1 if any suite failed (a suite that
-# ends without its summary line, or exits non-zero, counts as one failure).
+#   test_qcow2_interop.sh       qcow2 images exchanged with qemu-img/qemu-io
+#   test_net.py                 user networking, port forwarding, a switch
+#   test_disk.py                disks: ext4, read-only, qcow2, durability
+#   test_sandbox.py             the VM process's sandbox, as root and as nobody
+#   test_hostile_files.py       hostile disk images, kernels, FIFOs, --disk values
+# Other suites (SUITES=...; `make check-isa`, `check-asan` and `check-qemu`
+# use them):
+#   isa                         the bare-metal ISA programs under CONDO
+#   virtio                      the hostile bare-metal virtio drivers under CONDO
+#   storm                       every register of every device written with
+#                               extreme values (tests/isa/mmio_storm.c)
+#   qemu:isa                    the ISA programs under QEMU (the check that
+#                               their hand-written expectations are right)
+#   qemu:boot                   the default guest boots under QEMU (RUNS=1)
+#   qemu:reference_programs     the reference programs in QEMU's VM
+# With CONDO=build-asan/condo, isa, virtio, storm, test_cli.sh and
+# test_hostile_files.py run the hostile and corrupt-input checks under
+# ASan/UBSan (`make check-asan`).
+# Prints each suite's output, then one summary line per suite with its
+# duration, the optional skips by name, and last the aggregated
+# `N passed, M failed[, K skipped]`; exits 1 if any suite failed. A suite
+# that ends without its summary line, or exits non-zero, counts as a
+# failure; a skip counts only when the suite names it optional
+# ("OPTIONAL SKIP: reason"), otherwise the suites report it as a failure.
 #
 # usage: tests/guest/run-all.sh [CONDO]     (default build/condo; `make check-guest`)
 #        SUITES="test_cli.sh test_boot.py" tests/guest/run-all.sh   (a subset)
@@ -17,16 +41,23 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py test_hostile_files.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()
+optional=()
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for suite in $SUITES; do
     case "$suite" in
         test_reference_programs.py) cmd=("$HERE/$suite" --condo "$CONDO") ;;
+        qemu:isa) cmd=(make -s -C "$ROOT/tests/isa" check-qemu) ;;
+        qemu:boot) cmd=(env RUNS="${RUNS:-1}" "$HERE/test_boot_qemu.sh") ;;
+        qemu:reference_programs) cmd=("$HERE/test_reference_programs.py" --vm qemu) ;;
+        isa) cmd=(make -s -C "$ROOT/tests/isa" check CONDO="$CONDO") ;;
+        virtio) cmd=(make -s -C "$ROOT/tests/isa" check-virtio CONDO="$CONDO") ;;
+        storm) cmd=(make -s -C "$ROOT/tests/isa" check-storm CONDO="$CONDO") ;;
         *) cmd=("$HERE/$suite" "$CONDO") ;;
     esac
     echo "=== $suite"
@@ -46,6 +77,8 @@ for suite in $SUITES; do
             line="$line, but exit status $rc: counted as 1 failed"
         fi
     fi
+    while IFS= read -r o; do optional+=("$suite: $o"); done \
+        < <(sed -nE 's/^OPTIONAL SKIP: (.*)$/\1/p' "$tmp/out" | sort -u)
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
     total_skip=$((total_skip + s))
@@ -54,6 +87,7 @@ done
 
 echo "=== summary"
 for s in "${summaries[@]}"; do echo "  $s"; done
+for o in "${optional[@]}"; do echo "  optional skip: $o"; done
 if [ "$total_skip" -gt 0 ]; then
     echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else

@@ -12,16 +12,19 @@ tests/guest/driver.py (stdin/stdout are pipes):
  1. `condo run`: the guest reaches "condo-guest: ready" and the prompt;
     uname -m is riscv64; /proc/cpuinfo's isa starts rv64imafdc; the UART's
     interrupt count in /proc/interrupts rises with console I/O (the serial
-    port is interrupt driven); date +%s and the RTC's since_epoch are within
-    5 s of the host clock (goldfish RTC); long output (seq 1 2000, seq 1 3000
+    port is interrupt driven); the RTC's since_epoch lies between the host's
+    time just before and just after reading it (goldfish RTC), date +%s too
+    (or one second behind: the kernel set its clock from the RTC to the
+    whole second); long output (seq 1 2000, seq 1 3000
     | tail -1) and a 500-character typed line come back intact; `reboot`
     brings a fresh boot (a file made before is gone) and a prompt; a kernel
     panic (sysrq c, panic=-1) also reboots to a prompt (two resets are not a
     loop); `poweroff` ends condo with status 0.
  2. End of input is not the end of the VM: a background job
-    `(sleep 3; echo marker; poweroff)` is started, then condo's stdin is
-    closed; the marker must still appear, then condo exits 0 by itself, at
-    least ~3 s after the close.
+    `(sleep 5; echo marker; poweroff)` is started, then condo's stdin is
+    closed; after the close the marker and the kernel's "Power down" must
+    still appear, then condo exits 0 by itself (the order of events is
+    checked, never a duration).
  3. Reset loop: `--append "console=ttyS0 panic=-1 rdinit=/nonexistent"`
     panics at every boot; condo must stop with status 3 and one line on
     stderr saying why.
@@ -91,20 +94,29 @@ def vm_main(r, condo, logdir):
                 before, after, line2)
         s("UART is interrupt driven (/proc/interrupts ttyS0 count rises)", irq)
 
-        def clock(cmd, what):
+        def clock(cmd, what, grain):
+            # The guest's clock must read the host's: between the host's
+            # time just before the command and just after it, in whole
+            # seconds. A bracket, not a tolerance window: a slow machine
+            # widens it, never fails it. `grain`: the kernel set its clock
+            # from the RTC at boot (hctosys) to the RTC's whole second plus
+            # half a second (Linux's rtc_hctosys adds NSEC_PER_SEC/2 to halve
+            # the truncation error), so the system time may be up to half a
+            # second off either way: one second of slack on both sides.
             def f():
+                before = int(time.time())
                 status, out = vm.run(cmd, CMD_TIMEOUT)
-                host = time.time()
+                after = int(time.time())
                 try:
                     guest = int(out.strip().splitlines()[-1])
                 except (ValueError, IndexError):
                     return False, "`%s` printed %r" % (cmd, out)
-                return (status == 0 and abs(guest - host) <= 5,
-                        "%s %d, host %.1f, difference %+.1f s" % (what, guest, host, guest - host))
+                return (status == 0 and before - grain <= guest <= after + grain,
+                        "%s %d, host %d..%d" % (what, guest, before, after))
             return f
-        s("date +%s within 5 s of the host clock", clock("date +%s", "guest date"))
-        s("RTC (goldfish) since_epoch within 5 s of the host clock", clock(
-            "cat /sys/class/rtc/rtc0/since_epoch", "rtc0"))
+        s("date +%s reads the host's clock", clock("date +%s", "guest date", 1))
+        s("RTC (goldfish) since_epoch reads the host's clock", clock(
+            "cat /sys/class/rtc/rtc0/since_epoch", "rtc0", 0))
         s("the RTC is the goldfish device", lambda: expect_output(
             vm, "cat /sys/class/rtc/rtc0/name", regex=r"goldfish"))
 
@@ -131,7 +143,11 @@ def vm_main(r, condo, logdir):
         s("typing a 500-character line", long_input)
 
         def reboot():
-            st, _ = vm.run("touch /before-reboot", CMD_TIMEOUT)
+            st, out = vm.run("touch /before-reboot && test -e /before-reboot && echo made",
+                             CMD_TIMEOUT)
+            if st != 0 or out != "made":
+                return False, "could not make /before-reboot (status %d, %r): nothing to " \
+                    "tell a fresh boot from the old one" % (st, out[-200:])
             vm.sendline("reboot")
             t0 = time.monotonic()
             vm.expect(r"OpenSBI v", BOOT_TIMEOUT)
@@ -144,9 +160,11 @@ def vm_main(r, condo, logdir):
         s("uname -m after the reboot", lambda: expect_output(vm, "uname -m", want="riscv64"))
 
         def panic_reboot():
+            # Debian's kernel has CONFIG_MAGIC_SYSRQ: a missing trigger is
+            # a broken guest, not a reason to skip.
             status, out = vm.run("test -w /proc/sysrq-trigger && echo yes || echo no", CMD_TIMEOUT)
             if out != "yes":
-                return True, "skipped: no /proc/sysrq-trigger in this kernel"
+                return False, "no writable /proc/sysrq-trigger in the guest (%r)" % out
             vm.sendline("echo c > /proc/sysrq-trigger")
             t0 = time.monotonic()
             vm.expect(r"Kernel panic", CMD_TIMEOUT)
@@ -171,20 +189,24 @@ def vm_eof(r, condo, logdir):
 
         def eof():
             tag = secrets.token_hex(4)
+            after = "__AFTER_EOF_%s__" % tag
             # Quotes split the markers so the echo of the typed line never
-            # matches; only the shell's execution prints them whole.
-            vm.sendline("echo __BG''_%s__; (sleep 3; echo __AFTER''_EOF_%s__; poweroff) &"
+            # matches; only the shell's execution prints them whole. The
+            # order of events proves it, not their timing: the marker and
+            # the kernel's "Power down" must come after stdin was closed.
+            vm.sendline("echo __BG''_%s__; (sleep 5; echo __AFTER''_EOF_%s__; poweroff) &"
                         % (tag, tag))
             vm.expect(r"__BG_%s__" % tag, CMD_TIMEOUT)
+            early = after in vm.buf
             vm.proc.stdin.close()
-            t_close = time.monotonic()
-            vm.expect(r"__AFTER_EOF_%s__" % tag, CMD_TIMEOUT)
-            t_marker = time.monotonic() - t_close
+            if early:
+                return False, ("inconclusive: the guest printed %s before stdin was closed "
+                               "(the host stalled for 5 s?)" % after)
+            vm.expect(after, CMD_TIMEOUT)
+            vm.expect(r"reboot: Power down", CMD_TIMEOUT)
             code = vm.wait_exit(CMD_TIMEOUT)
-            t_exit = time.monotonic() - t_close
-            ok = code == 0 and t_exit >= 2.0
-            return ok, ("stdin closed; guest still printed after %.1f s and powered off; "
-                        "condo exited %d, %.1f s after the close" % (t_marker, code, t_exit))
+            return code == 0, ("stdin closed; then the guest printed its marker and powered "
+                               "off; condo exited %d" % code)
         s("end of input does not stop the VM (it runs on and powers off: exit 0)", eof)
     finally:
         vm.kill()

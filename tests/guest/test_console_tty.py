@@ -11,6 +11,8 @@ controlling terminal, as a user's shell would, and checks:
     prompt prints riscv64;
   - Ctrl-C reaches the guest (its line editor drops a half-typed line)
     instead of killing condo: the terminal's ISIG is off;
+  - the guest's commands start with no signal ignored (SigIgn is zero),
+    and Ctrl-C stops a running `sleep 1000` (status 130, prompt back);
   - Ctrl-A h prints the escape-key help;
   - Ctrl-A Ctrl-A sends one Ctrl-A (byte 0x01) to the guest;
   - Ctrl-A x quits: condo exits with status 5, and the terminal's termios
@@ -210,8 +212,6 @@ def main():
         def ctrl_c():
             # Half a command line, then Ctrl-C: the guest's line editor must
             # get the byte and drop the line; condo must not get SIGINT.
-            # (Not `sleep` + Ctrl-C: the default guest's commands run with
-            # SIGINT ignored, under QEMU too; see docs/TESTING.md.)
             vm.send(b"echo __PART''IAL__")
             vm.drain(0.5)
             vm.send(b"\x03")
@@ -225,6 +225,34 @@ def main():
                 return False, "the half-typed line ran: Ctrl-C did not reach the guest"
             return True, "the guest dropped the half-typed line; condo still running"
         check("Ctrl-C goes to the guest, not to condo", ctrl_c)
+
+        def sigint_default():
+            # docs/TESTING.md "Ctrl-C in the guest": the console shell's
+            # commands start with no signal ignored.
+            vm.send(b"grep SigIgn /proc/self/status\r")
+            m = vm.expect(r"\nSigIgn:\s*([0-9a-f]+)\s*\n", STEP_TIMEOUT)
+            vm.expect(PROMPT, STEP_TIMEOUT)
+            return int(m.group(1), 16) == 0, "a command's SigIgn mask is %s" % m.group(1)
+        check("commands run with no signal ignored (SigIgn all zeros)", sigint_default)
+
+        def ctrl_c_stops():
+            # A command that would run for 1000 s; once it has started (its
+            # marker is printed by the child that then becomes `sleep`),
+            # Ctrl-C must end it and give the prompt back: status 130
+            # (128 + SIGINT). If SIGINT were ignored, the prompt would not
+            # come back for 1000 s.
+            vm.send(b"sh -c 'echo __SLE''EPING__; exec sleep 1000'\r")
+            vm.expect(r"\n__SLEEPING__\n", STEP_TIMEOUT)
+            vm.send(b"\x03")
+            vm.expect(PROMPT, STEP_TIMEOUT)
+            vm.send(b"echo __RC''_$?__\r")
+            m = vm.expect(r"__RC_(\d+)__", STEP_TIMEOUT)
+            vm.expect(PROMPT, STEP_TIMEOUT)
+            if vm.proc.poll() is not None:
+                return False, "condo exited %s" % vm.proc.returncode
+            return m.group(1) == "130", "sleep 1000 ended by Ctrl-C, status %s" % m.group(1)
+        check("Ctrl-C stops a running command in the guest (sleep 1000: status 130)",
+              ctrl_c_stops)
 
         def help_text():
             vm.send(b"\x01h")

@@ -1,8 +1,10 @@
 /* Supervisor timer interrupt. With menvcfg.STCE = 0, M drives mip.STIP by
  * writing mip (S cannot clear it through sip): not delegated it is taken in
- * M (2^63 + 5), delegated it is taken in S with sie.STIE and SIE. With Sstc
- * (menvcfg.STCE = 1, if it sticks) STIP follows stimecmp <= time, mip.STIP
- * is no longer writable, and S programs its own timer through stimecmp. */
+ * M (2^63 + 5), delegated it is taken in S with sie.STIE and SIE. Sstc is
+ * required (condo advertises it, QEMU virt has it): menvcfg.STCE = 1 must
+ * stick, then STIP follows stimecmp <= time, mip.STIP is no longer
+ * writable, and S programs its own timer through stimecmp. Only QEMU's
+ * spike machine (no time CSR, so no Sstc) is excused, by its quirk bit. */
 #include "test.h"
 #include "irq.h"
 
@@ -70,9 +72,10 @@ test_main:
     li t0, 1
     slli t0, t0, STCE_BIT
     csrs CSR_MENVCFG, t0
+    li TESTNUM, 9
     csrr a0, CSR_MENVCFG
     srli a0, a0, STCE_BIT
-    beqz a0, no_sstc
+    CHECK_REG(a0, 1)
     li TESTNUM, 10
     li t0, -1
     csrw CSR_STIMECMP, t0

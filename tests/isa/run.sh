@@ -19,11 +19,21 @@ for elf in "$@"; do
     else
         why="exit $rc"
         [ $rc -eq 124 ] && why="timeout after ${timeout_s}s"
+        # A sanitizer build (make SANITIZE=1) exits 1 on a report: not test case 1.
+        if grep -qE 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' /tmp/condo-isa-$$.log; then
+            why="$why: sanitizer report"
+            rc=0
+        fi
         [ $rc -ge 240 ] && [ $rc -le 255 ] && why="$why: unexpected exception, cause $((rc - 240))"
         [ $rc -eq 239 ] && why="$why: unexpected interrupt"
-        [ $rc -lt 239 ] && [ $rc -ne 124 ] && why="$why: test case $rc"
+        [ $rc -lt 239 ] && [ $rc -ne 124 ] && [ $rc -ne 0 ] && why="$why: test case $rc"
         echo "FAIL $name ($why)"
-        sed 's/^/    | /' /tmp/condo-isa-$$.log | tail -n 5
+        if grep -qE 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' /tmp/condo-isa-$$.log; then
+            grep -E -A12 'runtime error:|ERROR: (Address|Leak|Undefined)Sanitizer' /tmp/condo-isa-$$.log |
+                head -n 14 | sed 's/^/    | /'
+        else
+            sed 's/^/    | /' /tmp/condo-isa-$$.log | tail -n 5
+        fi
         failn=$((failn + 1))
         failed="$failed $name"
     fi

@@ -25,14 +25,15 @@ RANK = {"core": 0, "backend": 1, "dev": 2, "engine": 2, "board": 3,
 HEADERS = {
     "core": ["common.h", "error.h", "bus.h", "device.h", "guest_ram.h", "clock.h",
              "state.h", "event_loop.h", "rate_limit.h", "chardev.h", "machine.h",
-             "log.h"],
+             "log.h", "paths.h"],
     "backend": ["block.h", "net.h"],
     "dev": ["dev_aclint.h", "dev_goldfish_rtc.h", "dev_plic.h", "dev_syscon.h",
             "dev_uart16550.h", "virtio.h", "virtio_blk.h", "virtio_net.h",
-            "virtio_rng.h"],
+            "virtio_rng.h", "virtio_input.h"],
     "engine": ["riscv.h", "riscv_fpu.h"],
-    "board": ["fdt_riscv_virt.h", "loader.h", "board_riscv_virt.h"],
-    "vmm": ["vm.h", "console.h"],
+    "board": ["riscv_virt.h", "loader.h", "boards.h"],
+    "vmm": ["vm.h", "console.h", "vm_def.h", "api.h", "sandbox.h"],
+    "manager": ["manager.h"],
 }
 
 

@@ -153,9 +153,12 @@ int main(int argc, char **argv)
         }
     }
     struct block_backend *b;
-    int r = block_open(path, fmt, ro, &b);
-    if (r < 0)
-        return fail("open", r);
+    struct error err = ERROR_INIT;
+    int r = block_open(path, fmt, ro, &b, &err);
+    if (r < 0) {
+        fprintf(stderr, "blocktool: %s\n", err.msg);
+        return 1;
+    }
     int rc = 0;
     if (!strcmp(cmd, "info")) {
         printf("format %s size %llu\n", b->ops->name, (unsigned long long)b->size);

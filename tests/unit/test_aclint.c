@@ -1,12 +1,13 @@
 /* ACLINT (CLINT layout): MSIP, MTIMECMP with 8-byte and 4-byte accesses,
- * MTIME tied to the VM clock, MTIP following time, save/load continuing. */
+ * MTIME tied to the VM clock, MTIP following time, save/load continuing.
+ * The VM clock reads a fake host clock that only the test moves: every
+ * time is exact and nothing depends on how fast the machine runs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -34,6 +35,23 @@ static void set_mip(void *opaque, unsigned hart, uint32_t mask, int level)
     c->calls++;
 }
 
+/* The fake host clock (nanoseconds); starts far from zero so offsets are
+ * exercised. */
+static uint64_t fake_ns;
+
+static uint64_t fake_monotonic(void *opaque)
+{
+    (void)opaque;
+    return fake_ns;
+}
+
+static const struct vm_clock_source fake_source = { fake_monotonic, NULL, NULL };
+
+static void advance_ms(unsigned ms)
+{
+    fake_ns += (uint64_t)ms * 1000000ull;
+}
+
 struct fixture {
     struct vm_clock clk;
     struct aclint a;
@@ -45,7 +63,8 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof(f));
     memset(f.cpu.mip, 0xff, sizeof(f.cpu.mip)); /* prove init drives them */
-    vm_clock_init(&f.clk);
+    fake_ns = 123456789000ull;
+    vm_clock_init_source(&f.clk, &fake_source);
     aclint_init(&f.a, NHARTS, &f.clk, set_mip, &f.cpu);
     *state = &f;
     return 0;
@@ -65,13 +84,6 @@ static void wr(struct aclint *a, uint32_t off, unsigned size, uint64_t v)
     aclint_ops.write(a, off, size, v);
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 static void test_init(void **state)
 {
     struct fixture *f = *state;
@@ -88,25 +100,31 @@ static void test_init(void **state)
 static void test_mtime(void **state)
 {
     struct fixture *f = *state;
+    /* A fresh board starts at zero. */
+    assert_int_equal(rd(&f->a, MTIME, 8), 0);
     uint64_t t0 = rd(&f->a, MTIME, 8);
-    sleep_ms(2);
+    advance_ms(2);
     uint64_t t1 = rd(&f->a, MTIME, 8);
-    assert_true(t1 >= t0 + 20000); /* 10 MHz: 2 ms = 20000 ticks */
-    assert_true(t1 < t0 + 20000000); /* and not absurdly more (2 s) */
-    assert_true(vm_clock_mtime(&f->clk) >= t1);
+    assert_int_equal(t1, t0 + 20000); /* 10 MHz: 2 ms = 20000 ticks */
+    assert_int_equal(vm_clock_mtime(&f->clk), t1);
+    fake_ns += 99; /* less than a tick */
+    assert_int_equal(rd(&f->a, MTIME, 8), t1);
+    fake_ns += 1;
+    assert_int_equal(rd(&f->a, MTIME, 8), t1 + 1);
 
     /* Writing mtime moves the shared clock (the time CSR follows). */
     wr(&f->a, MTIME, 8, 0x123456789abull);
-    uint64_t t2 = vm_clock_mtime(&f->clk);
-    assert_true(t2 >= 0x123456789abull && t2 < 0x123456789abull + 10000000);
-    /* 4-byte halves. */
+    assert_int_equal(vm_clock_mtime(&f->clk), 0x123456789abull);
+    advance_ms(1);
+    assert_int_equal(vm_clock_mtime(&f->clk), 0x123456789abull + 10000);
+    /* 4-byte halves: each replaces its half of the running value. */
     wr(&f->a, MTIME + 4, 4, 0x7);
-    uint64_t hi = rd(&f->a, MTIME + 4, 4);
-    assert_int_equal(hi, 0x7);
-    wr(&f->a, MTIME, 4, 0x10);
-    uint64_t lo = rd(&f->a, MTIME, 4);
-    assert_true(lo >= 0x10 && lo < 0x10 + 10000000);
     assert_int_equal(rd(&f->a, MTIME + 4, 4), 0x7);
+    assert_int_equal(rd(&f->a, MTIME, 4), 0x456789abu + 10000);
+    wr(&f->a, MTIME, 4, 0x10);
+    assert_int_equal(rd(&f->a, MTIME, 4), 0x10);
+    assert_int_equal(rd(&f->a, MTIME + 4, 4), 0x7);
+    assert_int_equal(rd(&f->a, MTIME, 8), 0x700000010ull);
 }
 
 static void test_mtimecmp(void **state)
@@ -122,16 +140,22 @@ static void test_mtimecmp(void **state)
     wr(&f->a, MTIMECMP(1), 8, now + 100000000000ull);
     assert_int_equal(f->cpu.mip[1] & ACLINT_MIP_MTIP, 0);
 
-    /* Near future: not yet; after the deadline aclint_update raises it. */
+    /* Near future: not yet; at the deadline aclint_update raises it. */
     now = vm_clock_mtime(&f->clk);
-    /* Margins are generous: a loaded machine may preempt us for a while. */
     wr(&f->a, MTIMECMP(0), 8, now + 2000000); /* 200 ms */
     assert_int_equal(f->cpu.mip[0] & ACLINT_MIP_MTIP, 0);
     assert_true(aclint_next_deadline(&f->a) == now + 2000000);
-    assert_true(vm_clock_ns_until(&f->clk, aclint_next_deadline(&f->a)) <= 200000000);
+    assert_int_equal(vm_clock_ns_until(&f->clk, aclint_next_deadline(&f->a)), 200000000);
     aclint_update(&f->a);
     assert_int_equal(f->cpu.mip[0] & ACLINT_MIP_MTIP, 0);
-    sleep_ms(220);
+    advance_ms(150);
+    assert_int_equal(vm_clock_ns_until(&f->clk, aclint_next_deadline(&f->a)), 50000000);
+    fake_ns += 50000000 - 100; /* one tick short */
+    aclint_update(&f->a);
+    assert_int_equal(f->cpu.mip[0] & ACLINT_MIP_MTIP, 0);
+    assert_int_equal(vm_clock_ns_until(&f->clk, aclint_next_deadline(&f->a)), 100);
+    fake_ns += 100; /* mtime == mtimecmp */
+    assert_int_equal(vm_clock_ns_until(&f->clk, aclint_next_deadline(&f->a)), 0);
     unsigned calls = f->cpu.calls;
     aclint_update(&f->a);
     assert_int_equal(f->cpu.mip[0] & ACLINT_MIP_MTIP, ACLINT_MIP_MTIP);
@@ -171,7 +195,7 @@ static void test_msip(void **state)
     assert_int_equal(f->cpu.mip[0] & (ACLINT_MIP_MSIP | ACLINT_MIP_MTIP), 0);
     assert_int_equal(f->cpu.mip[1] & ACLINT_MIP_MSIP, 0);
     /* Reset clears mtime (ACLINT spec) and disarms the comparators. */
-    assert_true(vm_clock_mtime(&f->clk) < 10000000);
+    assert_int_equal(vm_clock_mtime(&f->clk), 0);
     assert_true(rd(&f->a, MTIMECMP(0), 8) == UINT64_MAX);
 }
 
@@ -189,23 +213,28 @@ static void test_save_load(void **state)
     aclint_ops.save(&f->a, &s);
     assert_int_equal(s.err, 0);
 
-    /* Restore into a fresh machine whose clock starts near 0. */
+    /* Restore into a fresh machine whose clock starts at 0, on a host
+     * whose clock reads something else entirely (another host, later). */
+    advance_ms(5000);
+    fake_ns += 77777777777ull;
     struct vm_clock clk2;
     struct aclint a2;
     struct cpus cpu2;
     memset(&cpu2, 0, sizeof(cpu2));
-    vm_clock_init(&clk2);
+    vm_clock_init_source(&clk2, &fake_source);
     aclint_init(&a2, NHARTS, &clk2, set_mip, &cpu2);
-    assert_true(vm_clock_mtime(&clk2) < 5000000000ull);
+    assert_int_equal(vm_clock_mtime(&clk2), 0);
     struct state_buf r;
     state_init_reader(&r, s.data, s.len);
     assert_int_equal(aclint_ops.load(&a2, &r), 0);
-    uint64_t t = vm_clock_mtime(&clk2);
-    assert_true(t >= now && t < now + 2000000); /* time continues, no jump */
+    assert_int_equal(vm_clock_mtime(&clk2), now); /* time continues, no jump */
     assert_int_equal(cpu2.mip[1], ACLINT_MIP_MSIP | ACLINT_MIP_MTIP);
     assert_int_equal(cpu2.mip[0], 0);
     assert_true(aclint_next_deadline(&a2) == now - 1);
-    sleep_ms(220);
+    advance_ms(199);
+    aclint_update(&a2);
+    assert_int_equal(cpu2.mip[0] & ACLINT_MIP_MTIP, 0);
+    advance_ms(1);
     aclint_update(&a2);
     assert_int_equal(cpu2.mip[0] & ACLINT_MIP_MTIP, ACLINT_MIP_MTIP); /* still fires */
 

@@ -58,9 +58,9 @@ static int wr(struct block_backend *b, const void *buf, size_t len, uint64_t off
 static void test_random_io(void **state)
 {
     const uint64_t size = 4 << 20;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, size, NULL, NULL), 0);
     struct block_backend *b;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL), 0);
     assert_int_equal(b->size, size);
     assert_string_equal(b->ops->name, "raw");
     uint8_t *ref = calloc(1, size), *buf = malloc(256 * 512), *got = malloc(256 * 512);
@@ -85,7 +85,7 @@ static void test_random_io(void **state)
     assert_int_equal(block_flush(b), 0);
     block_close(b);
     /* Everything is in the file after close. */
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b, NULL), 0);
     uint8_t *all = malloc(size);
     assert_int_equal(rd(b, all, size, 0), 0);
     assert_memory_equal(all, ref, size);
@@ -98,9 +98,9 @@ static void test_random_io(void **state)
 
 static void test_bounds_and_alignment(void **state)
 {
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 1 << 20, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 1 << 20, NULL, NULL), 0);
     struct block_backend *b;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL), 0);
     uint8_t buf[1024] = { 0 };
     assert_int_equal(rd(b, buf, 512, (1 << 20) - 512), 0);
     assert_int_equal(rd(b, buf, 1024, (1 << 20) - 512), -EINVAL);
@@ -118,56 +118,56 @@ static void test_bounds_and_alignment(void **state)
 
 static void test_read_only(void **state)
 {
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 64 << 10, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 64 << 10, NULL, NULL), 0);
     struct block_backend *b;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b, NULL), 0);
     uint8_t buf[512] = { 1 };
     assert_int_equal(wr(b, buf, 512, 0), -EROFS);
     assert_int_equal(block_flush(b), 0);
     /* Readers share the image. */
     struct block_backend *b2;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b2), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b2, NULL), 0);
     /* A writer is refused while it is open, and the other way round. */
     struct block_backend *w;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &w), -EBUSY);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &w, NULL), -EBUSY);
     block_close(b);
     block_close(b2);
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &w), 0);
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b), -EBUSY);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &w, NULL), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, true, &b, NULL), -EBUSY);
     block_close(w);
 }
 
 static void test_bad_files(void **state)
 {
     struct block_backend *b;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b), -ENOENT);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL), -ENOENT);
     assert_null(b);
     /* Not a whole number of sectors. */
     int fd = open(img, O_WRONLY | O_CREAT, 0644);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, 1000), 0);
     close(fd);
-    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b), -EINVAL);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL), -EINVAL);
     /* Creation never overwrites. */
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 4096, NULL), -EEXIST);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 4096, NULL, NULL), -EEXIST);
     unlink(img);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 1000, NULL), -EINVAL);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 4096, "base"), -EINVAL);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 1000, NULL, NULL), -EINVAL);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 4096, "base", NULL), -EINVAL);
     assert_int_equal(access(img, F_OK), -1);
-    assert_int_equal(block_open(dir, BLOCK_FORMAT_AUTO, true, &b) < 0, 1);
+    assert_int_equal(block_open(dir, BLOCK_FORMAT_AUTO, true, &b, NULL) < 0, 1);
 }
 
 static void test_probed_sector0_guard(void **state)
 {
-    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 64 << 10, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_RAW, 64 << 10, NULL, NULL), 0);
     uint8_t sec[512] = { 0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3 };
     struct block_backend *b;
-    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL), 0);
     assert_int_equal(wr(b, sec, 512, 0), -EPERM);
     assert_int_equal(wr(b, sec, 512, 512), 0);
     block_close(b);
     /* With the format given, the guest may write what it likes. */
-    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &b), 0);
+    assert_int_equal(block_open(img, BLOCK_FORMAT_RAW, false, &b, NULL), 0);
     assert_int_equal(wr(b, sec, 512, 0), 0);
     block_close(b);
 }

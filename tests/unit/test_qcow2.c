@@ -97,7 +97,7 @@ static void patch_be(const char *path, uint64_t off, uint64_t v, unsigned bytes)
 static struct block_backend *open_ok(const char *path, bool ro)
 {
     struct block_backend *b = NULL;
-    assert_int_equal(block_open(path, BLOCK_FORMAT_AUTO, ro, &b), 0);
+    assert_int_equal(block_open(path, BLOCK_FORMAT_AUTO, ro, &b, NULL), 0);
     assert_non_null(b);
     return b;
 }
@@ -105,7 +105,7 @@ static struct block_backend *open_ok(const char *path, bool ro)
 static int open_err(const char *path, bool ro)
 {
     struct block_backend *b = NULL;
-    int r = block_open(path, BLOCK_FORMAT_AUTO, ro, &b);
+    int r = block_open(path, BLOCK_FORMAT_AUTO, ro, &b, NULL);
     if (r == 0)
         block_close(b);
     assert_null(r == 0 ? NULL : b);
@@ -160,7 +160,7 @@ static void test_create_and_random_io(void **state)
 {
     /* Not a whole number of clusters: the last one is partial. */
     const uint64_t size = (24 << 20) + 3 * 512;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, size, NULL, NULL), 0);
     struct block_backend *b = open_ok(img, false);
     assert_string_equal(b->ops->name, "qcow2");
     assert_int_equal(b->size, size);
@@ -180,7 +180,7 @@ static void test_cluster_and_table_edges(void **state)
 {
     /* 1.5 GiB: three L2 tables of 512 MiB each. */
     const uint64_t size = 3ull << 29;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL, NULL), 0);
     struct block_backend *b = open_ok(img, false);
     uint8_t buf[3 * CS], got[3 * CS];
     struct {
@@ -226,7 +226,7 @@ static void test_l2_cache_eviction(void **state)
     /* 40 L2 tables (more than the cache holds), one sector in each. */
     const unsigned n = 40;
     const uint64_t size = (uint64_t)n << 29;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL, NULL), 0);
     struct block_backend *b = open_ok(img, false);
     uint8_t sec[512], got[512];
     for (int pass = 0; pass < 3; pass++) {
@@ -252,9 +252,9 @@ static void test_l2_cache_eviction(void **state)
 static void make_base(uint8_t *ref, uint64_t size)
 {
     fill_random(ref, size);
-    assert_int_equal(block_create(base, BLOCK_FORMAT_RAW, size, NULL), 0);
+    assert_int_equal(block_create(base, BLOCK_FORMAT_RAW, size, NULL, NULL), 0);
     struct block_backend *b;
-    assert_int_equal(block_open(base, BLOCK_FORMAT_RAW, false, &b), 0);
+    assert_int_equal(block_open(base, BLOCK_FORMAT_RAW, false, &b, NULL), 0);
     assert_int_equal(wr(b, ref, size, 0), 0);
     block_close(b);
 }
@@ -266,7 +266,7 @@ static void test_backing_cow(void **state)
     make_base(ref, bsize);
     memcpy(orig, ref, bsize);
     /* Relative to the overlay's directory, as QEMU resolves it. */
-    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, size, "base.img"), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, size, "base.img", NULL), 0);
     struct block_backend *b = open_ok(img, false);
     assert_int_equal(b->size, size);
     /* Unwritten: the base's bytes, then zeros past the base's end. */
@@ -285,13 +285,13 @@ static void test_backing_cow(void **state)
     b = random_io(b, img, ref, size, 800);
     block_close(b);
     /* The base is untouched. */
-    assert_int_equal(block_open(base, BLOCK_FORMAT_RAW, true, &b), 0);
+    assert_int_equal(block_open(base, BLOCK_FORMAT_RAW, true, &b, NULL), 0);
     assert_int_equal(rd(b, all, bsize, 0), 0);
     assert_memory_equal(all, orig, bsize);
     block_close(b);
     /* The default size of an overlay is its base's. */
     unlink(img);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, 0, "base.img"), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_AUTO, 0, "base.img", NULL), 0);
     b = open_ok(img, true);
     assert_int_equal(b->size, bsize);
     block_close(b);
@@ -305,14 +305,14 @@ static void test_backing_chain(void **state)
     const uint64_t size = 4 << 20;
     uint8_t *ref = malloc(size), *all = malloc(size);
     make_base(ref, size);
-    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 0, "base.img"), 0);
+    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 0, "base.img", NULL), 0);
     struct block_backend *b = open_ok(mid, false);
     uint8_t buf[3 * CS];
     fill_random(buf, sizeof(buf));
     assert_int_equal(wr(b, buf, 2 * CS + 1024, CS / 2), 0);
     memcpy(ref + CS / 2, buf, 2 * CS + 1024);
     block_close(b);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "mid.qcow2"), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "mid.qcow2", NULL), 0);
     b = open_ok(img, false);
     b = random_io(b, img, ref, size, 300);
     block_close(b);
@@ -324,7 +324,7 @@ static void test_backing_chain(void **state)
     /* A missing backing file is an error at open. */
     unlink(mid);
     struct block_backend *x = NULL;
-    assert_true(block_open(img, BLOCK_FORMAT_AUTO, true, &x) < 0);
+    assert_true(block_open(img, BLOCK_FORMAT_AUTO, true, &x, NULL) < 0);
     assert_null(x);
     free(ref);
     free(all);
@@ -335,7 +335,7 @@ static void test_zero_clusters(void **state)
     const uint64_t size = 1 << 20;
     uint8_t *ref = malloc(size);
     make_base(ref, size);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "base.img"), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "base.img", NULL), 0);
     struct block_backend *b = open_ok(img, false);
     uint8_t c0[CS];
     memset(c0, 0x77, sizeof(c0));
@@ -367,7 +367,7 @@ static void test_zero_clusters(void **state)
 
 static void test_read_only_refuses_writes(void **state)
 {
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 1 << 20, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 1 << 20, NULL, NULL), 0);
     struct block_backend *b = open_ok(img, true);
     uint8_t sec[512] = { 1 };
     assert_int_equal(wr(b, sec, 512, 0), -EROFS);
@@ -388,14 +388,14 @@ static void test_read_only_refuses_writes(void **state)
 static void test_crash_without_flush(void **state)
 {
     const uint64_t size = 8 << 20;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL, NULL), 0);
     uint8_t *a = malloc(size / 2);
     fill_random(a, size / 2);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         struct block_backend *b;
-        if (block_open(img, BLOCK_FORMAT_AUTO, false, &b) < 0)
+        if (block_open(img, BLOCK_FORMAT_AUTO, false, &b, NULL) < 0)
             _exit(1);
         if (wr(b, a, size / 2, 0) < 0 || block_flush(b) < 0)
             _exit(1);
@@ -426,7 +426,7 @@ static void test_crash_without_flush(void **state)
 static void fresh_size(uint64_t size)
 {
     unlink(img);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL, NULL), 0);
 }
 
 static void fresh(void)
@@ -650,14 +650,14 @@ static void set_backing(const char *path, const char *name)
 static void test_backing_loop(void **state)
 {
     /* disk.qcow2 -> mid.qcow2 -> disk.qcow2 -> ... */
-    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 1 << 20, NULL), 0);
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "mid.qcow2"), 0);
+    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 1 << 20, NULL, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, 0, "mid.qcow2", NULL), 0);
     set_backing(mid, "disk.qcow2");
     assert_true(open_err(img, true) < 0);
     assert_true(open_err(img, false) < 0);
     /* An image naming itself. */
     unlink(mid);
-    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 1 << 20, NULL), 0);
+    assert_int_equal(block_create(mid, BLOCK_FORMAT_QCOW2, 1 << 20, NULL, NULL), 0);
     set_backing(mid, "mid.qcow2");
     assert_true(open_err(mid, true) < 0);
     /* A json: specification is QEMU's own business. */
@@ -672,7 +672,7 @@ static void test_backing_loop(void **state)
 static void test_random_damage(void **state)
 {
     const uint64_t size = 4 << 20;
-    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL), 0);
+    assert_int_equal(block_create(img, BLOCK_FORMAT_QCOW2, size, NULL, NULL), 0);
     struct block_backend *b = open_ok(img, false);
     uint8_t *buf = malloc(size);
     fill_random(buf, size);
@@ -703,7 +703,7 @@ static void test_random_damage(void **state)
         assert_int_equal(write(fd, copy, flen), (ssize_t)flen);
         close(fd);
         bool ro = next() % 2;
-        if (block_open(img, BLOCK_FORMAT_QCOW2, ro, &b) < 0)
+        if (block_open(img, BLOCK_FORMAT_QCOW2, ro, &b, NULL) < 0)
             continue;
         opened++;
         uint64_t n = b->size < size ? b->size : size;

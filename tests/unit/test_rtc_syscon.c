@@ -1,12 +1,13 @@
 /* Goldfish RTC (host wall-clock time, guest-set offset, alarm interrupt) and
- * the SiFive test/syscon finisher. */
+ * the SiFive test/syscon finisher. The RTC reads a fake host wall clock
+ * that only the test moves: every time is exact and nothing depends on how
+ * fast the machine runs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -38,11 +39,23 @@ static void irq_rec(void *opaque, unsigned line, int level)
     r->calls++;
 }
 
-static void sleep_ms(unsigned ms)
+/* The fake host wall clock: 2023-11-14 22:13:20 UTC plus what the test
+ * lets pass. */
+#define HOST_START (1700000000ull * NS)
+static uint64_t fake_wall_ns;
+
+static uint64_t fake_wall(void *opaque)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    (void)opaque;
+    return fake_wall_ns;
+}
+
+static const struct vm_clock_source fake_source = { NULL, fake_wall, NULL };
+static struct vm_clock fake_clock;
+
+static void advance_ms(unsigned ms)
+{
+    fake_wall_ns += (uint64_t)ms * 1000000ull;
 }
 
 static uint32_t rd(struct goldfish_rtc *r, uint32_t off)
@@ -90,7 +103,9 @@ static int setup(void **state)
     static struct fixture f;
     memset(&f, 0, sizeof(f));
     f.irq.level = -1;
-    goldfish_rtc_init(&f.r, (struct irq_line){irq_rec, &f.irq, 11});
+    fake_wall_ns = HOST_START;
+    vm_clock_init_source(&fake_clock, &fake_source);
+    goldfish_rtc_init(&f.r, (struct irq_line){irq_rec, &f.irq, 11}, &fake_clock);
     *state = &f;
     return 0;
 }
@@ -99,14 +114,22 @@ static void test_host_time(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(f->irq.level, 0);
-    uint64_t host = vm_clock_realtime_ns();
-    uint64_t t = read_time(&f->r);
-    assert_true(t >= host && t < host + NS); /* `date` shows the host's time */
-    /* Sanity: after 2020-01-01. */
-    assert_true(t / NS > 1577836800ull);
+    assert_int_equal(read_time(&f->r), HOST_START); /* `date` shows the host's time */
+    advance_ms(1500);
+    assert_int_equal(read_time(&f->r), HOST_START + 1500000000ull);
     /* TIME_HIGH is the latched value, stable until TIME_LOW is read again. */
     uint32_t hi = rd(&f->r, TIME_HIGH);
-    assert_int_equal(rd(&f->r, TIME_HIGH), hi);
+    fake_wall_ns += 1ull << 33; /* the high word moves on... */
+    assert_int_equal(rd(&f->r, TIME_HIGH), hi); /* ...the latch does not */
+    assert_int_equal(rd(&f->r, TIME_LOW), (uint32_t)(HOST_START + 1500000000ull));
+    assert_int_equal(rd(&f->r, TIME_HIGH), hi + 2);
+
+    /* Without a clock the RTC shows the host's real wall clock; only
+     * checked to be a plausible date (after 2020-01-01), not a window. */
+    struct goldfish_rtc host_rtc;
+    struct irqrec irq = {.level = -1};
+    goldfish_rtc_init(&host_rtc, (struct irq_line){irq_rec, &irq, 11}, NULL);
+    assert_true(read_time(&host_rtc) / NS > 1577836800ull);
 }
 
 static void test_set_time(void **state)
@@ -114,22 +137,23 @@ static void test_set_time(void **state)
     struct fixture *f = *state;
     const uint64_t y2k = 946684800ull * NS;
     set_time(&f->r, y2k);
-    uint64_t t = read_time(&f->r);
-    assert_true(t >= y2k && t < y2k + NS);
-    sleep_ms(3);
-    uint64_t t2 = read_time(&f->r);
-    assert_true(t2 >= t + 3000000ull); /* keeps running */
+    assert_int_equal(read_time(&f->r), y2k);
+    advance_ms(3);
+    assert_int_equal(read_time(&f->r), y2k + 3000000ull); /* keeps running */
     /* Reset (a reboot) keeps the battery-backed time. */
     goldfish_rtc_ops.reset(&f->r);
-    t = read_time(&f->r);
-    assert_true(t >= y2k && t < y2k + NS);
+    assert_int_equal(read_time(&f->r), y2k + 3000000ull);
+    /* Each half alone: TIME_LOW keeps the high word, TIME_HIGH the low. */
+    wr(&f->r, TIME_LOW, 0x1234);
+    assert_int_equal(read_time(&f->r), ((y2k + 3000000ull) & ~0xffffffffull) | 0x1234);
+    wr(&f->r, TIME_HIGH, 0x42);
+    assert_int_equal(read_time(&f->r), (0x42ull << 32) | 0x1234);
 }
 
 static void test_alarm(void **state)
 {
     struct fixture *f = *state;
     uint64_t now = read_time(&f->r);
-    /* Margins are generous: a loaded machine may preempt us for a while. */
     set_alarm(&f->r, now + 200000000ull); /* 200 ms */
     assert_int_equal(rd(&f->r, ALARM_STATUS), 1);
     assert_int_equal(rd(&f->r, ALARM_LOW), (uint32_t)(now + 200000000ull));
@@ -137,7 +161,11 @@ static void test_alarm(void **state)
     assert_int_equal(rd(&f->r, IRQ_ENABLED), 1);
     goldfish_rtc_update(&f->r);
     assert_int_equal(f->irq.level, 0);
-    sleep_ms(220);
+    fake_wall_ns += 200000000ull - 1; /* 1 ns early: not yet */
+    goldfish_rtc_update(&f->r);
+    assert_int_equal(f->irq.level, 0);
+    assert_int_equal(rd(&f->r, ALARM_STATUS), 1);
+    fake_wall_ns += 1;
     goldfish_rtc_update(&f->r);
     assert_int_equal(f->irq.level, 1);
     assert_int_equal(rd(&f->r, ALARM_STATUS), 0);
@@ -166,7 +194,7 @@ static void test_alarm(void **state)
     set_alarm(&f->r, read_time(&f->r) + 20000000ull);
     wr(&f->r, CLEAR_ALARM, 1);
     assert_int_equal(rd(&f->r, ALARM_STATUS), 0);
-    sleep_ms(30);
+    advance_ms(30);
     goldfish_rtc_update(&f->r);
     assert_int_equal(f->irq.level, 0);
 
@@ -189,17 +217,20 @@ static void test_rtc_save_load(void **state)
     goldfish_rtc_ops.save(&f->r, &s);
     assert_int_equal(s.err, 0);
 
+    /* Restored at the same host time: the guest's time is where it was. */
     struct goldfish_rtc r2;
     struct irqrec irq2 = {.level = -1};
-    goldfish_rtc_init(&r2, (struct irq_line){irq_rec, &irq2, 11});
+    goldfish_rtc_init(&r2, (struct irq_line){irq_rec, &irq2, 11}, &fake_clock);
     struct state_buf rd_s;
     state_init_reader(&rd_s, s.data, s.len);
     assert_int_equal(goldfish_rtc_ops.load(&r2, &rd_s), 0);
-    uint64_t t2 = read_time(&r2);
-    assert_true(t2 >= t && t2 < t + NS);
+    assert_int_equal(read_time(&r2), t);
     assert_int_equal(rd(&r2, ALARM_STATUS), 1);
     assert_int_equal(irq2.level, 0);
-    sleep_ms(220);
+    advance_ms(199);
+    goldfish_rtc_update(&r2);
+    assert_int_equal(irq2.level, 0);
+    advance_ms(1);
     goldfish_rtc_update(&r2);
     assert_int_equal(irq2.level, 1); /* the restored alarm still fires */
 
@@ -230,9 +261,7 @@ static void test_rtc_hostile(void **state)
     goldfish_rtc_ops.read(&f->r, 2, 4, &v);
     assert_int_equal(v, 0);
     goldfish_rtc_ops.write(&f->r, 3, 4, 5);
-    uint64_t host = vm_clock_realtime_ns();
-    uint64_t t = read_time(&f->r);
-    assert_true(t >= host && t < host + NS);
+    assert_int_equal(read_time(&f->r), HOST_START); /* time untouched */
     assert_int_equal(goldfish_rtc_ops.min_access, 4);
     assert_int_equal(goldfish_rtc_ops.max_access, 4);
 }

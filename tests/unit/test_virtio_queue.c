@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "optional_skip.h"
+
 #include "condo/virtio.h"
 #include "condo/virtio_rng.h"
 #include "virtio_test_driver.h"
@@ -675,7 +677,8 @@ static void test_chain_over_4g(void **state)
     assert_non_null(f);
     if (tram_init(&f->d.ram, TRAM_BASE, 3ull << 30) != 0) {
         free(f);
-        skip();
+        optional_skip("test_chain_over_4g: cannot reserve 3 GiB of address space here "
+                      "(ulimit -v?)");
     }
     f->d.heap = THEAP_BASE;
     f->d.t = &f->t;

@@ -45,7 +45,7 @@ static void blk_config_read(void *opaque, uint64_t off, unsigned size, uint64_t 
     le16_store(cfg + 0x22, 1);                            /* num_queues */
     *val = 0;
     if (off > sizeof(cfg) || size > sizeof(cfg) - off) {
-        guest_error("virtio-blk: config read of %u bytes at 0x%llx, beyond the config space",
+        log_guest(&b->mmio.log, "config read of %u bytes at 0x%llx, beyond the config space",
                     size, (unsigned long long)off);
         return;
     }
@@ -55,9 +55,9 @@ static void blk_config_read(void *opaque, uint64_t off, unsigned size, uint64_t 
 
 static void blk_config_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-    (void)opaque;
+    struct virtio_blk *b = opaque;
     /* writeback is writable only with VIRTIO_BLK_F_CONFIG_WCE (not offered) */
-    guest_error("virtio-blk: write of 0x%llx to config offset 0x%llx (%u bytes) ignored",
+    log_guest(&b->mmio.log, "write of 0x%llx to config offset 0x%llx (%u bytes) ignored",
                 (unsigned long long)val, (unsigned long long)off, size);
 }
 
@@ -67,12 +67,12 @@ static int blk_parse(struct virtio_blk *b, const struct virtq_elem *e, struct bl
 {
     uint8_t hdr[VIRTIO_BLK_HDR_SIZE];
     if (e->out_len < VIRTIO_BLK_HDR_SIZE) {
-        guest_error("virtio-blk: request header of %zu bytes (needs %u)", e->out_len,
+        log_guest(&b->mmio.log, "request header of %zu bytes (needs %u)", e->out_len,
                     VIRTIO_BLK_HDR_SIZE);
         return -EINVAL;
     }
     if (e->in_len < 1) {
-        guest_error("virtio-blk: request without a writable status byte");
+        log_guest(&b->mmio.log, "request without a writable status byte");
         return -EINVAL;
     }
     iov_to_buf(e->out, e->out_num, 0, hdr, sizeof(hdr));
@@ -96,31 +96,29 @@ static int blk_parse(struct virtio_blk *b, const struct virtq_elem *e, struct bl
     return 0;
 }
 
+/* A backend failure the guest sees as IOERR: always worth telling the host
+ * (a disk going bad, a host file truncated), within the device's budget. */
 static void blk_io_error(struct virtio_blk *b, const char *what, int err)
 {
-    if (b->io_error_logged)
-        return;
-    b->io_error_logged = true;
-    condo_err("virtio-blk: %s of %s failed: %s (error %d); the guest sees an I/O error "
-              "(further errors on this disk are not logged)",
-              what, b->disk->path ? b->disk->path : "disk", strerror(-err), err);
+    log_host(&b->mmio.log, "%s of %s failed: %s (error %d); the guest sees an I/O error", what,
+             b->disk->path ? b->disk->path : "disk", strerror(-err), err);
 }
 
 static uint8_t blk_rw(struct virtio_blk *b, const struct virtq_elem *e, const struct blk_req *r)
 {
     bool write = r->type == VIRTIO_BLK_T_OUT;
     if (write && b->disk->read_only) {
-        guest_error("virtio-blk: write to read-only disk");
+        log_guest(&b->mmio.log, "write to read-only disk");
         return VIRTIO_BLK_S_IOERR;
     }
     if (r->data_len % VIRTIO_BLK_SECTOR_SIZE) {
-        guest_error("virtio-blk: %s of %zu bytes, not a multiple of %u", write ? "write" : "read",
+        log_guest(&b->mmio.log, "%s of %zu bytes, not a multiple of %u", write ? "write" : "read",
                     r->data_len, VIRTIO_BLK_SECTOR_SIZE);
         return VIRTIO_BLK_S_IOERR;
     }
     uint64_t nsec = r->data_len / VIRTIO_BLK_SECTOR_SIZE;
     if (r->sector > b->capacity || nsec > b->capacity - r->sector) {
-        guest_error("virtio-blk: %s of sectors %llu+%llu beyond the disk's %llu",
+        log_guest(&b->mmio.log, "%s of sectors %llu+%llu beyond the disk's %llu",
                     write ? "write" : "read", (unsigned long long)r->sector,
                     (unsigned long long)nsec, (unsigned long long)b->capacity);
         return VIRTIO_BLK_S_IOERR;
@@ -164,7 +162,7 @@ static uint8_t blk_execute(struct virtio_blk *b, const struct virtq_elem *e,
         return VIRTIO_BLK_S_OK;
     }
     default:
-        guest_error("virtio-blk: unsupported request type %u", r->type);
+        log_guest(&b->mmio.log, "unsupported request type %u", r->type);
         return VIRTIO_BLK_S_UNSUPP;
     }
 }
@@ -224,6 +222,13 @@ uint64_t virtio_blk_next_deadline_ns(struct virtio_blk *b)
     return wait > UINT64_MAX - now ? UINT64_MAX : now + wait;
 }
 
+static uint64_t blk_poll(void *opaque)
+{
+    struct virtio_blk *b = opaque;
+    virtio_blk_poll(b);
+    return virtio_blk_next_deadline_ns(b);
+}
+
 static void blk_reset(void *opaque)
 {
     struct virtio_blk *b = opaque;
@@ -249,11 +254,13 @@ static int blk_load(void *opaque, struct state_buf *s)
     if (s->err)
         return -EINVAL;
     if (cap != b->capacity || ro != b->disk->read_only) {
-        condo_err("virtio-blk: the saved disk had %llu sectors%s, %s has %llu%s: attach the "
-                  "same disk as when the state was saved",
-                  (unsigned long long)cap, ro ? " (read-only)" : "",
-                  b->disk->path ? b->disk->path : "the disk", (unsigned long long)b->capacity,
-                  b->disk->read_only ? " (read-only)" : "");
+        /* The stream is input too (a snapshot file): rate-limited. */
+        log_host(&b->mmio.log,
+                 "the saved disk had %llu sectors%s, %s has %llu%s: attach the same disk as "
+                 "when the state was saved",
+                 (unsigned long long)cap, ro ? " (read-only)" : "",
+                 b->disk->path ? b->disk->path : "the disk", (unsigned long long)b->capacity,
+                 b->disk->read_only ? " (read-only)" : "");
         return -EINVAL;
     }
     /* Requests may have been waiting for the rate limit: look again. */
@@ -298,9 +305,11 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
         .config_write = blk_config_write,
         .queue_notify = blk_queue_notify,
         .reset = blk_reset,
+        .poll = blk_poll,
         .save = blk_save,
         .load = blk_load,
     };
     virtio_mmio_init(&b->mmio, &b->ops, b, ram, irq);
+    log_limit_init(&b->mmio.log, "virtio-blk %s", name);
     return 0;
 }

@@ -104,15 +104,14 @@ static bool features_acceptable(struct virtio_mmio *t)
     uint64_t offered = virtio_mmio_device_features(t);
     uint64_t extra = t->driver_features & ~offered;
     if (t->driver_features_bad || extra) {
-        guest_error("%s: driver accepted features never offered (0x%llx%s); FEATURES_OK refused",
-                    t->dev->name, (unsigned long long)extra,
+        log_guest(&t->log, "driver accepted features never offered (0x%llx%s); FEATURES_OK refused",
+                    (unsigned long long)extra,
                     t->driver_features_bad ? ", and bits above 63" : "");
         return false;
     }
     if (!virtio_has_feature(t, VIRTIO_F_VERSION_1)) {
-        guest_error("%s: driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported); "
-                    "FEATURES_OK refused",
-                    t->dev->name);
+        log_guest(&t->log, "driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported); "
+                    "FEATURES_OK refused");
         return false;
     }
     return true;
@@ -126,21 +125,21 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
     }
     uint32_t old = t->status;
     if (v & ~VIRTIO_STATUS_KNOWN)
-        guest_error("%s: unknown status bits 0x%x ignored", t->dev->name, v & ~VIRTIO_STATUS_KNOWN);
+        log_guest(&t->log, "unknown status bits 0x%x ignored", v & ~VIRTIO_STATUS_KNOWN);
     /* Bits stay set until a reset (the driver must not clear them, 2.1.2;
      * a FEATURES_OK that could be withdrawn would let features change
      * under ready queues). DEVICE_NEEDS_RESET is the device's: the driver
      * cannot set it. */
     if (old & ~v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-        guest_error("%s: driver tried to clear status bits 0x%x without a reset; they stay set",
-                    t->dev->name, old & ~v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+        log_guest(&t->log, "driver tried to clear status bits 0x%x without a reset; they stay set",
+                    old & ~v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     uint32_t nv = ((v & VIRTIO_STATUS_KNOWN) | old) & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     nv |= old & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     if ((nv & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK) &&
         !features_acceptable(t))
         nv &= ~VIRTIO_STATUS_FEATURES_OK;
     if ((nv & VIRTIO_STATUS_DRIVER_OK) && !(nv & VIRTIO_STATUS_FEATURES_OK)) {
-        guest_error("%s: DRIVER_OK without FEATURES_OK refused", t->dev->name);
+        log_guest(&t->log, "DRIVER_OK without FEATURES_OK refused");
         nv &= ~VIRTIO_STATUS_DRIVER_OK;
     }
     t->status = nv;
@@ -168,7 +167,7 @@ static void write_queue_ready(struct virtio_mmio *t, struct virtq *vq, uint32_t 
     /* The ring layout depends on the features (EVENT_IDX): queues are set
      * up after FEATURES_OK (virtio 1.2, 3.1.1), when they no longer change. */
     if (!(t->status & VIRTIO_STATUS_FEATURES_OK)) {
-        guest_error("%s: QueueReady before FEATURES_OK; device needs reset", t->dev->name);
+        log_guest(&t->log, "QueueReady before FEATURES_OK; device needs reset");
         virtio_set_needs_reset(t);
         return;
     }
@@ -186,7 +185,7 @@ static void write_notify(struct virtio_mmio *t, uint32_t v)
 {
     unsigned q = v & 0xffff; /* the rest is notification data, not offered */
     if (q >= nqueues(t)) {
-        guest_error("%s: notify of queue %u, the device has %u", t->dev->name, q, nqueues(t));
+        log_guest(&t->log, "notify of queue %u, the device has %u", q, nqueues(t));
         return;
     }
     /* Before DRIVER_OK the device must not consume buffers; DRIVER_OK
@@ -217,7 +216,7 @@ static void virtio_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t
         return;
     }
     if (size != 4) {
-        guest_error("%s: %u-byte read of register 0x%llx (32-bit only)", t->dev->name, size,
+        log_guest(&t->log, "%u-byte read of register 0x%llx (32-bit only)", size,
                     (unsigned long long)off);
         return;
     }
@@ -295,7 +294,7 @@ static void virtio_mmio_read(void *opaque, uint64_t off, unsigned size, uint64_t
         *val = t->config_generation;
         break;
     default:
-        guest_error("%s: read of unknown register 0x%llx", t->dev->name, (unsigned long long)off);
+        log_guest(&t->log, "read of unknown register 0x%llx", (unsigned long long)off);
         break;
     }
 }
@@ -307,12 +306,11 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
         if (t->dev->config_write)
             t->dev->config_write(t->dev_opaque, off - VIRTIO_MMIO_CONFIG, size, val);
         else
-            guest_error("%s: write to read-only config space at 0x%llx", t->dev->name,
-                        (unsigned long long)off);
+            log_guest(&t->log, "write to read-only config space at 0x%llx", (unsigned long long)off);
         return;
     }
     if (size != 4) {
-        guest_error("%s: %u-byte write of register 0x%llx (32-bit only)", t->dev->name, size,
+        log_guest(&t->log, "%u-byte write of register 0x%llx (32-bit only)", size,
                     (unsigned long long)off);
         return;
     }
@@ -324,7 +322,7 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
         return;
     case VIRTIO_MMIO_DRIVER_FEATURES:
         if (t->status & VIRTIO_STATUS_FEATURES_OK) {
-            guest_error("%s: DriverFeatures written after FEATURES_OK; ignored", t->dev->name);
+            log_guest(&t->log, "DriverFeatures written after FEATURES_OK; ignored");
             return;
         }
         if (t->driver_features_sel < 2) {
@@ -363,19 +361,18 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
     case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
         break; /* below */
     case VIRTIO_MMIO_QUEUE_RESET:
-        guest_error("%s: QueueReset written but VIRTIO_F_RING_RESET was not offered",
-                    t->dev->name);
+        log_guest(&t->log, "QueueReset written but VIRTIO_F_RING_RESET was not offered");
         return;
     default:
-        guest_error("%s: write of 0x%x to unknown or read-only register 0x%llx", t->dev->name, v,
+        log_guest(&t->log, "write of 0x%x to unknown or read-only register 0x%llx", v,
                     (unsigned long long)off);
         return;
     }
 
     /* Queue registers. */
     if (!vq) {
-        guest_error("%s: queue register 0x%llx written with QueueSel %u (the device has %u)",
-                    t->dev->name, (unsigned long long)off, t->queue_sel, nqueues(t));
+        log_guest(&t->log, "queue register 0x%llx written with QueueSel %u (the device has %u)",
+                    (unsigned long long)off, t->queue_sel, nqueues(t));
         return;
     }
     if (off == VIRTIO_MMIO_QUEUE_READY) {
@@ -383,8 +380,8 @@ static void virtio_mmio_write(void *opaque, uint64_t off, unsigned size, uint64_
         return;
     }
     if (vq->ready) {
-        guest_error("%s: queue %u register 0x%llx written while the queue is ready; ignored",
-                    t->dev->name, t->queue_sel, (unsigned long long)off);
+        log_guest(&t->log, "queue %u register 0x%llx written while the queue is ready; ignored",
+                    t->queue_sel, (unsigned long long)off);
         return;
     }
     switch (off) {
@@ -491,6 +488,12 @@ static int virtio_mmio_load(void *opaque, struct state_buf *s)
     return 0;
 }
 
+static uint64_t virtio_mmio_poll(void *opaque)
+{
+    struct virtio_mmio *t = opaque;
+    return t->dev->poll ? t->dev->poll(t->dev_opaque) : UINT64_MAX;
+}
+
 const struct dev_ops virtio_mmio_ops = {
     .name = "virtio-mmio",
     .min_access = 1,
@@ -498,6 +501,7 @@ const struct dev_ops virtio_mmio_ops = {
     .read = virtio_mmio_read,
     .write = virtio_mmio_write,
     .reset = virtio_mmio_reset_op,
+    .poll = virtio_mmio_poll,
     .save = virtio_mmio_save,
     .load = virtio_mmio_load,
 };
@@ -510,4 +514,5 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device_ops *dev
     t->dev_opaque = dev_opaque;
     t->ram = ram;
     t->irq = irq;
+    log_limit_init(&t->log, "%s", dev->name);
 }

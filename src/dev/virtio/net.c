@@ -22,16 +22,16 @@ static void net_config_read(void *opaque, uint64_t off, unsigned size, uint64_t 
             v |= (uint64_t)cfg[off + i] << (8 * i);
     }
     if (off + size > sizeof(cfg))
-        guest_error("virtio-net: config read of %u bytes at 0x%llx beyond its %d bytes", size,
+        log_guest(&vn->mmio.log, "config read of %u bytes at 0x%llx beyond its %d bytes", size,
                     (unsigned long long)off, VIRTIO_NET_CONFIG_LEN);
     *val = v;
 }
 
 static void net_config_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 {
-    (void)opaque;
+    struct virtio_net *vn = opaque;
     /* virtio 1.2, 5.1.4.2: the MAC is read-only once VERSION_1 is in use */
-    guest_error("virtio-net: config write of 0x%llx (%u bytes at 0x%llx) ignored: read-only",
+    log_guest(&vn->mmio.log, "config write of 0x%llx (%u bytes at 0x%llx) ignored: read-only",
                 (unsigned long long)val, size, (unsigned long long)off);
 }
 
@@ -44,12 +44,12 @@ static void net_tx(struct virtio_net *vn)
         if (r != 1)
             return; /* empty, or the queue is broken (already logged) */
         if (e->out_len < VIRTIO_NET_HDR_LEN) {
-            guest_error("virtio-net: tx chain of %zu bytes, shorter than the %d-byte header",
+            log_guest(&vn->mmio.log, "tx chain of %zu bytes, shorter than the %d-byte header",
                         e->out_len, VIRTIO_NET_HDR_LEN);
             vn->tx_dropped++;
         } else if (e->out_len - VIRTIO_NET_HDR_LEN > NET_FRAME_MAX ||
                    e->out_len - VIRTIO_NET_HDR_LEN < NET_ETH_HLEN) {
-            guest_error("virtio-net: tx frame of %zu bytes (want %d..%d)",
+            log_guest(&vn->mmio.log, "tx frame of %zu bytes (want %d..%d)",
                         e->out_len - VIRTIO_NET_HDR_LEN, NET_ETH_HLEN, NET_FRAME_MAX);
             vn->tx_dropped++;
         } else {
@@ -98,7 +98,7 @@ static void net_receive(void *opaque, const uint8_t *frame, size_t len)
     if (e->in_len < VIRTIO_NET_HDR_LEN) {
         /* useless for any frame: hand it back empty so that it does not
          * block the buffers behind it */
-        guest_error("virtio-net: rx buffer of %zu bytes, shorter than the %d-byte header",
+        log_guest(&vn->mmio.log, "rx buffer of %zu bytes, shorter than the %d-byte header",
                     e->in_len, VIRTIO_NET_HDR_LEN);
         virtq_push(&vn->mmio, VIRTIO_NET_RXQ, e, 0);
         vn->rx_dropped++;

@@ -35,28 +35,27 @@ static uint64_t used_size(uint32_t num, bool event_idx)
 int virtq_check_layout(struct virtio_mmio *t, unsigned q)
 {
     const struct virtq *vq = &t->vq[q];
-    const char *name = t->dev->name;
     uint32_t num = vq->num;
     bool ev = virtio_has_feature(t, VIRTIO_F_RING_EVENT_IDX);
 
     if (num == 0 || num > VIRTIO_QUEUE_MAX || (num & (num - 1))) {
-        guest_error("%s: queue %u: size %u (must be a power of 2, 1..%u)", name, q, num,
+        log_guest(&t->log, "queue %u: size %u (must be a power of 2, 1..%u)", q, num,
                     VIRTIO_QUEUE_MAX);
         return -EINVAL;
     }
     /* virtio 1.2, 2.7: alignment 16 (descriptors), 2 (avail), 4 (used) */
     if ((vq->desc_addr & 15) || (vq->avail_addr & 1) || (vq->used_addr & 3)) {
-        guest_error("%s: queue %u: misaligned rings (desc 0x%llx, avail 0x%llx, used 0x%llx)",
-                    name, q, (unsigned long long)vq->desc_addr,
+        log_guest(&t->log, "queue %u: misaligned rings (desc 0x%llx, avail 0x%llx, used 0x%llx)",
+                    q, (unsigned long long)vq->desc_addr,
                     (unsigned long long)vq->avail_addr, (unsigned long long)vq->used_addr);
         return -EINVAL;
     }
     if (!guest_ram_contains(t->ram, vq->desc_addr, desc_size(num)) ||
         !guest_ram_contains(t->ram, vq->avail_addr, avail_size(num, ev)) ||
         !guest_ram_contains(t->ram, vq->used_addr, used_size(num, ev))) {
-        guest_error("%s: queue %u: rings outside guest RAM (desc 0x%llx, avail 0x%llx, "
+        log_guest(&t->log, "queue %u: rings outside guest RAM (desc 0x%llx, avail 0x%llx, "
                     "used 0x%llx, size %u)",
-                    name, q, (unsigned long long)vq->desc_addr,
+                    q, (unsigned long long)vq->desc_addr,
                     (unsigned long long)vq->avail_addr, (unsigned long long)vq->used_addr, num);
         return -EINVAL;
     }
@@ -83,7 +82,7 @@ __attribute__((format(printf, 3, 4))) static int queue_broken(struct virtio_mmio
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    guest_error("%s: queue %u: %s; device needs reset", t->dev->name, q, why);
+    log_guest(&t->log, "queue %u: %s; device needs reset", q, why);
     virtio_set_needs_reset(t);
     return -EINVAL;
 }

@@ -66,12 +66,18 @@ void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc)
     riscv_tlb_reset(cpu);
 }
 
+void riscv_cpu_interrupt(struct riscv_cpu *cpu)
+{
+    /* Only when no exit is pending: a real exit (HTIF, a device request)
+     * must not be overwritten by a kick. */
+    int none = RISCV_EXIT_NONE;
+    __atomic_compare_exchange_n(&cpu->exit_request, &none, RISCV_EXIT_KICK, false,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 void riscv_cpu_set_mip(struct riscv_cpu *cpu, uint64_t mask, int level)
 {
-    if (level)
-        cpu->mip |= mask;
-    else
-        cpu->mip &= ~mask;
+    riscv_mip_assign(cpu, mask, level ? mask : 0);
 }
 
 uint64_t riscv_cpu_update_timer(struct riscv_cpu *cpu)
@@ -79,10 +85,10 @@ uint64_t riscv_cpu_update_timer(struct riscv_cpu *cpu)
     if (!(cpu->menvcfg & MENVCFG_STCE))
         return UINT64_MAX;
     if (vm_clock_mtime(cpu->clock) >= cpu->stimecmp) {
-        cpu->mip |= MIP_STIP;
+        riscv_mip_assign(cpu, MIP_STIP, MIP_STIP);
         return UINT64_MAX;
     }
-    cpu->mip &= ~MIP_STIP;
+    riscv_mip_assign(cpu, MIP_STIP, 0);
     return cpu->stimecmp;
 }
 

@@ -242,7 +242,7 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
     case CSR_SIP:
         /* only SSIP is writable through sip, and only when delegated */
         if (cpu->mideleg & MIP_SSIP)
-            cpu->mip = (cpu->mip & ~MIP_SSIP) | (val & MIP_SSIP);
+            riscv_mip_assign(cpu, MIP_SSIP, val);
         return 0;
     case CSR_STIMECMP:
         if (cpu->priv == PRV_S && (!(cpu->menvcfg & MENVCFG_STCE) || !(cpu->mcounteren & 2)))
@@ -283,7 +283,7 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         uint64_t mask = MIP_SSIP | MIP_SEIP;
         if (!(cpu->menvcfg & MENVCFG_STCE))
             mask |= MIP_STIP;
-        cpu->mip = (cpu->mip & ~mask) | (val & mask);
+        riscv_mip_assign(cpu, mask, val);
         return 0;
     }
     case CSR_MCYCLE: case CSR_MINSTRET:

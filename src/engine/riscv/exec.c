@@ -105,6 +105,8 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
             struct riscv_jit_run run = { b, left, NULL };
             int k = riscv_jit_run(cpu, &run);
             cpu->jit_runs++;
+            cpu->jit_calls++;
+            cpu->jit_went_on += run.b != b;
             cpu->jit_last_k = k;
             /* compiled code may have gone on to other blocks: count them */
             cpu->instret += (uint64_t)(left - run.left);

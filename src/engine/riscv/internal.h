@@ -189,6 +189,15 @@ void riscv_raise(struct riscv_cpu *cpu, uint64_t cause, uint64_t tval, bool inte
 bool riscv_check_interrupts(struct riscv_cpu *cpu);
 uint64_t riscv_read_mip(struct riscv_cpu *cpu);
 
+/* mip is shared with other threads (devices raise interrupts from the I/O
+ * thread): every change is one atomic read-modify-write of the bits it
+ * owns, so no update is lost. */
+static inline void riscv_mip_assign(struct riscv_cpu *cpu, uint64_t mask, uint64_t val)
+{
+    __atomic_fetch_and(&cpu->mip, ~(mask & ~val), __ATOMIC_RELAXED);
+    __atomic_fetch_or(&cpu->mip, mask & val, __ATOMIC_RELAXED);
+}
+
 static inline void riscv_tlb_entry_clear(struct riscv_tlb_entry *e)
 {
     e->tag = ~0ull;

@@ -26,9 +26,17 @@
  * target up in the jump cache (cpu->jc), as block.c does. A branch back to
  * the block's own start loops in place.
  *
- * Each block cache (each hart) has its own code buffer: one mapping, read-
- * write-execute, filled front to back; when it is full, compiling stops
- * until the block cache flushes its blocks and their code together. */
+ * Each block cache (each hart) has its own code buffer, code filled front
+ * to back, memory-op sites (data the code updates) back to front in the
+ * last JIT_DATA_SIZE bytes; when it is full, compiling stops until the
+ * block cache flushes its blocks and their code together. The buffer is
+ * W^X: one memfd mapped twice, read-write where the compiler writes (base)
+ * and read-execute where the code runs (base + exec_delta), except the
+ * sites, read-write in both (the same pages, so a displacement from code
+ * to a site is the same in both views). No mapping is ever writable and
+ * executable (the VMM's seccomp filter refuses such mappings). Everything
+ * here works on writable addresses; only the entry points handed out
+ * (jc->enter, the blocks' `jit`) are executable ones. */
 #include "jit.h"
 
 #if defined(__x86_64__)
@@ -42,6 +50,8 @@
 #include "jit_x86_64.h"
 
 #define JIT_CODE_SIZE (64u << 20)
+#define JIT_DATA_SIZE (4u << 20) /* sites: 512 Ki memory ops */
+#define JIT_CODE_LIMIT (JIT_CODE_SIZE - JIT_DATA_SIZE)
 /* Upper bound of one instruction's code (the longest, an FP op with its
  * checks, or a divide, is about 100 bytes) plus its exit stubs and slow
  * path; checked again while emitting. */
@@ -105,6 +115,7 @@ void riscv_jit_free(struct riscv_cpu *cpu)
 {
     struct riscv_jit_code *jc = cpu->bcache->jit;
     if (jc) {
+        munmap(jc->base + jc->exec_delta, JIT_CODE_SIZE);
         munmap(jc->base, JIT_CODE_SIZE);
         free(jc);
         cpu->bcache->jit = NULL;
@@ -240,7 +251,7 @@ void jit_emit_fp_call(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
 static uint64_t *site_new(struct jit_ctx *c, bool write)
 {
     struct riscv_jit_code *jc = c->code;
-    if (jc->data_low < jc->used + 4096 + sizeof(uint64_t)) {
+    if (jc->data_low < JIT_CODE_LIMIT + sizeof(uint64_t)) {
         c->e.overflow = true;
         return NULL;
     }
@@ -386,22 +397,40 @@ static struct riscv_jit_code *code_get(struct riscv_cpu *cpu)
     jc = calloc(1, sizeof(*jc));
     if (!jc)
         return NULL;
-    void *p = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
+    /* W^X: the same pages twice, writable here, executable there (but the
+     * sites' pages writable in both) */
+    int fd = memfd_create("condo-jit", MFD_CLOEXEC);
+    void *w = MAP_FAILED, *x = MAP_FAILED, *d = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, JIT_CODE_SIZE) == 0) {
+        w = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        x = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+        if (x != MAP_FAILED)
+            d = mmap((uint8_t *)x + JIT_CODE_LIMIT, JIT_DATA_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_FIXED, fd, JIT_CODE_LIMIT);
+    }
+    if (fd >= 0)
+        close(fd); /* the mappings keep the pages */
+    if (w == MAP_FAILED || x == MAP_FAILED || d == MAP_FAILED) {
+        if (w != MAP_FAILED)
+            munmap(w, JIT_CODE_SIZE);
+        if (x != MAP_FAILED)
+            munmap(x, JIT_CODE_SIZE);
         free(jc);
-        jit_enabled = 0; /* e.g. a policy forbidding W+X: interpret */
+        jit_enabled = 0; /* no memory for code: interpret */
         return NULL;
     }
-    jc->base = p;
+    jc->base = w;
+    jc->exec_delta = (uint8_t *)x - (uint8_t *)w;
     struct jit_emit e = { .p = jc->base, .end = jc->base + JIT_ENTRY_BYTES };
-    jc->enter = (int (*)(struct riscv_cpu *, void *, struct riscv_jit_run *))(uintptr_t)e.p;
+    jc->enter = (int (*)(struct riscv_cpu *, void *, struct riscv_jit_run *))(uintptr_t)(
+        e.p + jc->exec_delta);
     emit_enter(&e);
     e.p = jc->base + JIT_ENTRY_BYTES / 2;
     jc->exit = e.p;
     emit_exit(&e);
     if (e.overflow) {
-        munmap(p, JIT_CODE_SIZE);
+        munmap(w, JIT_CODE_SIZE);
+        munmap(x, JIT_CODE_SIZE);
         free(jc);
         jit_enabled = 0; /* cannot happen: the two fit */
         return NULL;
@@ -416,13 +445,13 @@ static struct riscv_jit_code *code_get(struct riscv_cpu *cpu)
 /* Space for n more bytes at the end of the buffer, or NULL (then full). */
 static uint8_t *code_reserve(struct riscv_jit_code *jc, size_t n, size_t *avail)
 {
-    /* a page between code and data: stores to sites never touch a cache
-     * line that holds code */
-    if (jc->data_low < jc->used + 4096 || jc->data_low - jc->used - 4096 < n) {
+    /* code and sites on different pages: stores to sites never touch a
+     * cache line that holds code */
+    if (jc->used > JIT_CODE_LIMIT || JIT_CODE_LIMIT - jc->used < n) {
         jc->full = true;
         return NULL;
     }
-    *avail = jc->data_low - jc->used - 4096;
+    *avail = JIT_CODE_LIMIT - jc->used;
     return jc->base + jc->used;
 }
 
@@ -430,8 +459,8 @@ static void code_commit(struct riscv_jit_code *jc, uint8_t *end)
 {
     jc->used = (size_t)(end - jc->base);
     jc->used = (jc->used + 15) & ~(size_t)15;
-    if (jc->used > jc->data_low)
-        jc->used = jc->data_low;
+    if (jc->used > JIT_CODE_LIMIT)
+        jc->used = JIT_CODE_LIMIT;
 }
 
 /* ---- compiling a block ---- */
@@ -593,7 +622,8 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
         return false;
     }
     if (jit_perfmap) {
-        fprintf(jit_perfmap, "%llx %llx rv_%llx_%u\n", (unsigned long long)(uintptr_t)start,
+        fprintf(jit_perfmap, "%llx %llx rv_%llx_%u\n",
+                (unsigned long long)(uintptr_t)(start + jc->exec_delta),
                 (unsigned long long)(e->p - start), (unsigned long long)b->ppc, n);
         fflush(jit_perfmap);
     }
@@ -608,7 +638,7 @@ bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b)
         }
     }
     code_commit(jc, e->p);
-    b->jit = start;
+    b->jit = start + jc->exec_delta; /* it runs from the executable view */
     return true;
 }
 
@@ -633,6 +663,12 @@ static struct jit_link_hdr *link_of(const struct riscv_jit_code *jc, uint8_t *co
         return NULL;
     struct jit_link_hdr *h = (struct jit_link_hdr *)(code - sizeof(*h));
     return h->magic == (JIT_LINK_MAGIC ^ (uintptr_t)code) ? h : NULL;
+}
+
+/* A block's executable entry as the writable address the compiler uses */
+static const uint8_t *writable(const struct riscv_jit_code *jc, const void *exec)
+{
+    return (const uint8_t *)exec - jc->exec_delta;
 }
 
 /* The exit at `rel` (a slot's rel32) currently leads to: */
@@ -666,7 +702,7 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     uint8_t *cur = slot_target(rel);
     if (same_page) {
         /* within the block's own page: straight to the target */
-        jit_patch32(rel, next->jit);
+        jit_patch32(rel, writable(jc, next->jit));
         return;
     }
     struct jit_link_hdr *old = link_of(jc, cur);
@@ -703,7 +739,7 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     jit_op1(e, 0, 0x8b, RAX, jit_mi(RDX, RAX, 2, 0)); /* mov eax, [rdx + rax*4] */
     jit_alu_imm(e, ALU_CMP, false, jit_r(RAX), (int32_t)next->gen);
     fail[nfail++] = jit_jcc32(e, CC_NE);
-    jit_patch32(jit_jmp32(e), next->jit);
+    jit_patch32(jit_jmp32(e), writable(jc, next->jit));
     for (unsigned i = 0; i < nfail; i++)
         jit_patch32(fail[i], unlinked);
     if (e->overflow)
@@ -714,7 +750,8 @@ void riscv_jit_chain(struct riscv_cpu *cpu, void *exit_site, struct riscv_block 
     h->next = next;
     h->unlinked = unlinked;
     if (jit_perfmap) {
-        fprintf(jit_perfmap, "%llx %llx rv_link_%llx\n", (unsigned long long)(uintptr_t)code,
+        fprintf(jit_perfmap, "%llx %llx rv_link_%llx\n",
+                (unsigned long long)(uintptr_t)(code + jc->exec_delta),
                 (unsigned long long)(e->p - code), (unsigned long long)next->ppc);
         fflush(jit_perfmap);
     }

@@ -114,7 +114,8 @@ struct jit_ctx {
 
 /* One code buffer per block cache (so per hart). */
 struct riscv_jit_code {
-    uint8_t *base;
+    uint8_t *base;        /* the writable view */
+    ptrdiff_t exec_delta; /* executable view = base + exec_delta */
     size_t used;
     /* int enter(cpu, body, run): the C entry (first bytes of the buffer) */
     int (*enter)(struct riscv_cpu *cpu, void *body, struct riscv_jit_run *run);
