@@ -76,6 +76,11 @@ struct riscv_cpu {
     uint64_t pmpcfg[2], pmpaddr[16];
     uint64_t instret;
     uint64_t reservation; /* LR/SC: reserved address; ~0 when none */
+    uint64_t reservation_val; /* what the LR read there (SC compares it) */
+    /* every hart of the machine, this one included (NULL: this one only):
+     * a page that becomes a code page is write-protected on all of them */
+    struct riscv_cpu *const *harts;
+    unsigned nharts;
     uint64_t mhartid;
     bool wfi;
 

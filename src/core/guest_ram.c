@@ -61,9 +61,10 @@ void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
     uint64_t first = (addr - r->base) >> GUEST_PAGE_SHIFT;
     uint64_t last = (addr + len - 1 - r->base) >> GUEST_PAGE_SHIFT;
     for (uint64_t p = first; p <= last; p++) {
-        if (r->has_code[p]) {
-            r->has_code[p] = 0;
-            r->page_gen[p]++;
+        /* atomics: harts decode and write pages at the same time */
+        if (__atomic_load_n(&r->has_code[p], __ATOMIC_SEQ_CST)) {
+            __atomic_store_n(&r->has_code[p], 0, __ATOMIC_SEQ_CST);
+            __atomic_fetch_add(&r->page_gen[p], 1, __ATOMIC_SEQ_CST);
             if (r->code_written)
                 r->code_written(r->code_opaque, p);
         }

@@ -22,15 +22,24 @@ static void bcache_flush(struct riscv_cpu *cpu)
     memset(cpu->jc, 0, sizeof(cpu->jc));
 }
 
-/* A page becomes a code page: drop fast-path write mappings to it, so the
- * next store takes the slow path and invalidates its blocks. */
+/* A page becomes a code page: drop fast-path write mappings to it on every
+ * hart, so the next store to it anywhere takes the slow path and
+ * invalidates the blocks. A hart filling a write mapping at the same time
+ * checks has_code again after its fill (mmu.c: tlb_fill_write); the
+ * sequentially consistent store here and its fence there make sure one of
+ * the two sees the other. */
 static void mark_code_page(struct riscv_cpu *cpu, uint64_t page)
 {
     struct guest_ram *ram = cpu->ram;
-    if (ram->has_code[page])
+    if (__atomic_load_n(&ram->has_code[page], __ATOMIC_SEQ_CST))
         return;
-    ram->has_code[page] = 1;
-    riscv_tlb_drop_writes(cpu, page);
+    __atomic_store_n(&ram->has_code[page], 1, __ATOMIC_SEQ_CST);
+    if (!cpu->harts) {
+        riscv_tlb_drop_writes(cpu, page);
+        return;
+    }
+    for (unsigned h = 0; h < cpu->nharts; h++)
+        riscv_tlb_drop_writes(cpu->harts[h], page);
 }
 
 static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
@@ -56,7 +65,8 @@ static struct riscv_block *block_decode_straddle(struct riscv_cpu *cpu, uint64_t
         cpu->exc_tval = pc + 2;
         return NULL;
     }
-    static struct {
+    /* one per thread: every hart has its own thread */
+    static _Thread_local struct {
         struct riscv_block b;
         struct rv_insn in[2];
     } one;
@@ -85,6 +95,9 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
         return block_decode_straddle(cpu, pc, first);
 
     mark_code_page(cpu, page);
+    /* the generation before the bytes: a store that lands while they are
+     * read bumps it after (guest_ram_note_write follows every slow store) */
+    uint32_t gen = __atomic_load_n(&ram->page_gen[page], __ATOMIC_SEQ_CST);
     struct riscv_block *b = block_alloc(cpu);
     unsigned off = 0, n = 0;
     while (n < BLOCK_MAX_INSNS && off + 2 <= avail) {
@@ -115,7 +128,7 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
     b->jit = NULL;
     b->exec_count = 0;
     b->ram_page = page;
-    b->gen = ram->page_gen[page];
+    b->gen = gen;
     struct riscv_block_cache *bc = cpu->bcache;
     size_t used = sizeof(*b) + (size_t)(n + 1) * sizeof(struct rv_insn);
     bc->arena_used += (used + 15) & ~(size_t)15;

@@ -16,6 +16,7 @@ int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus
     cpu->bus = bus;
     cpu->clock = clock;
     cpu->mhartid = hartid;
+    (void)riscv_jit_available(); /* read CONDO_JIT now, before any hart's thread runs */
     cpu->bcache = calloc(1, sizeof(*cpu->bcache));
     if (!cpu->bcache)
         return -ENOMEM;

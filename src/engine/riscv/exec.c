@@ -190,6 +190,9 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         END(PC);
     L_NOP:
     L_FENCE:
+        /* x86-64 is TSO: only a store before a load can be reordered */
+        if (riscv_fence_orders_store_load(IMM))
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
         NEXT;
     L_LUI: RD = (uint64_t)IMM; NEXT;
     L_AUIPC: RD = PC + (uint64_t)IMM; NEXT;
@@ -357,43 +360,61 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
             ILLEGAL();
         END(NPC);
 
-    /* Atomics: one hart, so read-modify-write needs no host atomics. */
+    /* Atomics: other harts run at the same time, so every read-modify-
+     * write is one locked host operation on the (aligned, little-endian)
+     * guest word: a compare-and-swap loop, which is also a full barrier
+     * (aq and rl need nothing more). */
 #define AMO_W(expr)                                                                     \
     do {                                                                                \
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, true);                                  \
+        uint32_t *p = (uint32_t *)riscv_amo_ptr(cpu, RS1, 4, true);                     \
         if (!p)                                                                         \
             goto exception;                                                             \
-        uint32_t a = le32_load(p), bb = (uint32_t)RS2;                                  \
+        uint32_t a = __atomic_load_n(p, __ATOMIC_RELAXED), bb = (uint32_t)RS2;          \
         (void)bb;                                                                       \
-        le32_store(p, (uint32_t)(expr));                                                \
+        while (!__atomic_compare_exchange_n(p, &a, (uint32_t)(expr), false,             \
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))        \
+            ;                                                                           \
+        riscv_amo_done(cpu, p, 4);                                                      \
         RD = (uint64_t)sx32(a);                                                         \
         NEXT;                                                                           \
     } while (0)
 #define AMO_D(expr)                                                                     \
     do {                                                                                \
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, true);                                  \
+        uint64_t *p = (uint64_t *)riscv_amo_ptr(cpu, RS1, 8, true);                     \
         if (!p)                                                                         \
             goto exception;                                                             \
-        uint64_t a = le64_load(p), bb = RS2;                                            \
+        uint64_t a = __atomic_load_n(p, __ATOMIC_RELAXED), bb = RS2;                    \
         (void)bb;                                                                       \
-        le64_store(p, (uint64_t)(expr));                                                \
+        while (!__atomic_compare_exchange_n(p, &a, (uint64_t)(expr), false,             \
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))        \
+            ;                                                                           \
+        riscv_amo_done(cpu, p, 8);                                                      \
         RD = a;                                                                         \
         NEXT;                                                                           \
     } while (0)
+    /* LR/SC across harts: LR notes the address and the value it read; SC
+     * stores only if the word still holds that value, as one host
+     * compare-and-swap. Another hart's store of a different value in
+     * between makes it fail; one that wrote the same value back (A-B-A)
+     * goes unnoticed, as under QEMU's MTTCG. */
     L_LR_W: {
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, false);
+        uint32_t *p = (uint32_t *)riscv_amo_ptr(cpu, RS1, 4, false);
         if (!p)
             goto exception;
+        uint32_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
         cpu->reservation = RS1;
-        RD = (uint64_t)sx32(le32_load(p));
+        cpu->reservation_val = v;
+        RD = (uint64_t)sx32(v);
         NEXT;
     }
     L_LR_D: {
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, false);
+        uint64_t *p = (uint64_t *)riscv_amo_ptr(cpu, RS1, 8, false);
         if (!p)
             goto exception;
+        uint64_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
         cpu->reservation = RS1;
-        RD = le64_load(p);
+        cpu->reservation_val = v;
+        RD = v;
         NEXT;
     }
     L_SC_W:
@@ -411,11 +432,19 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         uint8_t *p = riscv_amo_ptr(cpu, va, size, true);
         if (!p)
             goto exception;
-        if (size == 4)
-            le32_store(p, (uint32_t)RS2);
-        else
-            le64_store(p, RS2);
-        RD = 0;
+        bool ok;
+        if (size == 4) {
+            uint32_t old = (uint32_t)cpu->reservation_val;
+            ok = __atomic_compare_exchange_n((uint32_t *)p, &old, (uint32_t)RS2, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+        } else {
+            uint64_t old = cpu->reservation_val;
+            ok = __atomic_compare_exchange_n((uint64_t *)p, &old, RS2, false, __ATOMIC_SEQ_CST,
+                                             __ATOMIC_RELAXED);
+        }
+        if (ok)
+            riscv_amo_done(cpu, p, size);
+        RD = !ok;
         NEXT;
     }
     L_AMOSWAP_W: AMO_W(bb);

@@ -144,6 +144,9 @@ int riscv_store_slow(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t
 int riscv_tlb_fill_data(struct riscv_cpu *cpu, uint64_t va, unsigned how);
 /* Host pointer for an aligned RAM access of `size` bytes for an AMO/LR/SC. */
 void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool write);
+/* After a read-modify-write through riscv_amo_ptr's pointer: the page's
+ * blocks go if another hart decoded it meanwhile. */
+void riscv_amo_done(struct riscv_cpu *cpu, const void *host, unsigned size);
 /* Effective privilege for loads/stores (MPRV makes M-mode use MPP's). */
 static inline unsigned riscv_data_priv(const struct riscv_cpu *cpu)
 {
@@ -196,6 +199,16 @@ static inline void riscv_mip_assign(struct riscv_cpu *cpu, uint64_t mask, uint64
 {
     __atomic_fetch_and(&cpu->mip, ~(mask & ~val), __ATOMIC_RELAXED);
     __atomic_fetch_or(&cpu->mip, mask & val, __ATOMIC_RELAXED);
+}
+
+/* FENCE's imm is bits 31:20 (fm, pred, succ; W = 1, R = 2 in each set).
+ * On the x86-64 host (TSO) the only order a fence must add is an earlier
+ * store before a later load; FENCE.TSO (fm = 8) never asks for it. */
+static inline bool riscv_fence_orders_store_load(int32_t imm)
+{
+    unsigned fm = ((unsigned)imm >> 8) & 0xf, pred = ((unsigned)imm >> 4) & 0xf,
+             succ = (unsigned)imm & 0xf;
+    return fm != 8 && (pred & 1) && (succ & 2);
 }
 
 static inline void riscv_tlb_entry_clear(struct riscv_tlb_entry *e)

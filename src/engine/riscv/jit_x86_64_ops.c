@@ -356,7 +356,13 @@ void jit_emit_insn(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
 
     switch (op) {
     case OP_NOP:
+        return;
     case OP_FENCE:
+        if (riscv_fence_orders_store_load(imm)) { /* mfence: as the interpreter */
+            jit_emit_byte(e, 0x0f);
+            jit_emit_byte(e, 0xae);
+            jit_emit_byte(e, 0xf0);
+        }
         return;
     case OP_CSRRW: case OP_CSRRS: case OP_CSRRC: case OP_CSRRWI: case OP_CSRRSI: case OP_CSRRCI:
         emit_csr(c, in, k);

@@ -122,6 +122,17 @@ static void tlb_fill(struct riscv_cpu *cpu, struct riscv_tlb_entry *set, uint64_
     e->addend = (uintptr_t)(ram->host + (page << GUEST_PAGE_SHIFT)) - (uintptr_t)vpage;
 }
 
+/* A write mapping, unless the page became a code page meanwhile (another
+ * hart decoding it: block.c's mark_code_page). */
+static void tlb_fill_write(struct riscv_cpu *cpu, uint64_t va, uint64_t pa)
+{
+    struct guest_ram *ram = cpu->ram;
+    tlb_fill(cpu, cpu->tlb_data->w, va, pa);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ram->has_code[(pa - ram->base) >> GUEST_PAGE_SHIFT], __ATOMIC_SEQ_CST))
+        riscv_tlb_entry_clear(&cpu->tlb_data->w[(va >> 12) & (RISCV_TLB_SIZE - 1)]);
+}
+
 /* Translate for a data access and, for RAM, fill the TLB. Returns a host
  * pointer for RAM, NULL with *pa set for MMIO, or sets the exception. */
 static int data_translate(struct riscv_cpu *cpu, uint64_t va, bool write, uint64_t *pa,
@@ -138,7 +149,7 @@ static int data_translate(struct riscv_cpu *cpu, uint64_t va, bool write, uint64
                 guest_ram_note_write_slow(ram, *pa, 1);
             /* Stores to the HTIF page stay on the slow path to be seen. */
             if (!cpu->htif_tohost || (cpu->htif_tohost >> 12) != (*pa >> 12))
-                tlb_fill(cpu, cpu->tlb_data->w, va, *pa);
+                tlb_fill_write(cpu, va, *pa);
         } else {
             tlb_fill(cpu, cpu->tlb_data->r, va, *pa);
         }
@@ -165,7 +176,7 @@ int riscv_tlb_fill_data(struct riscv_cpu *cpu, uint64_t va, unsigned how)
         uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
         if (ram->has_code[page] || (cpu->htif_tohost && (cpu->htif_tohost >> 12) == (pa >> 12)))
             return -1; /* code pages and tohost stay on the interpreter's path */
-        tlb_fill(cpu, cpu->tlb_data->w, va, pa);
+        tlb_fill_write(cpu, va, pa);
     } else {
         tlb_fill(cpu, cpu->tlb_data->r, va, pa);
     }
@@ -210,6 +221,9 @@ static int store_one(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t
         case 4: le32_store(h, (uint32_t)val); break;
         default: le64_store(h, val); break;
         }
+        /* again after the store: another hart may have decoded the page
+         * while it was on its way */
+        guest_ram_note_write(cpu->ram, pa, size);
         if (unlikely(cpu->htif_tohost))
             htif_check(cpu, pa, size);
         return 0;
@@ -272,6 +286,12 @@ void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool writ
         return NULL;
     }
     return h;
+}
+
+void riscv_amo_done(struct riscv_cpu *cpu, const void *host, unsigned size)
+{
+    struct guest_ram *ram = cpu->ram;
+    guest_ram_note_write(ram, ram->base + (uint64_t)((const uint8_t *)host - ram->host), size);
 }
 
 /* HTIF: bare-metal programs report through a store to `tohost`.
