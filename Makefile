@@ -85,7 +85,7 @@ unit check-unit: $(FPU_VECTORS)
 
 # The bare-metal ISA programs and the hostile virtio drivers under condo.
 check-isa: $(BUILD)/condo
-	SUITES="isa virtio" tests/guest/run-all.sh $(abspath $(BUILD)/condo)
+	SUITES="isa virtio smp" tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
 check-guest: $(BUILD)/condo $(BLOCKTOOL)
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)

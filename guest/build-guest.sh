@@ -6,9 +6,13 @@
 #   DIR/fw_dynamic.bin  OpenSBI generic fw_dynamic (opensbi)
 #   DIR/VERSION         the kernel package and version
 #
-# usage: guest/build-guest.sh [--out DIR] [--extra DIR] [--refresh]
+# usage: guest/build-guest.sh [--out DIR] [--extra DIR] [--packages "PKG..."] [--refresh]
 #   --out DIR    output directory (default build/guest)
 #   --extra DIR  copy DIR's contents into the initramfs at /opt/extra
+#   --packages "PKG..."
+#                also install these Debian riscv64 packages and what they
+#                depend on (Depends, Pre-Depends) into the initramfs (their
+#                /usr and /etc, without documentation), e.g. "7zip openssl"
 #   --refresh    run apt-get update even if the cached indexes are recent
 #
 # Packages are fetched with `apt-get download` under a private apt
@@ -25,13 +29,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 OUT="$ROOT/build/guest"
 EXTRA=""
+PACKAGES=""
 REFRESH=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT="$2"; shift 2 ;;
         --extra) [ $# -ge 2 ] || die "--extra needs a directory"; EXTRA="$2"; shift 2 ;;
+        --packages) [ $# -ge 2 ] || die "--packages needs a list of package names"; PACKAGES="$2"; shift 2 ;;
         --refresh) REFRESH=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -161,7 +167,7 @@ load_info() { # load_info PKG...: candidate versions' fields into INFO[pkg/Field
         INFO["$p/$f"]=$v
     done < <(apt-cache "${APT_OPTS[@]}" show --no-all-versions "$@" 2>/dev/null | awk '
         /^Package: / { pkg = $2 }
-        /^(Version|Architecture|SHA256|Depends): / {
+        /^(Version|Architecture|SHA256|Depends|Pre-Depends): / {
             f = $1; sub(/:$/, "", f); v = $0; sub(/^[^:]*: /, "", v)
             print pkg "\t" f "\t" v }')
 }
@@ -209,10 +215,44 @@ echo "    kernel:   $KPKG $KVER_PKG"
 echo "    busybox:  busybox-static $(field busybox-static Version)"
 echo "    opensbi:  opensbi $(field opensbi Version)"
 
+# --packages: the closure of Depends and Pre-Depends (the first of each set
+# of alternatives, version constraints left to the index, which has one
+# candidate of each), resolved from the signed index.
+EXTRA_DIRS=()
+if [ -n "$PACKAGES" ]; then
+    for p in $PACKAGES; do
+        case "$p" in *[!a-z0-9.+-]*|"") die "--packages: '$p' is not a package name" ;; esac
+    done
+    declare -A SEEN=()
+    todo=($PACKAGES)
+    order=()
+    while [ ${#todo[@]} -gt 0 ]; do
+        load_info "${todo[@]}"
+        next=()
+        for p in "${todo[@]}"; do
+            [ -n "${SEEN[$p]:-}" ] && continue
+            SEEN[$p]=1
+            [ -n "$(field "$p" Version)" ] || die "--packages: $p is not in the $SUITE/$ARCH index"
+            order+=("$p")
+            deps="$(field "$p" Pre-Depends), $(field "$p" Depends)"
+            for d in $(echo "$deps" | tr ',' '\n' | sed 's/|.*//; s/([^)]*)//g; s/:any//; s/^ *//; s/ *$//'); do
+                [ -n "$d" ] && [ -z "${SEEN[$d]:-}" ] && next+=("$d")
+            done
+        done
+        todo=("${next[@]}")
+    done
+    for p in "${order[@]}"; do
+        EXTRA_DIRS+=("$(extract "$(fetch "$p")")")
+        echo "    package:  $p $(field "$p" Version)"
+    done
+fi
+
 # Prune extracted trees of versions no longer resolved (keeps the cache small).
 for d in "$APTDIR"/extract/*; do
     [ -d "$d" ] || continue
-    case "$d" in "$KDIR"|"$BDIR"|"$ODIR") ;; *) rm -rf "$d" ;; esac
+    keep=0
+    for k in "$KDIR" "$BDIR" "$ODIR" "${EXTRA_DIRS[@]}"; do [ "$d" = "$k" ] && keep=1; done
+    [ "$keep" = 1 ] || rm -rf "$d"
 done
 
 WORK="$OUT/.work"
@@ -289,6 +329,29 @@ if [ -n "$EXTRA" ]; then
     mkdir -p "$R/opt/extra"
     cp -a "$EXTRA/." "$R/opt/extra/"
 fi
+if [ ${#EXTRA_DIRS[@]} -gt 0 ]; then
+    # Debian's trees are merged-/usr: their files live under /usr, and
+    # programs name the dynamic loader as /lib/ld-linux-*.so.1; /lib here
+    # is the initramfs's own directory, so link the loader and the
+    # multiarch library directory into it.
+    for d in "${EXTRA_DIRS[@]}"; do
+        for sub in usr etc; do
+            [ -d "$d/$sub" ] || continue
+            (cd "$d" && find "$sub" -path 'usr/share/doc' -prune -o -path 'usr/share/man' -prune \
+                -o -path 'usr/share/lintian' -prune -o -print0 |
+                cpio --quiet -0 -pdm "$R" 2>/dev/null) || die "copying $(basename "$d") failed"
+        done
+    done
+    for ld in "$R"/usr/lib/ld-linux-*.so.* "$R"/usr/lib/*-linux-gnu/ld-linux-*.so.*; do
+        [ -e "$ld" ] || continue
+        l="$R/lib/$(basename "$ld")"
+        [ -e "$l" ] || [ -L "$l" ] || ln -s "${ld#$R}" "$l"
+    done
+    for m in "$R"/usr/lib/*-linux-gnu; do
+        l="$R/lib/$(basename "$m")"
+        [ -d "$m" ] && [ ! -e "$l" ] && [ ! -L "$l" ] && ln -s "${m#$R}" "$l"
+    done
+fi
 python3 "$HERE/mkcpio.py" "$R" "$WORK/initramfs.raw" --node /dev/console:600:5:1 --node /dev/null:666:1:3
 # gzip-compressed (the kernel unpacks it; so does QEMU's): the kernel keeps
 # the initrd and the unpacked files in guest RAM at once while it unpacks,
@@ -309,5 +372,6 @@ echo "$KVER_PKG" > "$OUT/VERSION"
     echo "opensbi $(field opensbi Version)"
     echo "release $KREL"
     echo "modules $(tr '\n' ' ' < "$WORK/mods/load-order")"
+    for d in "${EXTRA_DIRS[@]}"; do echo "package $(basename "$d")"; done
 } > "$OUT/PACKAGES"
 step "guest ready in $OUT: Image $(stat -c %s "$OUT/Image") B, initramfs.cpio $(stat -c %s "$OUT/initramfs.cpio") B, fw_dynamic.bin $(stat -c %s "$OUT/fw_dynamic.bin") B"

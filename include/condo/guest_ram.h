@@ -46,7 +46,7 @@ static inline void guest_ram_note_write(struct guest_ram *r, uint64_t addr, uint
     /* Cheap common case: single page without code. */
     uint64_t p = (addr - r->base) >> GUEST_PAGE_SHIFT;
     if (len && ((addr + len - 1 - r->base) >> GUEST_PAGE_SHIFT) == p && p < r->npages &&
-        !r->has_code[p])
+        !__atomic_load_n(&r->has_code[p], __ATOMIC_SEQ_CST))
         return;
     guest_ram_note_write_slow(r, addr, len);
 }

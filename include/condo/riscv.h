@@ -21,27 +21,40 @@ enum { PRV_U = 0, PRV_S = 1, PRV_M = 3 };
 #define MIP_MEIP (1ull << 11)
 
 #define RISCV_TLB_SIZE 256
+#define RISCV_TLB_CTX 8
 #define RISCV_JC_SIZE 4096
 
 struct riscv_tlb_entry {
-    uint64_t tag;      /* virtual page address; ~0 when empty */
-    uintptr_t addend;  /* host address = vaddr + addend */
-    uint64_t ram_page; /* guest RAM page index (for code invalidation) */
+    uint64_t tag;     /* virtual page address; ~0 when empty */
+    uintptr_t addend; /* host address = vaddr + addend (RAM only) */
 };
 
-/* TLB sets by effective privilege: 0 = U, 1 = S, 2 = M (bare). */
+/* Direct-mapped TLBs for reads, writes and fetches. */
 struct riscv_tlb_set {
     struct riscv_tlb_entry r[RISCV_TLB_SIZE];
     struct riscv_tlb_entry w[RISCV_TLB_SIZE];
     struct riscv_tlb_entry x[RISCV_TLB_SIZE];
 };
 
+/* The translations of one address space: one satp value (mode, ASID and
+ * root table). A hart keeps several, so switching address spaces and back
+ * finds them still there; sfence.vma with an ASID drops only that ASID's. */
+struct riscv_tlb_ctx {
+    uint64_t satp;  /* the address space; ~0 when the context is unused */
+    uint64_t stamp; /* last time it was switched to (least recently used goes) */
+    struct riscv_tlb_set u;   /* U-mode accesses */
+    struct riscv_tlb_set s;   /* S-mode accesses */
+    struct riscv_tlb_set sum; /* S-mode loads and stores with mstatus.SUM set */
+};
+
 struct riscv_block;
 
+/* Jump cache: virtual pc -> block. An entry holds while the fetch TLB
+ * still maps the pc's page as it did when the entry was made (addend). */
 struct riscv_jc_entry {
     uint64_t vpc;
     struct riscv_block *block;
-    uint32_t priv;
+    uintptr_t addend;
 };
 
 enum riscv_run_result {
@@ -63,6 +76,11 @@ struct riscv_cpu {
     uint64_t pmpcfg[2], pmpaddr[16];
     uint64_t instret;
     uint64_t reservation; /* LR/SC: reserved address; ~0 when none */
+    uint64_t reservation_val; /* what the LR read there (SC compares it) */
+    /* every hart of the machine, this one included (NULL: this one only):
+     * a page that becomes a code page is write-protected on all of them */
+    struct riscv_cpu *const *harts;
+    unsigned nharts;
     uint64_t mhartid;
     bool wfi;
 
@@ -70,13 +88,13 @@ struct riscv_cpu {
     struct guest_ram *ram;
     struct bus *bus;
     struct vm_clock *clock;
-    struct riscv_tlb_set tlb[3];
-    struct riscv_tlb_set *tlb_data; /* set for loads/stores (MPRV aware) */
+    struct riscv_tlb_set tlb_m;  /* M-mode accesses (no translation) */
+    struct riscv_tlb_ctx tlb_ctx[RISCV_TLB_CTX];
+    struct riscv_tlb_ctx *ctx;   /* the one for satp */
+    uint64_t ctx_stamp;
+    struct riscv_tlb_set *tlb_data; /* set for loads/stores (MPRV, SUM aware) */
     struct riscv_tlb_set *tlb_fetch;
     struct riscv_jc_entry jc[RISCV_JC_SIZE];
-    /* Bumped whenever translations may change (satp, sfence.vma, ...):
-     * block-to-block links made under another epoch are not followed. */
-    uint32_t tlb_epoch;
     struct riscv_block_cache *bcache;
     /* Proof that compiled code ran (tests read these): calls from the
      * interpreter loop into a block's native code, and how many of them
@@ -88,6 +106,12 @@ struct riscv_cpu {
     /* HTIF (bare-metal tests): guest-physical tohost/fromhost, 0 = none */
     uint64_t htif_tohost, htif_fromhost;
     int htif_exit_code; /* valid when exit_request == RISCV_EXIT_HTIF */
+    /* Counters for tests and debugging: entries into compiled code and
+     * what the last one returned (-1, or the index the interpreter took
+     * over at); calls of the shared F/D helper (interpreter and JIT). */
+    uint64_t jit_runs;
+    int jit_last_k;
+    uint64_t fp_exec_calls;
 };
 
 enum {

@@ -419,6 +419,10 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
             goto fail;
         }
     }
+    for (unsigned h = 0; h < v->ncpus; h++) {
+        v->cpu[h]->harts = v->cpu;
+        v->cpu[h]->nharts = v->ncpus;
+    }
 
     /* The table: the fixed devices, then as many virtio slots as needed:
      * the disks and NICs, and the devices every VM gets (entropy, input). */

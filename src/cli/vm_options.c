@@ -18,7 +18,7 @@
 
 const char *const cli_vm_options_help =
     "  --arch ARCH        guest architecture: riscv64 (the default and only one)\n"
-    "  --cpus N           virtual CPUs (only 1 for now)\n"
+    "  --cpus N           virtual CPUs, 1-8, each on its own host thread (default 1)\n"
     "  --memory SIZE      guest RAM: 512M, 2G, or a number of MiB (default 512M)\n"
     "  --bios FILE|none   firmware (default: the default guest's OpenSBI\n"
     "                     fw_dynamic.bin); `none` runs --kernel as a bare-metal\n"
@@ -174,9 +174,9 @@ int cli_vm_check(struct vm_def *d, struct error *err)
     if (strcmp(c->arch, "riscv64") != 0)
         return error_set(err, -EINVAL, "--arch %s is not supported: this condo emulates riscv64",
                          c->arch);
-    if (hw->cpus != 1)
-        return error_set(err, -EINVAL,
-                         "--cpus %u: SMP guests are not supported yet; use --cpus 1", hw->cpus);
+    if (hw->cpus < 1 || hw->cpus > VM_MAX_CPUS)
+        return error_set(err, -EINVAL, "--cpus %u: a VM has 1 to %d virtual CPUs", hw->cpus,
+                         VM_MAX_CPUS);
     if (hw->memory < (16ull << 20) || hw->memory > (64ull << 30) || (hw->memory & 0xfff))
         return error_set(err, -EINVAL, "--memory must be between 16M and 64G (page multiple)");
     if (hw->bios && !strcmp(hw->bios, "none") && !hw->kernel)

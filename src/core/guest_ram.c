@@ -1,5 +1,11 @@
 /* Guest RAM: an anonymous private mapping (zero pages cost nothing until
- * touched), with per-page code tracking for the decoded-block cache. */
+ * touched), with per-page code tracking for the decoded-block cache.
+ *
+ * The mapping is 2 MiB aligned and advised for transparent huge pages (as
+ * QEMU does): a guest touching its memory then costs the host one page
+ * fault per 2 MiB instead of per 4 KiB (page faults were ~10% of a boot's
+ * host time), and the host TLB covers more of guest RAM. Where THP is off
+ * the advice is simply ignored. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +18,21 @@ int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size)
     memset(r, 0, sizeof(*r));
     if (size == 0 || (size & (GUEST_PAGE_SIZE - 1)) || base + size < base)
         return -EINVAL;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    const uint64_t huge = 2u << 20;
+    if (size > UINT64_MAX - huge)
+        return -EINVAL;
+    uint8_t *p = mmap(NULL, size + huge, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return -errno;
-    r->host = p;
+    /* keep the 2 MiB-aligned part, give back the rest */
+    uint8_t *a = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (a + size < p + size + huge)
+        munmap(a + size, (size_t)(p + size + huge - (a + size)));
+    madvise(a, size, MADV_HUGEPAGE); /* advice: failure changes nothing */
+    r->host = a;
     r->base = base;
     r->size = size;
     r->npages = size >> GUEST_PAGE_SHIFT;
@@ -45,9 +61,10 @@ void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
     uint64_t first = (addr - r->base) >> GUEST_PAGE_SHIFT;
     uint64_t last = (addr + len - 1 - r->base) >> GUEST_PAGE_SHIFT;
     for (uint64_t p = first; p <= last; p++) {
-        if (r->has_code[p]) {
-            r->has_code[p] = 0;
-            r->page_gen[p]++;
+        /* atomics: harts decode and write pages at the same time */
+        if (__atomic_load_n(&r->has_code[p], __ATOMIC_SEQ_CST)) {
+            __atomic_store_n(&r->has_code[p], 0, __ATOMIC_SEQ_CST);
+            __atomic_fetch_add(&r->page_gen[p], 1, __ATOMIC_SEQ_CST);
             if (r->code_written)
                 r->code_written(r->code_opaque, p);
         }

@@ -90,8 +90,12 @@ class Steps:
 
 
 def start(condo, args, log, **kw):
-    """`condo run ARGS...` as a driver.VM whose console goes to log."""
-    return driver.VM([condo, "run"] + list(args), log=log, **kw)
+    """`condo run ARGS...` as a driver.VM whose console goes to log.
+    CONDO_TEST_CPUS=N in the environment runs the VMs with --cpus N (the
+    suites on an SMP guest)."""
+    cpus = os.environ.get("CONDO_TEST_CPUS")
+    extra = ["--cpus", cpus] if cpus else []
+    return driver.VM([condo, "run"] + extra + list(args), log=log, **kw)
 
 
 def wait_prompt(vm, timeout=BOOT_TIMEOUT):

@@ -17,10 +17,13 @@
 #   test_api_vm.py              the control API on a real VM, driven with curl
 #   test_vms.py                 named VMs: create/start/ls/console/stop/rm, exit
 #                               statuses, containment of six VMs, as nobody too
+#   test_smp.sh                 the reference programs on --cpus 2 and 4
 # Other suites (SUITES=...; `make check-isa`, `check-asan` and `check-qemu`
 # use them):
 #   isa                         the bare-metal ISA programs under CONDO
 #   virtio                      the hostile bare-metal virtio drivers under CONDO
+#   smp                         multi-hart bare-metal programs (atomics, locks,
+#                               ordering, cross-modifying code) on 2, 4, 8 harts
 #   storm                       every register of every device written with
 #                               extreme values (tests/isa/mmio_storm.c)
 #   qemu:isa                    the ISA programs under QEMU (the check that
@@ -44,7 +47,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_vms.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_vms.py test_smp.sh}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()
@@ -61,6 +64,7 @@ for suite in $SUITES; do
         isa) cmd=(make -s -C "$ROOT/tests/isa" check CONDO="$CONDO") ;;
         virtio) cmd=(make -s -C "$ROOT/tests/isa" check-virtio CONDO="$CONDO") ;;
         storm) cmd=(make -s -C "$ROOT/tests/isa" check-storm CONDO="$CONDO") ;;
+        smp) cmd=(make -s -C "$ROOT/tests/isa" check-smp CONDO="$CONDO") ;;
         *) cmd=("$HERE/$suite" "$CONDO") ;;
     esac
     echo "=== $suite"

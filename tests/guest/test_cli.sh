@@ -112,7 +112,7 @@ usage_error "unknown command" "frobnicate" frobnicate
 usage_error "unknown option" "--bogus" run --bogus
 usage_error "option missing its value" "cpus" run --cpus
 usage_error "stray argument" "stray" run stray
-usage_error "--cpus 2 (SMP refused)" "SMP|--cpus 1|not supported" run --cpus 2
+usage_error "--cpus 9 (1 to 8)" "cpus 9.*1 to 8" run --cpus 9
 usage_error "--cpus 0" "cpus.*0|0.*cpus" run --cpus 0
 usage_error "--cpus abc" "abc" run --cpus abc
 usage_error "--memory 12Q" "12Q" run --memory 12Q
@@ -173,6 +173,8 @@ if [ $built = 1 ]; then
     runs "--memory 768 (MiB) accepted" 0 --bios none --kernel "$P" --memory 768
     runs "--memory 16M (the minimum) accepted" 0 --bios none --kernel "$P" --memory 16M
     runs "--arch riscv64 --cpus 1 accepted" 0 --arch riscv64 --cpus 1 --bios none --kernel "$P"
+    runs "--cpus 2 accepted (both harts run the program)" 0 --cpus 2 --bios none --kernel "$P"
+    runs "--cpus 8 accepted" 0 --cpus 8 --bios none --kernel "$P"
     runs "bare-metal failure code 7 -> exit 7" 7 --bios none --kernel "$TINY_OUT/fail7.elf"
     # A program may wait in WFI right after its final store to tohost.
     LIMIT=5 runs "bare-metal pass then WFI -> exit 0 (the tohost store is seen)" 0 \

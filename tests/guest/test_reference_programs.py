@@ -19,6 +19,8 @@ usage: tests/guest/test_reference_programs.py [--vm condo|qemu] [options]
   --condo PATH     condo binary (default build/condo)
   --vm-cmd TMPL    any other VM command; {initrd} {kernel} {fw} are
                    replaced (split on spaces after substitution)
+  --cpus N         the VM has N CPUs (condo --cpus, QEMU -smp with
+                   multi-threaded TCG); the guest must also see N (nproc)
   --only A,B       run only these programs
   --boot-timeout S (default 120)  --timeout S per program (default 120)
   --log FILE       console log (default build/guest-test/console-VM.log)
@@ -114,11 +116,12 @@ def vm_argv(args, files):
         return [w.format(**files) for w in args.vm_cmd.split()]
     if args.vm == "qemu":
         return ["qemu-system-riscv64", "-machine", "virt", "-m", "512M", "-nographic",
+                "-smp", str(args.cpus), "-accel", "tcg,thread=multi",
                 "-bios", files["fw"], "-kernel", files["kernel"],
                 "-initrd", files["initrd"], "-append", "console=ttyS0"]
     # The same three files QEMU gets (condo's defaults would be build/guest's).
-    return [args.condo, "run", "--bios", files["fw"], "--kernel", files["kernel"],
-            "--initrd", files["initrd"]]
+    return [args.condo, "run", "--cpus", str(args.cpus), "--bios", files["fw"],
+            "--kernel", files["kernel"], "--initrd", files["initrd"]]
 
 
 def show_diff(ref, got):
@@ -134,6 +137,7 @@ def main():
     ap.add_argument("--vm", choices=("condo", "qemu"), default="condo")
     ap.add_argument("--condo", default=os.path.join(ROOT, "build", "condo"))
     ap.add_argument("--vm-cmd", help="VM command template with {initrd} {kernel} {fw}")
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the VM (default 1)")
     ap.add_argument("--only", help="comma-separated program names")
     ap.add_argument("--boot-timeout", type=float, default=120.0)
     ap.add_argument("--timeout", type=float, default=120.0)
@@ -185,6 +189,14 @@ def main():
             say("guest ready after %.1f s" % vm.elapsed())
             # Kernel messages on the console would interleave with program output.
             vm.run("dmesg -n 1", args.timeout)
+            if args.cpus != 1:
+                _, got = vm.run("nproc", args.timeout)
+                if got.strip() == str(args.cpus):
+                    say("PASS the guest sees %d CPUs (nproc)" % args.cpus)
+                    passed.append("nproc")
+                else:
+                    say("FAIL the guest sees %r CPUs (nproc), not %d" % (got, args.cpus))
+                    failed.append("nproc")
         except driver.DriverError as e:
             say("FAIL: the guest did not boot to a shell: %s" % e)
             failed.extend(names)

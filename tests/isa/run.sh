@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh TIMEOUT "RUNNER ARGS..." ELF...
 # Runs each ELF as `RUNNER ARGS... ELF` with a timeout; exit status 0 is a
-# pass. Prints one line per test and a final "N passed, M failed" line.
+# pass. An ELF named NAME-Nharts.elf (tests/isa/smp) runs with {harts} in
+# the runner replaced by N. Prints one line per test and a final "N passed, M failed" line.
 timeout_s=$1
 runner=$2
 shift 2
@@ -10,8 +11,11 @@ failn=0
 failed=""
 for elf in "$@"; do
     name=$(basename "$elf" .elf)
+    harts=1
+    case $name in *-[0-9]harts) harts=${name##*-}; harts=${harts%harts} ;; esac
+    cmd=$(printf '%s' "$runner" | sed "s/{harts}/$harts/g")
     # shellcheck disable=SC2086
-    timeout -k 2 "$timeout_s" $runner "$elf" </dev/null >/tmp/condo-isa-$$.log 2>&1
+    timeout -k 2 "$timeout_s" $cmd "$elf" </dev/null >/tmp/condo-isa-$$.log 2>&1
     rc=$?
     if [ $rc -eq 0 ]; then
         echo "PASS $name"

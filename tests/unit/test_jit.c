@@ -4,70 +4,7 @@
  * returns), and every register, the pc and all of RAM must come out equal.
  * Edge values per op, the exits that must return k (TLB miss, misaligned
  * access, code-page store, uncompiled op), then random blocks. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
-#include "engine/riscv/internal.h"
-#include "engine/riscv/jit.h"
-
-#define RAM_BASE 0x80000000ull
-#define RAM_SIZE (64u << 10)
-#define CODE RAM_BASE
-#define DATA (RAM_BASE + 0x8000)      /* pages 8 and 9: in the TLB */
-#define COLD (RAM_BASE + 0xa000)      /* page 10: never in the TLB */
-
-struct machine {
-    struct guest_ram ram;
-    struct bus bus;
-    struct riscv_cpu cpu;
-};
-
-static struct machine ma, mb; /* a: interpreted, b: compiled */
-
-/* ---- RISC-V encodings ---- */
-
-static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd,
-                      unsigned opc)
-{
-    return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-
-static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned opc)
-{
-    return ((uint32_t)imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | opc;
-}
-
-static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (u & 0x1f) << 7 | 0x23;
-}
-
-static uint32_t enc_b(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 12) & 1) << 31 | ((u >> 5) & 0x3f) << 25 | rs2 << 20 | rs1 << 15 |
-           f3 << 12 | ((u >> 1) & 0xf) << 8 | ((u >> 11) & 1) << 7 | 0x63;
-}
-
-static uint32_t enc_u(uint32_t imm20, unsigned rd, unsigned opc)
-{
-    return imm20 << 12 | rd << 7 | opc;
-}
-
-static uint32_t enc_j(int32_t imm, unsigned rd)
-{
-    uint32_t u = (uint32_t)imm;
-    return ((u >> 20) & 1) << 31 | ((u >> 1) & 0x3ff) << 21 | ((u >> 11) & 1) << 20 |
-           ((u >> 12) & 0xff) << 12 | rd << 7 | 0x6f;
-}
+#include "jit_harness.h"
 
 struct rop {
     const char *name;
@@ -115,171 +52,6 @@ static uint32_t enc_iop(const struct iop *o, int32_t imm, unsigned rs1, unsigned
 static const unsigned load_f3[] = { 0, 1, 2, 3, 4, 5, 6 }; /* lb lh lw ld lbu lhu lwu */
 static const unsigned load_size[] = { 1, 2, 4, 8, 1, 2, 4 };
 
-#define EBREAK 0x00100073u
-#define CSRR_MSCRATCH(rd) enc_i(0x340, 0, 2, (rd), 0x73)
-#define SELF_LOOP enc_j(0, 0) /* jal x0, . : ends the block */
-
-/* ---- code buffers with 16- and 32-bit instructions ---- */
-
-struct prog {
-    uint8_t b[0x4000];
-    unsigned len;
-};
-
-static void put32(struct prog *p, uint32_t v)
-{
-    assert_true(p->len + 4 <= sizeof(p->b));
-    for (int i = 0; i < 4; i++)
-        p->b[p->len++] = (uint8_t)(v >> (8 * i));
-}
-
-static void put16(struct prog *p, uint16_t v)
-{
-    assert_true(p->len + 2 <= sizeof(p->b));
-    p->b[p->len++] = (uint8_t)v;
-    p->b[p->len++] = (uint8_t)(v >> 8);
-}
-
-/* ---- the two harts ---- */
-
-static int machine_init(struct machine *m)
-{
-    if (guest_ram_init(&m->ram, RAM_BASE, RAM_SIZE) < 0)
-        return -1;
-    bus_init(&m->bus);
-    return riscv_cpu_init(&m->cpu, &m->ram, &m->bus, NULL, 0);
-}
-
-static void machine_free(struct machine *m)
-{
-    riscv_cpu_free(&m->cpu);
-    guest_ram_free(&m->ram);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    if (machine_init(&ma) < 0 || machine_init(&mb) < 0)
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    machine_free(&ma);
-    machine_free(&mb);
-    return 0;
-}
-
-static uint64_t data_pattern(unsigned i)
-{
-    uint64_t v = (uint64_t)i * 0x9e3779b97f4a7c15ull;
-    return v ^ (v >> 29);
-}
-
-/* Load the program, RAM pattern and registers; warm the data TLB. */
-static void prepare(struct machine *m, const struct prog *p, const uint64_t *regs)
-{
-    riscv_cpu_reset(&m->cpu, CODE);
-    assert_int_equal(guest_ram_write(&m->ram, CODE, p->b, p->len), 0);
-    for (unsigned i = 0; i < 3 * 4096 / 8; i++) {
-        uint64_t v = data_pattern(i);
-        assert_int_equal(guest_ram_write(&m->ram, DATA + 8 * i, &v, 8), 0);
-    }
-    for (int r = 1; r < 32; r++)
-        m->cpu.x[r] = regs[r];
-    uint64_t v;
-    for (uint64_t va = DATA; va < COLD; va += 4096) {
-        assert_int_equal(riscv_load_slow(&m->cpu, va, 8, &v), 0);
-        assert_int_equal(riscv_store_slow(&m->cpu, va, 8, v), 0);
-    }
-    assert_int_equal(riscv_load_slow(&m->cpu, CODE, 8, &v), 0); /* loads only */
-}
-
-static riscv_jit_fn spy_target;
-static int spy_k;
-
-static int jit_spy(struct riscv_cpu *cpu, uint64_t bpc, struct riscv_jit_run *run)
-{
-    spy_k = spy_target(cpu, bpc, run);
-    return spy_k;
-}
-
-/* Compile the block at CODE on hart b. */
-static struct riscv_block *compile_b(riscv_jit_fn *fn)
-{
-    struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE);
-    assert_non_null(b);
-    *fn = riscv_jit_compile(&mb.cpu, b);
-    return b;
-}
-
-static void compare(const char *what)
-{
-    for (int r = 0; r < 32; r++) {
-        if (ma.cpu.x[r] != mb.cpu.x[r]) {
-            print_error("%s: x%d interpreted %#llx compiled %#llx\n", what, r,
-                        (unsigned long long)ma.cpu.x[r], (unsigned long long)mb.cpu.x[r]);
-            fail();
-        }
-    }
-    if (ma.cpu.pc != mb.cpu.pc) {
-        print_error("%s: pc interpreted %#llx compiled %#llx\n", what,
-                    (unsigned long long)ma.cpu.pc, (unsigned long long)mb.cpu.pc);
-        fail();
-    }
-    assert_int_equal(ma.cpu.instret, mb.cpu.instret);
-    assert_int_equal(ma.cpu.mcause, mb.cpu.mcause);
-    assert_int_equal(ma.cpu.mepc, mb.cpu.mepc);
-    if (memcmp(ma.ram.host, mb.ram.host, RAM_SIZE) != 0) {
-        for (unsigned i = 0; i < RAM_SIZE; i++)
-            if (ma.ram.host[i] != mb.ram.host[i]) {
-                print_error("%s: RAM differs at %#llx\n", what,
-                            (unsigned long long)(RAM_BASE + i));
-                break;
-            }
-        fail();
-    }
-}
-
-/* Run the program's first block both ways; returns what the compiled code
- * returned (-1: all of it ran natively). */
-static int run_both(const struct prog *p, const uint64_t *regs, const char *what)
-{
-    prepare(&ma, p, regs);
-    prepare(&mb, p, regs);
-    riscv_jit_enable(false);
-    riscv_cpu_run(&ma.cpu, 1); /* one block, interpreted */
-    riscv_jit_enable(true);
-    riscv_jit_fn fn;
-    struct riscv_block *b = compile_b(&fn);
-    if (!fn) {
-        print_error("%s: nothing compiled\n", what);
-        fail();
-    }
-    spy_target = fn;
-    spy_k = -2;
-    b->jit = jit_spy;
-    riscv_cpu_run(&mb.cpu, 1);
-    assert_int_not_equal(spy_k, -2);
-    compare(what);
-    return spy_k;
-}
-
-/* Run only the compiled code of the first block on hart b. */
-static int run_native(const struct prog *p, const uint64_t *regs)
-{
-    prepare(&mb, p, regs);
-    riscv_jit_fn fn;
-    struct riscv_block *b = compile_b(&fn);
-    assert_non_null(fn);
-    struct riscv_jit_run run = { b, CODE, 1000, NULL };
-    int k = fn(&mb.cpu, CODE, &run);
-    assert_ptr_equal(run.b, b); /* nothing linked: it stays in its block */
-    assert_int_equal(run.left, 1000);
-    return k;
-}
 
 static const uint64_t edges[] = {
     0,
@@ -586,28 +358,51 @@ static void test_side_exits(void **state)
         assert_int_equal(mb.cpu.x[5], 7);
         assert_int_equal(run_both(&p, regs, "misaligned store"), 1);
     }
-    /* TLB misses: a cold page, a load to x0, a store into the code page */
+    /* TLB misses on RAM are filled from compiled code: a cold page runs
+     * natively (a load to x0 and a store too) */
     struct prog p = { .len = 0 };
     put32(&p, enc_i(3, 0, 0, 5, 0x13));
     put32(&p, enc_i(8, 11, 3, 6, 0x03)); /* ld x6, 8(cold) */
     put32(&p, SELF_LOOP);
-    assert_int_equal(run_native(&p, regs), 1);
+    assert_int_equal(run_native(&p, regs), -1);
     assert_int_equal(mb.cpu.x[5], 3);
-    assert_int_equal(run_both(&p, regs, "cold load"), 1);
+    assert_int_equal(mb.cpu.x[6], data_pattern((COLD - DATA + 8) / 8));
+    assert_int_equal(run_both(&p, regs, "cold load"), -1);
 
     p.len = 0;
     put32(&p, enc_i(8, 11, 3, 0, 0x03)); /* ld x0, 8(cold) */
     put32(&p, SELF_LOOP);
-    assert_int_equal(run_native(&p, regs), 0);
-    assert_int_equal(run_both(&p, regs, "cold load to x0"), 0);
+    assert_int_equal(run_both(&p, regs, "cold load to x0"), -1);
 
     p.len = 0;
     put32(&p, enc_i(3, 0, 0, 5, 0x13));
     put32(&p, enc_i(3, 0, 0, 5, 0x13));
     put32(&p, enc_s(0x100, 5, 11, 3)); /* sd to the cold page */
     put32(&p, SELF_LOOP);
+    assert_int_equal(run_both(&p, regs, "cold store"), -1);
+
+    /* ... but not outside RAM (MMIO, or nothing: the interpreter raises) */
+    regs[13] = 0x1000;
+    p.len = 0;
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_i(8, 13, 3, 6, 0x03)); /* ld x6, 8(x13): no RAM there */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_native(&p, regs), 1);
+    assert_int_equal(mb.cpu.x[5], 3);
+    assert_int_equal(run_both(&p, regs, "load outside RAM"), 1);
+
+    p.len = 0;
+    put32(&p, enc_i(8, 13, 3, 0, 0x03)); /* ld x0, 8(x13) */
+    put32(&p, SELF_LOOP);
+    assert_int_equal(run_both(&p, regs, "load to x0 outside RAM"), 0);
+
+    p.len = 0;
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_i(3, 0, 0, 5, 0x13));
+    put32(&p, enc_s(0x100, 5, 13, 3)); /* sd outside RAM */
+    put32(&p, SELF_LOOP);
     assert_int_equal(run_native(&p, regs), 2);
-    assert_int_equal(run_both(&p, regs, "cold store"), 2);
+    assert_int_equal(run_both(&p, regs, "store outside RAM"), 2);
 
     p.len = 0;
     put32(&p, enc_i(0, 12, 3, 5, 0x03)); /* ld from code: fine */
@@ -622,7 +417,7 @@ static void test_side_exits(void **state)
     /* an op left to the interpreter ends the compiled part */
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
-    put32(&p, CSRR_MSCRATCH(6));
+    put32(&p, CSRR_MINSTRET(6)); /* the count compiled code does not keep */
     assert_int_equal(run_native(&p, regs), 1);
     assert_int_equal(mb.cpu.x[5], 9);
     assert_int_equal(run_both(&p, regs, "csr"), 1);
@@ -634,9 +429,9 @@ static void test_side_exits(void **state)
 
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
-    put32(&p, 0x00053007); /* fld f0, 0(x10): FP stays interpreted */
+    put32(&p, 0x100532af); /* lr.w x5, (x10): LR/SC stay interpreted */
     put32(&p, SELF_LOOP);
-    assert_int_equal(run_both(&p, regs, "fld"), 1);
+    assert_int_equal(run_both(&p, regs, "lr.w"), 1);
 
     p.len = 0;
     put32(&p, enc_i(9, 0, 0, 5, 0x13));
@@ -645,11 +440,178 @@ static void test_side_exits(void **state)
 
     /* nothing compiles when the first op does not */
     p.len = 0;
-    put32(&p, CSRR_MSCRATCH(6));
+    put32(&p, CSRR_MINSTRET(6));
     prepare(&mb, &p, regs);
-    riscv_jit_fn fn;
-    compile_b(&fn);
-    assert_null(fn);
+    bool ok;
+    compile_b(&ok);
+    assert_false(ok);
+}
+
+static const unsigned amo_f5[] = { 0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c };
+
+static uint32_t enc_amo(unsigned f5, bool d, unsigned rd, unsigned rs2, unsigned rs1)
+{
+    return f5 << 27 | rs2 << 20 | rs1 << 15 | (d ? 3u : 2u) << 12 | rd << 7 | 0x2f;
+}
+
+/* Every AMO, both widths, on edge values in memory and in rs2; rd = rs2,
+ * rd = rs1, rd = x0; the address in a host register and in memory. */
+static void test_amo(void **state)
+{
+    (void)state;
+    uint64_t regs[32];
+    regs_fill(regs, 10);
+    for (unsigned f = 0; f < 9; f++) {
+        for (unsigned d = 0; d < 2; d++) {
+            for (unsigned i = 0; i < NEDGES; i += 2) {
+                for (unsigned j = 0; j < NEDGES; j += 3) {
+                    struct prog p = { .len = 0 };
+                    put32(&p, enc_s(0, 1, 10, 3));              /* sd x1, 0(x10): the memory value */
+                    put32(&p, enc_s(8, 1, 10, 3));
+                    put32(&p, enc_amo(amo_f5[f], d, 5, 2, 10));  /* amo x5, x2, (x10) */
+                    put32(&p, enc_amo(amo_f5[f], d, 2, 2, 10));  /* rd = rs2 */
+                    put32(&p, enc_i(8, 10, 0, 6, 0x13));         /* addi x6, x10, 8 */
+                    put32(&p, enc_amo(amo_f5[f], d, 6, 7, 6));   /* rd = rs1 */
+                    put32(&p, enc_amo(amo_f5[f], d, 0, 7, 10));  /* rd = x0 */
+                    put32(&p, enc_amo(amo_f5[f], d, 8, 7, 11));  /* x11: used once, in memory */
+                    put32(&p, enc_i(0, 10, 3, 9, 0x03));         /* ld x9, 0(x10) */
+                    put32(&p, SELF_LOOP);
+                    regs[1] = edges[i];
+                    regs[2] = regs[7] = edges[j];
+                    regs[10] = DATA + 0x800;
+                    regs[11] = DATA + 0x1800;
+                    char what[64];
+                    snprintf(what, sizeof(what), "amo f5 %#x %s %u,%u", amo_f5[f], d ? "d" : "w",
+                             i, j);
+                    assert_int_equal(run_both(&p, regs, what), -1);
+                }
+            }
+            /* misaligned, outside RAM and code-page AMOs go to the interpreter */
+            struct prog p = { .len = 0 };
+            put32(&p, enc_i(4, 10, 0, 6, 0x13)); /* addi x6, x10, 4 */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            regs[10] = DATA + 0x800;
+            assert_int_equal(run_both(&p, regs, "amo misaligned (.d) or fine (.w)"), d ? 1 : -1);
+            p.len = 0;
+            put32(&p, enc_i(2, 10, 0, 6, 0x13));
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            assert_int_equal(run_both(&p, regs, "amo misaligned"), 1);
+            p.len = 0;
+            put32(&p, enc_i(0, 0, 0, 6, 0x13)); /* x6 = 0: no RAM */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            assert_int_equal(run_both(&p, regs, "amo outside RAM"), 1);
+            p.len = 0;
+            put32(&p, enc_i(0, 12, 0, 6, 0x13)); /* x12 = CODE */
+            put32(&p, enc_amo(amo_f5[f], d, 5, 2, 6));
+            put32(&p, SELF_LOOP);
+            regs[12] = CODE + 0x100;
+            assert_int_equal(run_both(&p, regs, "amo on the code page"), 1);
+        }
+    }
+}
+
+/* CSR instructions compiled through the shared helper: every form, with
+ * rd and rs1 in host registers and in memory, rd written earlier in the
+ * block; an illegal one (the helper refuses: nothing changes, the
+ * interpreter raises); interrupt enables with an interrupt pending (back to
+ * the loop, which takes it at once); then whole programs in slices. */
+static void test_csr(void **state)
+{
+    (void)state;
+    static const unsigned csrs[] = { 0x340, 0x300, 0x304, 0x305, 0x341, 0x003, 0x002, 0x180 };
+    unsigned native = 0;
+    uint64_t regs[32];
+    regs_fill(regs, 11);
+    for (unsigned c = 0; c < sizeof(csrs) / sizeof(csrs[0]); c++) {
+        for (unsigned f3 = 1; f3 < 8; f3++) {
+            if (f3 == 4)
+                continue;
+            for (unsigned shape = 0; shape < 4; shape++) {
+                struct prog p = { .len = 0 };
+                unsigned rd = shape == 3 ? 0 : 6, rs1 = shape == 2 ? 0 : 7;
+                if (shape == 1) { /* rd and rs1 used enough for host registers */
+                    put32(&p, enc_r(0, 7, 6, 0, 6, 0x33)); /* add x6, x6, x7 */
+                    put32(&p, enc_r(0, 7, 7, 0, 7, 0x33));
+                }
+                put32(&p, CSR(f3, rd, f3 >= 5 ? 13 + shape : rs1, csrs[c]));
+                regs[7] = edges[(c * 7 + f3 + shape) % NEDGES] & ~(uint64_t)0x8aa; /* no MIE/SIE/MPRV */
+                if (csrs[c] == 0x180)
+                    regs[7] = 0; /* satp: bare (M-mode tests) */
+                char what[64];
+                snprintf(what, sizeof(what), "csr %#x f3 %u shape %u", csrs[c], f3, shape);
+                fp_setup.on = true;
+                fp_setup.fs = (c + f3) % 3 ? MSTATUS_FS_DIRTY : 0; /* fcsr, frm illegal when 0 */
+                int k = run_both(&p, regs, what);
+                unsigned at = shape == 1 ? 2 : 0;
+                if (k == -1)
+                    native++;
+                else if (!(k == (int)at && mb.cpu.mcause == EXC_ILLEGAL))
+                    fail_msg("%s: returned %d", what, k);
+            }
+        }
+    }
+    memset(&fp_setup, 0, sizeof(fp_setup));
+    assert_true(native > 120);
+    /* illegal (a CSR that does not exist): rd keeps what the block gave it */
+    struct prog p = { .len = 0 };
+    put32(&p, enc_i(5, 0, 0, 6, 0x13));         /* li x6, 5 */
+    put32(&p, enc_r(0, 6, 6, 0, 6, 0x33));      /* add x6, x6, x6: a local, dirty */
+    put32(&p, CSR(2, 6, 0, 0x7ff));             /* csrr x6, 0x7ff: illegal */
+    assert_int_equal(run_both(&p, regs, "illegal csr"), 2);
+    assert_int_equal(mb.cpu.x[6], 10);
+    assert_int_equal(mb.cpu.mcause, EXC_ILLEGAL);
+    /* the same with an FP conversion refused for its rounding mode */
+    p.len = 0;
+    put32(&p, enc_i(5, 0, 0, 6, 0x13));
+    put32(&p, enc_r(0, 6, 6, 0, 6, 0x33));
+    put32(&p, 0xc2208353u | 5u << 12);          /* fcvt.w.d x6, f1, rm 5: illegal */
+    put32(&p, SELF_LOOP);
+    fp_setup.on = true;
+    fp_setup.fs = MSTATUS_FS_DIRTY;
+    assert_int_equal(run_both(&p, regs, "illegal rm, int rd"), 2);
+    assert_int_equal(mb.cpu.x[6], 10);
+    memset(&fp_setup, 0, sizeof(fp_setup));
+
+    /* a loop that turns interrupts off and on with a timer interrupt
+     * pending: the enabling csrsi hands over to the loop, which traps to
+     * mtvec (a handler that disables MTIP in mie and returns) */
+    p.len = 0;
+    put32(&p, enc_i(0, 0, 0, 5, 0x13));         /* li x5, 0 */
+    unsigned loop = p.len;
+    put32(&p, CSR(7, 0, 8, 0x300));             /* csrci mstatus, MIE */
+    put32(&p, enc_i(1, 5, 0, 5, 0x13));         /* addi x5, x5, 1 */
+    put32(&p, CSR(6, 0, 8, 0x300));             /* csrsi mstatus, MIE */
+    put32(&p, enc_i(1, 5, 0, 5, 0x13));
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 0, 0)); /* j loop */
+    unsigned handler = p.len;
+    put32(&p, enc_i(0x80, 0, 0, 9, 0x13));      /* li x9, MTIP */
+    put32(&p, CSR(3, 0, 9, 0x304));             /* csrc mie, x9 */
+    put32(&p, enc_i(1, 8, 0, 8, 0x13));         /* addi x8, x8, 1: count the traps */
+    put32(&p, 0x30200073);                      /* mret */
+    uint64_t r2[32] = { 0 };
+    prepare(&ma, &p, r2);
+    prepare(&mb, &p, r2);
+    struct machine *ms[2] = { &ma, &mb };
+    for (int i = 0; i < 2; i++) {
+        ms[i]->cpu.mtvec = CODE + handler;
+        ms[i]->cpu.mip = MIP_MTIP;
+    }
+    static const uint64_t budgets[] = { 50, 3, 1000 };
+    for (unsigned r = 0; r < 30; r++) {
+        if (r % 10 == 5) /* raise it again */
+            for (int i = 0; i < 2; i++)
+                ms[i]->cpu.mie |= MIP_MTIP;
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, budgets[r % 3]);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, budgets[r % 3]);
+        compare("interrupt enable in a loop");
+    }
+    assert_true(mb.cpu.x[8] >= 2);
+    assert_true(mb.cpu.jit_runs > 5);
 }
 
 /* A block cut at BLOCK_MAX_INSNS ends in END_BLOCK: pc = the next insn. */
@@ -686,9 +648,10 @@ static unsigned rnd_reg(void)
 {
     /* a few registers often (so they land in host registers), all sometimes;
      * x10/x11 are the memory bases and x13 a jump target: they stay put */
+    static const unsigned hot[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15 };
     unsigned r;
     do {
-        r = (rnd() & 3) ? 1 + (unsigned)(rnd() % 9) : (unsigned)(rnd() % 32);
+        r = (rnd() & 3) ? hot[rnd() % 12] : (unsigned)(rnd() % 32);
     } while (r == 10 || r == 11 || r == 13);
     return r;
 }
@@ -738,7 +701,13 @@ static void random_insn(struct prog *p)
         case 1: /* c.add (rs2 = 0 would be c.jalr / c.ebreak) */
             put16(p, (uint16_t)(0x9002 | (rnd_reg() << 7) | ((1 + rnd() % 31) << 2)));
             break;
-        case 2: put32(p, 0x0ff0000f); break; /* fence */
+        case 2:
+            if (rnd() & 1)
+                put32(p, 0x0ff0000f); /* fence */
+            else /* an AMO at a base (aligned for .w and .d) */
+                put32(p, enc_amo(amo_f5[rnd() % 9], rnd() & 1, rnd_reg(), rnd_src(),
+                                 10 + (unsigned)(rnd() & 1)));
+            break;
         default: put16(p, 0x0001); break;   /* c.nop */
         }
     }
@@ -1017,6 +986,104 @@ static void test_aliased_mappings(void **state)
     assert_int_equal(mb.cpu.x[5], mb.cpu.x[6] + mb.cpu.x[7] + (mb.cpu.pc >= va1 + 0x1000 ? 1 : 0));
 }
 
+/* One load site and one store site walk over three pages (two in the TLB,
+ * one cold) and back, so each site's guess of its TLB entry goes stale
+ * again and again; between slices the TLB is flushed or the data TLB set
+ * changes (M to S with a bare satp, and back). */
+static void test_site_guess(void **state)
+{
+    (void)state;
+    struct prog p = { .len = 0 };
+    put32(&p, enc_i(0, 0, 0, 6, 0x13));          /* li x6, 0: offset */
+    put32(&p, enc_i(0, 0, 0, 7, 0x13));          /* li x7, 0: sum */
+    unsigned loop = p.len;
+    put32(&p, enc_r(0, 6, 10, 0, 8, 0x33));      /* add x8, x10, x6 */
+    put32(&p, enc_i(0, 8, 3, 9, 0x03));          /* ld x9, 0(x8) */
+    put32(&p, enc_r(0, 9, 7, 0, 7, 0x33));       /* add x7, x7, x9 */
+    put32(&p, enc_s(8, 7, 8, 3));                /* sd x7, 8(x8) */
+    put32(&p, enc_i(0x3f8, 6, 0, 6, 0x13));      /* addi x6, x6, 0x3f8 */
+    put32(&p, enc_u(3, 9, 0x37));                /* lui x9, 3: 0x3000 */
+    put32(&p, enc_b(8, 9, 6, 6));                /* bltu x6, x9, +8 */
+    put32(&p, enc_i(0, 0, 0, 6, 0x13));          /* li x6, 0: wrap */
+    put32(&p, enc_b((int32_t)loop - (int32_t)p.len, 0, 0, 0)); /* j loop */
+    uint64_t regs[32] = { 0 };
+    regs[10] = DATA;
+    prepare(&ma, &p, regs);
+    prepare(&mb, &p, regs);
+    ma.cpu.mtvec = mb.cpu.mtvec = CODE;
+    static const uint64_t budgets[] = { 37, 500, 3, 2000, 64 };
+    for (unsigned r = 0; r < 60; r++) {
+        struct machine *ms[2] = { &ma, &mb };
+        for (int i = 0; i < 2; i++) {
+            struct riscv_cpu *cpu = &ms[i]->cpu;
+            if (r % 7 == 3)
+                riscv_tlb_flush(cpu);
+            if (r % 11 == 5) { /* another data TLB set: S-mode, satp bare */
+                cpu->priv = cpu->priv == PRV_M ? PRV_S : PRV_M;
+                riscv_mode_changed(cpu);
+            }
+        }
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, budgets[r % 5]);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, budgets[r % 5]);
+        compare("site guess");
+    }
+    assert_true(mb.cpu.jit_runs > 10);
+    assert_true(ma.cpu.x[6] != 0 || ma.cpu.x[7] != 0);
+}
+
+/* A block writes satp and falls through to the next instruction, which the
+ * new address space maps to other code: compiled code must not go on
+ * through the link it made under the old one. Both spaces map the code's
+ * virtual page: A to physical page 0, B to page 1 (the same code, except
+ * that the instruction after csrw counts in x6 in A and in x7 in B). */
+static void test_satp_switch(void **state)
+{
+    (void)state;
+    const uint64_t va = 0x40000000;
+    const uint64_t root[2] = { RAM_BASE + 0x4000, RAM_BASE + 0xb000 };
+    struct prog p = { .len = 0 };
+    memset(p.b, 0, sizeof(p.b));
+    for (unsigned pg = 0; pg < 2; pg++) {
+        p.len = pg * 0x1000;
+        put32(&p, CSR(1, 0, 5, 0x180));               /* csrw satp, x5 */
+        put32(&p, enc_i(1, pg ? 7 : 6, 0, pg ? 7 : 6, 0x13)); /* addi x6/x7, 1 */
+        put32(&p, enc_j(-8, 0));                      /* j back */
+    }
+    p.len = 0x2000;
+    uint64_t regs[32] = { 0 };
+    prepare(&ma, &p, regs);
+    prepare(&mb, &p, regs);
+    uint64_t satp[2];
+    for (unsigned sp = 0; sp < 2; sp++) {
+        uint64_t l1 = root[sp] + 0x1000, l0 = root[sp] + 0x2000;
+        set_pte(root[sp], 1, l1, 1);
+        set_pte(l1, 0, l0, 1);
+        set_pte(l0, 0, CODE + sp * 0x1000, 0x4b); /* V R X A */
+        satp[sp] = 8ull << 60 | (uint64_t)(sp + 1) << 44 | root[sp] >> 12;
+    }
+    struct machine *ms[2] = { &ma, &mb };
+    for (int i = 0; i < 2; i++) {
+        struct riscv_cpu *cpu = &ms[i]->cpu;
+        cpu->priv = PRV_S;
+        cpu->satp = satp[0];
+        riscv_tlb_flush(cpu);
+        cpu->pc = va;
+    }
+    for (unsigned r = 0; r < 40; r++) {
+        for (int i = 0; i < 2; i++)
+            ms[i]->cpu.x[5] = satp[(r / 4) & 1];
+        riscv_jit_enable(false);
+        riscv_cpu_run(&ma.cpu, 40);
+        riscv_jit_enable(true);
+        riscv_cpu_run(&mb.cpu, 40);
+        compare("satp switch");
+    }
+    assert_true(mb.cpu.x[6] > 50 && mb.cpu.x[7] > 50);
+    assert_true(mb.cpu.jit_runs > 10);
+}
+
 /* A hot loop through riscv_cpu_run: compiled after JIT_THRESHOLD runs,
  * results checked against the same computation in C. */
 static void test_hot_loop(void **state)
@@ -1093,16 +1160,16 @@ static void test_buffer_full(void **state)
     assert_non_null(b);
     riscv_jit_flush(&mb.cpu);
     unsigned n = 0;
-    while (riscv_jit_compile(&mb.cpu, b) != NULL) {
+    while (riscv_jit_compile(&mb.cpu, b)) {
         n++;
         assert_true(n < 1000000);
     }
     assert_true(n > 100);
     assert_true(riscv_jit_needs_flush(&mb.cpu));
-    assert_null(riscv_jit_compile(&mb.cpu, b));
+    assert_false(riscv_jit_compile(&mb.cpu, b));
     riscv_jit_flush(&mb.cpu);
     assert_false(riscv_jit_needs_flush(&mb.cpu));
-    assert_non_null(riscv_jit_compile(&mb.cpu, b));
+    assert_true(riscv_jit_compile(&mb.cpu, b));
     riscv_jit_flush(&mb.cpu);
 }
 
@@ -1124,11 +1191,15 @@ int main(void)
         cmocka_unit_test(test_branches),
         cmocka_unit_test(test_loads_stores),
         cmocka_unit_test(test_side_exits),
+        cmocka_unit_test(test_amo),
+        cmocka_unit_test(test_csr),
         cmocka_unit_test(test_long_block),
         cmocka_unit_test(test_random_blocks),
         cmocka_unit_test(test_random_programs),
         cmocka_unit_test(test_self_modifying),
         cmocka_unit_test(test_aliased_mappings),
+        cmocka_unit_test(test_satp_switch),
+        cmocka_unit_test(test_site_guess),
         cmocka_unit_test(test_hot_loop),
         cmocka_unit_test(test_buffer_full),
     };

@@ -22,20 +22,24 @@ static void bcache_flush(struct riscv_cpu *cpu)
     memset(cpu->jc, 0, sizeof(cpu->jc));
 }
 
-/* A page becomes a code page: drop fast-path write mappings to it, so the
- * next store takes the slow path and invalidates its blocks. */
+/* A page becomes a code page: drop fast-path write mappings to it on every
+ * hart, so the next store to it anywhere takes the slow path and
+ * invalidates the blocks. A hart filling a write mapping at the same time
+ * checks has_code again after its fill (mmu.c: tlb_fill_write); the
+ * sequentially consistent store here and its fence there make sure one of
+ * the two sees the other. */
 static void mark_code_page(struct riscv_cpu *cpu, uint64_t page)
 {
     struct guest_ram *ram = cpu->ram;
-    if (ram->has_code[page])
+    if (__atomic_load_n(&ram->has_code[page], __ATOMIC_SEQ_CST))
         return;
-    ram->has_code[page] = 1;
-    for (int s = 0; s < 3; s++)
-        for (int i = 0; i < RISCV_TLB_SIZE; i++) {
-            struct riscv_tlb_entry *e = &cpu->tlb[s].w[i];
-            if (e->tag != ~0ull && e->ram_page == page)
-                riscv_tlb_entry_clear(e);
-        }
+    __atomic_store_n(&ram->has_code[page], 1, __ATOMIC_SEQ_CST);
+    if (!cpu->harts) {
+        riscv_tlb_drop_writes(cpu, page);
+        return;
+    }
+    for (unsigned h = 0; h < cpu->nharts; h++)
+        riscv_tlb_drop_writes(cpu->harts[h], page);
 }
 
 static struct riscv_block *block_alloc(struct riscv_cpu *cpu)
@@ -61,12 +65,15 @@ static struct riscv_block *block_decode_straddle(struct riscv_cpu *cpu, uint64_t
         cpu->exc_tval = pc + 2;
         return NULL;
     }
-    static struct {
+    /* one per thread: every hart has its own thread */
+    static _Thread_local struct {
         struct riscv_block b;
         struct rv_insn in[2];
     } one;
     struct riscv_block *b = &one.b;
     b->ppc = ~0ull;
+    b->vpc = pc;
+    b->jit = NULL;
     b->ninsns = 1;
     riscv_decode((uint32_t)lo | ((uint32_t)le16_load(h) << 16), &b->insns[0]);
     b->insns[0].pcoff = 0;
@@ -88,6 +95,9 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
         return block_decode_straddle(cpu, pc, first);
 
     mark_code_page(cpu, page);
+    /* the generation before the bytes: a store that lands while they are
+     * read bumps it after (guest_ram_note_write follows every slow store) */
+    uint32_t gen = __atomic_load_n(&ram->page_gen[page], __ATOMIC_SEQ_CST);
     struct riscv_block *b = block_alloc(cpu);
     unsigned off = 0, n = 0;
     while (n < BLOCK_MAX_INSNS && off + 2 <= avail) {
@@ -113,11 +123,12 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
         end->pcoff = (uint16_t)off;
     }
     b->ppc = pa;
+    b->vpc = pc;
     memset(b->link, 0, sizeof(b->link));
     b->jit = NULL;
     b->exec_count = 0;
     b->ram_page = page;
-    b->gen = ram->page_gen[page];
+    b->gen = gen;
     struct riscv_block_cache *bc = cpu->bcache;
     size_t used = sizeof(*b) + (size_t)(n + 1) * sizeof(struct rv_insn);
     bc->arena_used += (used + 15) & ~(size_t)15;
@@ -134,14 +145,16 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
     struct guest_ram *ram = cpu->ram;
     struct riscv_jc_entry *j = &cpu->jc[(pc >> 1) & (RISCV_JC_SIZE - 1)];
     struct riscv_block *b = j->block;
-    if (likely(b && j->vpc == pc && j->priv == cpu->priv &&
+    struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
+    bool mapped = e->tag == (pc & ~0xfffull);
+    /* a hit needs the page still mapped as when the entry was made */
+    if (likely(b && j->vpc == pc && mapped && e->addend == j->addend &&
                b->gen == ram->page_gen[b->ram_page]))
         return b;
 
     uint64_t pa;
-    struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
-    if (e->tag == (pc & ~0xfffull)) {
-        pa = ram->base + (e->ram_page << GUEST_PAGE_SHIFT) + (pc & 0xfff);
+    if (mapped) {
+        pa = ram->base + (riscv_tlb_ram_page(ram, e) << GUEST_PAGE_SHIFT) + (pc & 0xfff);
     } else {
         if (riscv_translate(cpu, pc, ACC_FETCH, &pa) < 0)
             return NULL;
@@ -152,19 +165,27 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
         }
         uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
         e->tag = pc & ~0xfffull;
-        e->ram_page = page;
-        e->addend = 0;
+        e->addend = (uintptr_t)(ram->host + (page << GUEST_PAGE_SHIFT)) - (uintptr_t)e->tag;
     }
     uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
     uint32_t gen = ram->page_gen[page];
+    /* After a TLB flush the jump cache entry fails only its translation
+     * check: the page walk just done says whether its block still fits. */
+    b = j->block;
+    if (b && j->vpc == pc && b->ppc == pa && b->gen == gen) {
+        j->addend = e->addend;
+        return b;
+    }
+    /* Compare the keys before the generation: the chain's blocks are
+     * mostly cold in the cache, and the page_gen read is another miss. */
     struct riscv_block **pp = &cpu->bcache->hash[bhash(pa)];
     while ((b = *pp) != NULL) {
-        if (b->gen != ram->page_gen[b->ram_page]) {
+        if (b->ppc == pa && b->vpc == pc) {
+            if (b->gen == gen)
+                break;
             *pp = b->hash_next; /* stale: its page was written since */
             continue;
         }
-        if (b->ppc == pa && b->gen == gen)
-            break;
         pp = &b->hash_next;
     }
     if (!b) {
@@ -173,7 +194,7 @@ struct riscv_block *riscv_block_lookup(struct riscv_cpu *cpu, uint64_t pc)
             return b; /* fault, or an uncached straddling block */
     }
     j->vpc = pc;
-    j->priv = cpu->priv;
     j->block = b;
+    j->addend = e->addend;
     return b;
 }

@@ -16,6 +16,7 @@ int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus
     cpu->bus = bus;
     cpu->clock = clock;
     cpu->mhartid = hartid;
+    (void)riscv_jit_available(); /* read CONDO_JIT now, before any hart's thread runs */
     cpu->bcache = calloc(1, sizeof(*cpu->bcache));
     if (!cpu->bcache)
         return -ENOMEM;
@@ -63,8 +64,7 @@ void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc)
     cpu->reservation = ~0ull;
     cpu->wfi = false;
     cpu->exit_request = 0;
-    riscv_tlb_flush(cpu);
-    riscv_mode_changed(cpu);
+    riscv_tlb_reset(cpu);
 }
 
 void riscv_cpu_interrupt(struct riscv_cpu *cpu)
@@ -211,7 +211,6 @@ int riscv_cpu_load(struct riscv_cpu *cpu, struct state_buf *s)
     cpu->wfi = state_get_u8(s);
     if (s->err || cpu->priv > PRV_M)
         return -EINVAL;
-    riscv_tlb_flush(cpu);
-    riscv_mode_changed(cpu);
+    riscv_tlb_reset(cpu);
     return 0;
 }

@@ -223,10 +223,10 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         uint64_t changed = cpu->mstatus ^ val;
         cpu->mstatus = (val & ~MSTATUS_SD & ~(MSTATUS_UXL | MSTATUS_SXL)) |
                        (2ull << 32) | (2ull << 34);
-        if (changed & (MSTATUS_SUM | MSTATUS_MXR))
-            riscv_tlb_flush(cpu);
-        if (changed & (MSTATUS_MPRV | MSTATUS_MPP))
-            riscv_mode_changed(cpu);
+        if (changed & MSTATUS_MXR)
+            riscv_tlb_flush(cpu); /* rare: read permissions change everywhere */
+        if (changed & (MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM))
+            riscv_mode_changed(cpu); /* SUM has a TLB set of its own */
         return 0;
     }
     case CSR_SIE:
@@ -259,7 +259,9 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         cpu->satp = val & ((0xfull << 60) | (0xffffull << 44) | ((1ull << 44) - 1));
         if (mode == 0)
             cpu->satp = 0;
-        riscv_tlb_flush(cpu);
+        /* No flush: translations are kept per address space, and a guest
+         * that changed page tables says so with sfence.vma. */
+        riscv_tlb_switch(cpu);
         return 0;
     }
     case CSR_MISA: return 0; /* WARL: fixed */
@@ -306,4 +308,50 @@ int riscv_csr_write(struct riscv_cpu *cpu, unsigned csr, uint64_t val)
         (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31))
         return 0;
     return -1;
+}
+
+/* A CSR instruction (rd and rs1 are the raw register numbers here). A CSR
+ * is read only when the instruction reads it (csrrw/csrrwi with rd = x0
+ * does not) and written only when it writes it (csrrs/csrrc with rs1 = x0
+ * and their immediate forms with 0 do not), so side effects match the ISA.
+ * -1: illegal, and nothing changed. */
+int riscv_csr_op(struct riscv_cpu *cpu, const struct rv_insn *in)
+{
+    unsigned csr = (unsigned)in->imm & 0xfff, op = in->op;
+    bool imm = op == OP_CSRRWI || op == OP_CSRRSI || op == OP_CSRRCI;
+    uint64_t v = imm ? in->rs1 : cpu->x[in->rs1];
+    bool rd_live = in->rd != 0;
+    bool swap = op == OP_CSRRW || op == OP_CSRRWI;
+    bool write = swap || in->rs1 != 0;
+    uint64_t old = 0;
+    if ((!swap || rd_live) && riscv_csr_read(cpu, csr, &old) < 0)
+        return -1;
+    if (write) {
+        uint64_t nv = swap ? v : (op == OP_CSRRS || op == OP_CSRRSI) ? old | v : old & ~v;
+        if (riscv_csr_write(cpu, csr, nv) < 0)
+            return -1;
+    }
+    if (rd_live)
+        cpu->x[in->rd] = old;
+    return 0;
+}
+
+bool riscv_csr_uses_instret(unsigned csr)
+{
+    return csr == CSR_CYCLE || csr == CSR_INSTRET || csr == CSR_MCYCLE || csr == CSR_MINSTRET;
+}
+
+int riscv_jit_csr(struct riscv_cpu *cpu, const struct rv_insn *in)
+{
+    uint64_t satp = cpu->satp, mstatus = cpu->mstatus;
+    if (riscv_csr_op(cpu, in) < 0)
+        return -1;
+    /* Compiled code goes on to the next block unless the loop has
+     * something to do: take an interrupt (the interpreter's loop checks
+     * after every CSR instruction), or stop trusting links made under the
+     * old address space or before a TLB flush (a change of MXR). */
+    if ((cpu->mip & cpu->mie) || cpu->satp != satp || ((cpu->mstatus ^ mstatus) & MSTATUS_MXR) ||
+        cpu->exit_request)
+        return 1;
+    return 0;
 }

@@ -229,8 +229,8 @@ static void decode32(uint32_t r, struct rv_insn *in)
         break;
     }
     case 0x0f:
-        if (f3 == 0)
-            set(in, OP_FENCE, 0, 0, 0, 0);
+        if (f3 == 0) /* imm = fm, pred, succ (bits 31:20): what it orders */
+            set(in, OP_FENCE, 0, 0, 0, (int32_t)(r >> 20));
         else if (f3 == 1)
             set(in, OP_FENCE_I, 0, 0, 0, 0);
         break;

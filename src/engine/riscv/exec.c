@@ -5,14 +5,8 @@
  * effects are seen there. */
 #include <string.h>
 
-#include "condo/riscv_fpu.h"
 #include "internal.h"
 #include "jit.h"
-
-static inline uint32_t unbox_s(uint64_t v)
-{
-    return (v >> 32) == 0xffffffffu ? (uint32_t)v : FPU_F32_CANON_NAN;
-}
 
 static inline uint64_t box_s(uint32_t v)
 {
@@ -24,13 +18,15 @@ static inline int64_t sx32(uint64_t v)
     return (int64_t)(int32_t)(uint32_t)v;
 }
 
-/* The block that followed `prev` last time, if that link still holds. */
+/* The block that followed `prev` last time, if that link still holds: the
+ * fetch TLB maps the pc's page as it did then, and the page is unchanged. */
 static inline struct riscv_block *follow_link(struct riscv_cpu *cpu, struct riscv_block *prev)
 {
     uint64_t pc = cpu->pc;
+    const struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(pc >> 12) & (RISCV_TLB_SIZE - 1)];
     for (int i = 0; i < 2; i++) {
         struct riscv_link *l = &prev->link[i];
-        if (l->vpc == pc && l->block && l->epoch == cpu->tlb_epoch && l->priv == cpu->priv &&
+        if (l->vpc == pc && l->block && e->tag == (pc & ~0xfffull) && e->addend == l->addend &&
             l->block->gen == cpu->ram->page_gen[l->block->ram_page])
             return l->block;
     }
@@ -40,8 +36,9 @@ static inline struct riscv_block *follow_link(struct riscv_cpu *cpu, struct risc
 static void add_link(struct riscv_cpu *cpu, struct riscv_block *prev, struct riscv_block *b)
 {
     /* keep the most recent successor in slot 0, the one before in slot 1 */
+    const struct riscv_tlb_entry *e = &cpu->tlb_fetch->x[(cpu->pc >> 12) & (RISCV_TLB_SIZE - 1)];
     prev->link[1] = prev->link[0];
-    prev->link[0] = (struct riscv_link){ cpu->pc, b, cpu->tlb_epoch, cpu->priv };
+    prev->link[0] = (struct riscv_link){ cpu->pc, b, e->addend };
 }
 
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
@@ -64,7 +61,6 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     const struct rv_insn *in;
     struct riscv_tlb_set *tlbd;
     uint64_t bpc;
-    int rm;
 
     while (left > 0) {
         if (unlikely(cpu->exit_request))
@@ -103,24 +99,28 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         bpc = cpu->pc;
         tlbd = cpu->tlb_data;
         cpu->instret += b->ninsns;
-        left -= b->ninsns + 1;
+        left -= b->ninsns;
         in = b->insns;
         if (b->jit) {
-            struct riscv_jit_run run = { b, bpc, left, NULL };
-            int k = b->jit(cpu, bpc, &run);
+            struct riscv_jit_run run = { b, left, NULL };
+            int k = riscv_jit_run(cpu, &run);
+            cpu->jit_runs++;
             cpu->jit_calls++;
             cpu->jit_went_on += run.b != b;
-            prev = b = run.b; /* compiled code may have gone on to other blocks */
-            bpc = run.bpc;
+            cpu->jit_last_k = k;
+            /* compiled code may have gone on to other blocks: count them */
+            cpu->instret += (uint64_t)(left - run.left);
             left = run.left;
+            prev = b = run.b;
             if (k < 0) {
-                chain = true;
+                chain = b != NULL; /* NULL: stopped before a linked block */
                 chain_site = run.exit_site;
                 goto block_done;
             }
+            bpc = b->vpc;
             in = b->insns + k; /* the interpreter takes over from there */
         } else if (jit_on && ++b->exec_count == JIT_THRESHOLD && b->ppc != ~0ull) {
-            b->jit = riscv_jit_compile(cpu, b);
+            riscv_jit_compile(cpu, b);
         }
         goto *labels[in->op];
 
@@ -190,6 +190,9 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         END(PC);
     L_NOP:
     L_FENCE:
+        /* x86-64 is TSO: only a store before a load can be reordered */
+        if (riscv_fence_orders_store_load(IMM))
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
         NEXT;
     L_LUI: RD = (uint64_t)IMM; NEXT;
     L_AUIPC: RD = PC + (uint64_t)IMM; NEXT;
@@ -339,74 +342,79 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (cpu->priv == PRV_U || (cpu->priv == PRV_S && (cpu->mstatus & MSTATUS_TVM)))
             ILLEGAL();
         if (in->rs1)
-            riscv_tlb_flush_page(cpu, RS1);
+            riscv_tlb_flush_page(cpu, RS1, in->rs2 ? (int64_t)(RS2 & 0xffff) : -1);
+        else if (in->rs2)
+            riscv_tlb_flush_asid(cpu, RS2);
         else
             riscv_tlb_flush(cpu);
         END(NPC);
 
-    /* CSRs: rd and rs1 are the raw register numbers here. */
-#define CSR_OP(newval, do_write)                                                        \
-    do {                                                                                \
-        unsigned csr = (unsigned)in->imm & 0xfff;                                       \
-        uint64_t old = 0;                                                               \
-        bool rd_live = in->rd != 0;                                                     \
-        bool read = rd_live || (do_write) == 0 || in->op != OP_CSRRW;                   \
-        if (in->op == OP_CSRRW || in->op == OP_CSRRWI)                                  \
-            read = rd_live;                                                             \
-        if (read && riscv_csr_read(cpu, csr, &old) < 0)                                 \
-            ILLEGAL();                                                                  \
-        if (do_write) {                                                                 \
-            if (riscv_csr_write(cpu, csr, (newval)) < 0)                                \
-                ILLEGAL();                                                              \
-        }                                                                               \
-        if (rd_live)                                                                    \
-            x[in->rd] = old;                                                            \
-        END(NPC);                                                                       \
-    } while (0)
-    L_CSRRW: { uint64_t v = RS1; CSR_OP(v, 1); }
-    L_CSRRS: { uint64_t v = RS1; CSR_OP(old | v, in->rs1 != 0); }
-    L_CSRRC: { uint64_t v = RS1; CSR_OP(old & ~v, in->rs1 != 0); }
-    L_CSRRWI: CSR_OP((uint64_t)in->rs1, 1);
-    L_CSRRSI: CSR_OP(old | in->rs1, in->rs1 != 0);
-    L_CSRRCI: CSR_OP(old & ~(uint64_t)in->rs1, in->rs1 != 0);
+    /* CSRs: csr.c (shared with compiled code) */
+    L_CSRRW:
+    L_CSRRS:
+    L_CSRRC:
+    L_CSRRWI:
+    L_CSRRSI:
+    L_CSRRCI:
+        if (riscv_csr_op(cpu, in) < 0)
+            ILLEGAL();
+        END(NPC);
 
-    /* Atomics: one hart, so read-modify-write needs no host atomics. */
+    /* Atomics: other harts run at the same time, so every read-modify-
+     * write is one locked host operation on the (aligned, little-endian)
+     * guest word: a compare-and-swap loop, which is also a full barrier
+     * (aq and rl need nothing more). */
 #define AMO_W(expr)                                                                     \
     do {                                                                                \
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, true);                                  \
+        uint32_t *p = (uint32_t *)riscv_amo_ptr(cpu, RS1, 4, true);                     \
         if (!p)                                                                         \
             goto exception;                                                             \
-        uint32_t a = le32_load(p), bb = (uint32_t)RS2;                                  \
+        uint32_t a = __atomic_load_n(p, __ATOMIC_RELAXED), bb = (uint32_t)RS2;          \
         (void)bb;                                                                       \
-        le32_store(p, (uint32_t)(expr));                                                \
+        while (!__atomic_compare_exchange_n(p, &a, (uint32_t)(expr), false,             \
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))        \
+            ;                                                                           \
+        riscv_amo_done(cpu, p, 4);                                                      \
         RD = (uint64_t)sx32(a);                                                         \
         NEXT;                                                                           \
     } while (0)
 #define AMO_D(expr)                                                                     \
     do {                                                                                \
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, true);                                  \
+        uint64_t *p = (uint64_t *)riscv_amo_ptr(cpu, RS1, 8, true);                     \
         if (!p)                                                                         \
             goto exception;                                                             \
-        uint64_t a = le64_load(p), bb = RS2;                                            \
+        uint64_t a = __atomic_load_n(p, __ATOMIC_RELAXED), bb = RS2;                    \
         (void)bb;                                                                       \
-        le64_store(p, (uint64_t)(expr));                                                \
+        while (!__atomic_compare_exchange_n(p, &a, (uint64_t)(expr), false,             \
+                                            __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))        \
+            ;                                                                           \
+        riscv_amo_done(cpu, p, 8);                                                      \
         RD = a;                                                                         \
         NEXT;                                                                           \
     } while (0)
+    /* LR/SC across harts: LR notes the address and the value it read; SC
+     * stores only if the word still holds that value, as one host
+     * compare-and-swap. Another hart's store of a different value in
+     * between makes it fail; one that wrote the same value back (A-B-A)
+     * goes unnoticed, as under QEMU's MTTCG. */
     L_LR_W: {
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 4, false);
+        uint32_t *p = (uint32_t *)riscv_amo_ptr(cpu, RS1, 4, false);
         if (!p)
             goto exception;
+        uint32_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
         cpu->reservation = RS1;
-        RD = (uint64_t)sx32(le32_load(p));
+        cpu->reservation_val = v;
+        RD = (uint64_t)sx32(v);
         NEXT;
     }
     L_LR_D: {
-        uint8_t *p = riscv_amo_ptr(cpu, RS1, 8, false);
+        uint64_t *p = (uint64_t *)riscv_amo_ptr(cpu, RS1, 8, false);
         if (!p)
             goto exception;
+        uint64_t v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
         cpu->reservation = RS1;
-        RD = le64_load(p);
+        cpu->reservation_val = v;
+        RD = v;
         NEXT;
     }
     L_SC_W:
@@ -424,11 +432,19 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         uint8_t *p = riscv_amo_ptr(cpu, va, size, true);
         if (!p)
             goto exception;
-        if (size == 4)
-            le32_store(p, (uint32_t)RS2);
-        else
-            le64_store(p, RS2);
-        RD = 0;
+        bool ok;
+        if (size == 4) {
+            uint32_t old = (uint32_t)cpu->reservation_val;
+            ok = __atomic_compare_exchange_n((uint32_t *)p, &old, (uint32_t)RS2, false,
+                                             __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+        } else {
+            uint64_t old = cpu->reservation_val;
+            ok = __atomic_compare_exchange_n((uint64_t *)p, &old, RS2, false, __ATOMIC_SEQ_CST,
+                                             __ATOMIC_RELAXED);
+        }
+        if (ok)
+            riscv_amo_done(cpu, p, size);
+        RD = !ok;
         NEXT;
     }
     L_AMOSWAP_W: AMO_W(bb);
@@ -456,21 +472,7 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
         if (unlikely(!(cpu->mstatus & MSTATUS_FS)))                                     \
             ILLEGAL();                                                                  \
     } while (0)
-#define FP_RM()                                                                         \
-    do {                                                                                \
-        FP_CHECK();                                                                     \
-        rm = in->rm == 7 ? (int)cpu->frm : in->rm;                                      \
-        if (unlikely(rm > 4))                                                           \
-            ILLEGAL();                                                                  \
-    } while (0)
 #define FP_DIRTY() (cpu->mstatus |= MSTATUS_FS_DIRTY)
-#define FS1 unbox_s(f[in->rs1])
-#define FS2 unbox_s(f[in->rs2])
-#define FS3 unbox_s(f[in->rs3])
-#define FD1 f[in->rs1]
-#define FD2 f[in->rs2]
-#define FD3 f[in->rs3]
-#define FF (&cpu->fflags)
 
     L_FLW: {
         FP_CHECK();
@@ -502,70 +504,19 @@ enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget)
     L_FSW: FP_CHECK(); STORE_VAL(uint32_t, 4, f[in->rs2]);
     L_FSD: FP_CHECK(); STORE_VAL(uint64_t, 8, f[in->rs2]);
 
-#define F3S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, FS3, rm, FF)); FP_DIRTY(); NEXT
-#define F3D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, FD3, rm, FF); FP_DIRTY(); NEXT
-#define F2S(fn) FP_RM(); f[in->rd] = box_s(fpu_f32_##fn(FS1, FS2, rm, FF)); FP_DIRTY(); NEXT
-#define F2D(fn) FP_RM(); f[in->rd] = fpu_f64_##fn(FD1, FD2, rm, FF); FP_DIRTY(); NEXT
-    L_FMADD_S: F3S(madd);
-    L_FMSUB_S: F3S(msub);
-    L_FNMSUB_S: F3S(nmsub);
-    L_FNMADD_S: F3S(nmadd);
-    L_FMADD_D: F3D(madd);
-    L_FMSUB_D: F3D(msub);
-    L_FNMSUB_D: F3D(nmsub);
-    L_FNMADD_D: F3D(nmadd);
-    L_FADD_S: F2S(add);
-    L_FSUB_S: F2S(sub);
-    L_FMUL_S: F2S(mul);
-    L_FDIV_S: F2S(div);
-    L_FADD_D: F2D(add);
-    L_FSUB_D: F2D(sub);
-    L_FMUL_D: F2D(mul);
-    L_FDIV_D: F2D(div);
-    L_FSQRT_S: FP_RM(); f[in->rd] = box_s(fpu_f32_sqrt(FS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FSQRT_D: FP_RM(); f[in->rd] = fpu_f64_sqrt(FD1, rm, FF); FP_DIRTY(); NEXT;
-
-    L_FSGNJ_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJN_S: FP_CHECK(); f[in->rd] = box_s((FS1 & 0x7fffffffu) | (~FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJX_S: FP_CHECK(); f[in->rd] = box_s(FS1 ^ (FS2 & 0x80000000u)); FP_DIRTY(); NEXT;
-    L_FSGNJ_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FSGNJN_D: FP_CHECK(); f[in->rd] = (FD1 & ~(1ull << 63)) | (~FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FSGNJX_D: FP_CHECK(); f[in->rd] = FD1 ^ (FD2 & (1ull << 63)); FP_DIRTY(); NEXT;
-    L_FMIN_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_min(FS1, FS2, FF)); FP_DIRTY(); NEXT;
-    L_FMAX_S: FP_CHECK(); f[in->rd] = box_s(fpu_f32_max(FS1, FS2, FF)); FP_DIRTY(); NEXT;
-    L_FMIN_D: FP_CHECK(); f[in->rd] = fpu_f64_min(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FMAX_D: FP_CHECK(); f[in->rd] = fpu_f64_max(FD1, FD2, FF); FP_DIRTY(); NEXT;
-
-    L_FCVT_W_S: FP_RM(); RD = (uint64_t)(int64_t)fpu_f32_to_i32(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_WU_S: FP_RM(); RD = (uint64_t)sx32(fpu_f32_to_u32(FS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_L_S: FP_RM(); RD = (uint64_t)fpu_f32_to_i64(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_LU_S: FP_RM(); RD = fpu_f32_to_u64(FS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_W_D: FP_RM(); RD = (uint64_t)(int64_t)fpu_f64_to_i32(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_WU_D: FP_RM(); RD = (uint64_t)sx32(fpu_f64_to_u32(FD1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_L_D: FP_RM(); RD = (uint64_t)fpu_f64_to_i64(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_LU_D: FP_RM(); RD = fpu_f64_to_u64(FD1, rm, FF); FP_DIRTY(); NEXT;
-    L_FMV_X_W: FP_CHECK(); RD = (uint64_t)sx32(f[in->rs1]); NEXT;
-    L_FMV_X_D: FP_CHECK(); RD = f[in->rs1]; NEXT;
-    L_FEQ_S: FP_CHECK(); RD = (uint64_t)fpu_f32_eq(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FLT_S: FP_CHECK(); RD = (uint64_t)fpu_f32_lt(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FLE_S: FP_CHECK(); RD = (uint64_t)fpu_f32_le(FS1, FS2, FF); FP_DIRTY(); NEXT;
-    L_FEQ_D: FP_CHECK(); RD = (uint64_t)fpu_f64_eq(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FLT_D: FP_CHECK(); RD = (uint64_t)fpu_f64_lt(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FLE_D: FP_CHECK(); RD = (uint64_t)fpu_f64_le(FD1, FD2, FF); FP_DIRTY(); NEXT;
-    L_FCLASS_S: FP_CHECK(); RD = fpu_f32_classify(FS1); NEXT;
-    L_FCLASS_D: FP_CHECK(); RD = fpu_f64_classify(FD1); NEXT;
-    L_FCVT_S_W: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i32((int32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_WU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u32((uint32_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_L: FP_RM(); f[in->rd] = box_s(fpu_f32_from_i64((int64_t)RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_S_LU: FP_RM(); f[in->rd] = box_s(fpu_f32_from_u64(RS1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_D_W: FP_RM(); f[in->rd] = fpu_f64_from_i32((int32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_WU: FP_RM(); f[in->rd] = fpu_f64_from_u32((uint32_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_L: FP_RM(); f[in->rd] = fpu_f64_from_i64((int64_t)RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FCVT_D_LU: FP_RM(); f[in->rd] = fpu_f64_from_u64(RS1, rm, FF); FP_DIRTY(); NEXT;
-    L_FMV_W_X: FP_CHECK(); f[in->rd] = box_s((uint32_t)RS1); FP_DIRTY(); NEXT;
-    L_FMV_D_X: FP_CHECK(); f[in->rd] = RS1; FP_DIRTY(); NEXT;
-    L_FCVT_S_D: FP_RM(); f[in->rd] = box_s(fpu_f64_to_f32(FD1, rm, FF)); FP_DIRTY(); NEXT;
-    L_FCVT_D_S: FP_RM(); f[in->rd] = fpu_f32_to_f64(FS1, FF); FP_DIRTY(); NEXT;
+    /* Everything else in F and D: fp_exec.c, shared with compiled code. */
+    L_FMADD_S: L_FMSUB_S: L_FNMSUB_S: L_FNMADD_S: L_FMADD_D: L_FMSUB_D: L_FNMSUB_D:
+    L_FNMADD_D: L_FADD_S: L_FSUB_S: L_FMUL_S: L_FDIV_S: L_FADD_D: L_FSUB_D: L_FMUL_D:
+    L_FDIV_D: L_FSQRT_S: L_FSQRT_D: L_FSGNJ_S: L_FSGNJN_S: L_FSGNJX_S: L_FSGNJ_D:
+    L_FSGNJN_D: L_FSGNJX_D: L_FMIN_S: L_FMAX_S: L_FMIN_D: L_FMAX_D: L_FCVT_W_S:
+    L_FCVT_WU_S: L_FCVT_L_S: L_FCVT_LU_S: L_FCVT_W_D: L_FCVT_WU_D: L_FCVT_L_D:
+    L_FCVT_LU_D: L_FMV_X_W: L_FMV_X_D: L_FEQ_S: L_FLT_S: L_FLE_S: L_FEQ_D: L_FLT_D:
+    L_FLE_D: L_FCLASS_S: L_FCLASS_D: L_FCVT_S_W: L_FCVT_S_WU: L_FCVT_S_L: L_FCVT_S_LU:
+    L_FCVT_D_W: L_FCVT_D_WU: L_FCVT_D_L: L_FCVT_D_LU: L_FMV_W_X: L_FMV_D_X: L_FCVT_S_D:
+    L_FCVT_D_S:
+        if (unlikely(riscv_fp_exec(cpu, in) < 0))
+            ILLEGAL();
+        NEXT;
 
     exception:
         /* The faulting instruction and those after it did not retire. */

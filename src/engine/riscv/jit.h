@@ -9,9 +9,11 @@
 #define JIT_THRESHOLD 8
 
 bool riscv_jit_available(void);
-/* Compile b (or its first part); NULL when not even its first instruction
- * compiles or the code buffer is full. */
-riscv_jit_fn riscv_jit_compile(struct riscv_cpu *cpu, const struct riscv_block *b);
+/* Compile b (or its first part) for b->vpc and set b->jit; false when not
+ * even its first instruction compiles or the code buffer is full. */
+bool riscv_jit_compile(struct riscv_cpu *cpu, struct riscv_block *b);
+/* Run run->b's compiled code (see struct riscv_jit_run in internal.h). */
+int riscv_jit_run(struct riscv_cpu *cpu, struct riscv_jit_run *run);
 /* Compiled code ended with cpu->pc the start of `next`, a compiled block
  * just found valid for that pc: make the exit it took (`exit_site` from
  * riscv_jit_run, NULL for a jalr) lead straight into next's code in future,

@@ -20,54 +20,10 @@ static const uint64_t page_fault_cause[3] = { EXC_LOAD_PAGE, EXC_STORE_PAGE, EXC
 static const uint64_t access_fault_cause[3] = { EXC_LOAD_ACCESS, EXC_STORE_ACCESS,
                                                 EXC_INSN_ACCESS };
 
-void riscv_tlb_flush(struct riscv_cpu *cpu)
-{
-    /* ~0 tags never match: an access's page address has its low bits clear. */
-    memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
-    memset(cpu->jc, 0, sizeof(cpu->jc));
-    cpu->tlb_epoch++;
-}
-
-void riscv_tlb_flush_page(struct riscv_cpu *cpu, uint64_t va)
-{
-    uint64_t vpage = va & ~0xfffull;
-    unsigned idx = (unsigned)(va >> 12) & (RISCV_TLB_SIZE - 1);
-    for (int s = 0; s < 3; s++) {
-        struct riscv_tlb_set *t = &cpu->tlb[s];
-        if (t->r[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->r[idx]);
-        if (t->w[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->w[idx]);
-        if (t->x[idx].tag == vpage)
-            riscv_tlb_entry_clear(&t->x[idx]);
-    }
-    /* jump-cache entries of that page occupy one contiguous index range */
-    unsigned first = (unsigned)(vpage >> 1);
-    for (unsigned i = 0; i < GUEST_PAGE_SIZE / 2 && i < RISCV_JC_SIZE; i++) {
-        struct riscv_jc_entry *j = &cpu->jc[(first + i) & (RISCV_JC_SIZE - 1)];
-        if ((j->vpc & ~0xfffull) == vpage)
-            j->block = NULL;
-    }
-    cpu->tlb_epoch++;
-}
-
 /* Effective privilege for loads/stores (MPRV makes M-mode use MPP's). */
 static unsigned data_priv(const struct riscv_cpu *cpu)
 {
-    if (cpu->priv == PRV_M && (cpu->mstatus & MSTATUS_MPRV))
-        return (unsigned)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
-    return cpu->priv;
-}
-
-static unsigned tlb_index_of(unsigned priv)
-{
-    return priv == PRV_M ? 2 : priv;
-}
-
-void riscv_mode_changed(struct riscv_cpu *cpu)
-{
-    cpu->tlb_data = &cpu->tlb[tlb_index_of(data_priv(cpu))];
-    cpu->tlb_fetch = &cpu->tlb[tlb_index_of(cpu->priv)];
+    return riscv_data_priv(cpu);
 }
 
 /* Walk the page table for va. Returns 0 with *pa, or -1 with the exception
@@ -164,7 +120,17 @@ static void tlb_fill(struct riscv_cpu *cpu, struct riscv_tlb_entry *set, uint64_
     struct riscv_tlb_entry *e = &set[(va >> 12) & (RISCV_TLB_SIZE - 1)];
     e->tag = vpage;
     e->addend = (uintptr_t)(ram->host + (page << GUEST_PAGE_SHIFT)) - (uintptr_t)vpage;
-    e->ram_page = page;
+}
+
+/* A write mapping, unless the page became a code page meanwhile (another
+ * hart decoding it: block.c's mark_code_page). */
+static void tlb_fill_write(struct riscv_cpu *cpu, uint64_t va, uint64_t pa)
+{
+    struct guest_ram *ram = cpu->ram;
+    tlb_fill(cpu, cpu->tlb_data->w, va, pa);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ram->has_code[(pa - ram->base) >> GUEST_PAGE_SHIFT], __ATOMIC_SEQ_CST))
+        riscv_tlb_entry_clear(&cpu->tlb_data->w[(va >> 12) & (RISCV_TLB_SIZE - 1)]);
 }
 
 /* Translate for a data access and, for RAM, fill the TLB. Returns a host
@@ -183,11 +149,36 @@ static int data_translate(struct riscv_cpu *cpu, uint64_t va, bool write, uint64
                 guest_ram_note_write_slow(ram, *pa, 1);
             /* Stores to the HTIF page stay on the slow path to be seen. */
             if (!cpu->htif_tohost || (cpu->htif_tohost >> 12) != (*pa >> 12))
-                tlb_fill(cpu, cpu->tlb_data->w, va, *pa);
+                tlb_fill_write(cpu, va, *pa);
         } else {
             tlb_fill(cpu, cpu->tlb_data->r, va, *pa);
         }
         *host = ram->host + (*pa - ram->base);
+    }
+    return 0;
+}
+
+int riscv_tlb_fill_data(struct riscv_cpu *cpu, uint64_t va, unsigned how)
+{
+    unsigned size = how & 0xff;
+    bool write = how & 0x100;
+    uint64_t pa;
+    if (va & (size - 1))
+        return -1;
+    /* A fault is left for the interpreter to raise; its walk repeats this
+     * one (A/D updates included, which are idempotent). */
+    if (walk(cpu, va, write ? ACC_WRITE : ACC_READ, data_priv(cpu), &pa) < 0)
+        return -1;
+    struct guest_ram *ram = cpu->ram;
+    if (!guest_ram_contains(ram, pa, size))
+        return -1; /* MMIO */
+    if (write) {
+        uint64_t page = (pa - ram->base) >> GUEST_PAGE_SHIFT;
+        if (ram->has_code[page] || (cpu->htif_tohost && (cpu->htif_tohost >> 12) == (pa >> 12)))
+            return -1; /* code pages and tohost stay on the interpreter's path */
+        tlb_fill_write(cpu, va, pa);
+    } else {
+        tlb_fill(cpu, cpu->tlb_data->r, va, pa);
     }
     return 0;
 }
@@ -230,6 +221,9 @@ static int store_one(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t
         case 4: le32_store(h, (uint32_t)val); break;
         default: le64_store(h, val); break;
         }
+        /* again after the store: another hart may have decoded the page
+         * while it was on its way */
+        guest_ram_note_write(cpu->ram, pa, size);
         if (unlikely(cpu->htif_tohost))
             htif_check(cpu, pa, size);
         return 0;
@@ -292,6 +286,12 @@ void *riscv_amo_ptr(struct riscv_cpu *cpu, uint64_t va, unsigned size, bool writ
         return NULL;
     }
     return h;
+}
+
+void riscv_amo_done(struct riscv_cpu *cpu, const void *host, unsigned size)
+{
+    struct guest_ram *ram = cpu->ram;
+    guest_ram_note_write(ram, ram->base + (uint64_t)((const uint8_t *)host - ram->host), size);
 }
 
 /* HTIF: bare-metal programs report through a store to `tohost`.
