@@ -166,10 +166,9 @@ static int put_machine(struct vm *vm, const struct api_machine_config *mc, struc
     if (!vm->preboot)
         return after_start(err);
     struct machine_config *hw = &vm->pre_cfg.hw;
-    if (mc->has_vcpu_count && mc->vcpu_count != 1)
-        return error_set(err, -EINVAL,
-                         "vcpu_count %llu: SMP guests are not supported yet; use 1",
-                         (unsigned long long)mc->vcpu_count);
+    if (mc->has_vcpu_count && (mc->vcpu_count < 1 || mc->vcpu_count > VM_MAX_CPUS))
+        return error_set(err, -EINVAL, "vcpu_count %llu: a VM has 1 to %d vCPUs",
+                         (unsigned long long)mc->vcpu_count, VM_MAX_CPUS);
     if (mc->has_mem_size_mib && (mc->mem_size_mib < 16 || mc->mem_size_mib > 65536))
         return error_set(err, -EINVAL, "mem_size_mib %llu: condo gives a VM 16 to 65536 MiB",
                          (unsigned long long)mc->mem_size_mib);

@@ -112,8 +112,8 @@ def vm_preboot(r, condo, logdir, tmp):
             "kernel_image_path": os.path.join(gdir, "Image"),
             "initrd_path": os.path.join(gdir, "initramfs.cpio"),
             "boot_args": "console=ttyS0 panic=-1"}), 204, "PUT /boot-source"))
-        s("PUT /machine-config 256 MiB", lambda: want(*curl(
-            sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 256}),
+        s("PUT /machine-config 2 vCPUs, 256 MiB", lambda: want(*curl(
+            sock, "PUT", "/machine-config", {"vcpu_count": 2, "mem_size_mib": 256}),
             204, "PUT /machine-config"))
         s("PUT /drives/scratch", lambda: want(*curl(sock, "PUT", "/drives/scratch", {
             "drive_id": "scratch", "path_on_host": disk, "is_root_device": False,
@@ -136,12 +136,13 @@ def vm_preboot(r, condo, logdir, tmp):
             _, mem = vm.run("grep MemTotal /proc/meminfo", CMD_TIMEOUT)
             _, size = vm.run("cat /sys/block/vda/size", CMD_TIMEOUT)
             _, link = vm.run("ls /sys/class/net", CMD_TIMEOUT)
+            _, cpus = vm.run("grep -c ^processor /proc/cpuinfo", CMD_TIMEOUT)
             kib = int(re.search(r"(\d+)", mem).group(1)) if re.search(r"\d+", mem) else 0
             ok = 131072 < kib <= 262144 and size.strip() == str((8 << 20) // 512) \
-                and "eth0" in link.split()
-            return ok, "MemTotal %d kB, vda %s sectors, net: %s" % (kib, size.strip(),
-                                                                    link.split())
-        s("the guest has the configured memory, disk and network card", hardware)
+                and "eth0" in link.split() and cpus.strip() == "2"
+            return ok, "MemTotal %d kB, vda %s sectors, net: %s, %s CPUs" % (
+                kib, size.strip(), link.split(), cpus.strip())
+        s("the guest has the configured CPUs, memory, disk and network card", hardware)
 
         s("PUT /machine-config after start: 400, Firecracker's message", lambda: want(
             *curl(sock, "PUT", "/machine-config", {"vcpu_count": 1, "mem_size_mib": 512}),
