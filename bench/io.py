@@ -2,10 +2,10 @@
 """Disk and network I/O, condo versus QEMU, side by side in one run.
 
     bench/io.py [--runs N] [--condo PATH] [--qemu PATH] [--guest DIR]
-                [--disk-mib M] [--ops K] [--net-mib M] [--out FILE]
+                [--disk-mib M] [--ops K] [--fsync-ops F] [--net-mib M] [--out FILE]
 
-Boots the same guest (default build/bench-guest: the default guest plus
-bench/io's static `randread` at /opt/extra, built on demand with
+Boots the same guest (default build/bench-guest-io: the default guest plus
+bench/io's static `randio` at /opt/extra, built on demand with
 `guest/build-guest.sh --extra`) alternately under condo and under Debian's
 qemu-system-riscv64 (virt machine, 512 MiB, virtio-mmio disk with
 cache=writeback and a user-mode virtio-net card), N times each (default 3),
@@ -15,8 +15,11 @@ measures:
   seq-write  dd if=/dev/zero of=/dev/vda bs=1M count=M conv=fsync
   seq-read   echo 3 > /proc/sys/vm/drop_caches; then P passes (default 8)
              of dd if=/dev/vda of=/dev/null bs=1M count=M iflag=direct
-  rand-read  /opt/extra/randread /dev/vda K: K preads of 4 KiB at random
+  rand-read  /opt/extra/randio /dev/vda K: K preads of 4 KiB at random
              aligned offsets, O_DIRECT, queue depth 1; prints ops/s
+  rand-write the same with pwrite (randio ... write)
+  fsync      F pwrites of 4 KiB, each followed by fdatasync (a flush
+             request each: the host's fdatasync), randio ... fsync
   net-tx     dd if=/dev/zero bs=64k count=... | nc 10.0.2.2 PORT: M MiB
              from guest to a TCP sink on the host's 127.0.0.1:PORT; time
              from the sink's first to its last byte (host clock)
@@ -51,7 +54,8 @@ import driver  # noqa: E402
 
 VMMS = ("condo", "qemu")
 METRICS = (("seq-write", "MiB/s"), ("seq-read", "MiB/s"),
-           ("rand-read", "IOPS"), ("net-tx", "MiB/s"))
+           ("rand-read", "IOPS"), ("rand-write", "IOPS"), ("fsync", "ops/s"),
+           ("net-tx", "MiB/s"))
 PROMPT = r"~ # "
 IMG_MIB = 256
 
@@ -173,11 +177,13 @@ def one_run(vmm, a, logdir, idx):
                             % (" ".join(str(i) for i in range(a.read_passes)), a.disk_mib), t)
         r["seq-read"] = a.disk_mib * a.read_passes / g if g > 0 else None
         r["seq-read-host-s"], r["seq-read-guest-s"] = h, g
-        st, out = vm.run("/opt/extra/randread /dev/vda %d" % a.ops, t)
-        m = re.search(r"= ([\d.]+) ops/s", out)
-        if st != 0 or not m:
-            raise RuntimeError("randread failed (%d): %r" % (st, out[-300:]))
-        r["rand-read"] = float(m.group(1))
+        for metric, mode, n in (("rand-read", "read", a.ops), ("rand-write", "write", a.ops),
+                                ("fsync", "fsync", a.fsync_ops)):
+            st, out = vm.run("/opt/extra/randio /dev/vda %d 1 %s" % (n, mode), t)
+            m = re.search(r"= ([\d.]+) ops/s", out)
+            if st != 0 or not m:
+                raise RuntimeError("randio %s failed (%d): %r" % (mode, st, out[-300:]))
+            r[metric] = float(m.group(1))
         sink = Sink()
         count = a.net_mib * 16
         st, out = vm.run("dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
@@ -208,17 +214,18 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--condo", default=os.path.join(ROOT, "build", "condo"))
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64") or "qemu-system-riscv64")
-    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "bench-guest"))
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "bench-guest-io"))
     ap.add_argument("--disk-mib", type=int, default=128, help="sequential size (<= 256)")
     ap.add_argument("--read-passes", type=int, default=8,
                     help="sequential read passes over the first --disk-mib MiB")
-    ap.add_argument("--ops", type=int, default=10000, help="random 4 KiB reads")
+    ap.add_argument("--ops", type=int, default=10000, help="random 4 KiB reads, and writes")
+    ap.add_argument("--fsync-ops", type=int, default=1000, help="4 KiB writes + fdatasync")
     ap.add_argument("--net-mib", type=int, default=16, help="MiB sent guest -> host")
     ap.add_argument("--timeout", type=float, default=300.0, help="per command (s)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "io.json"))
     a = ap.parse_args()
     if (a.runs < 1 or not 1 <= a.disk_mib <= IMG_MIB or a.ops < 1 or a.net_mib < 1
-            or a.read_passes < 1):
+            or a.read_passes < 1 or a.fsync_ops < 1):
         ap.error("bad sizes")
     for exe in (a.condo, a.qemu):
         if not shutil.which(exe):
@@ -290,7 +297,7 @@ def main():
         "qemu": qv.splitlines()[0] if qv else None,
         "condo_sha256": condo_sha,
         "loadavg": {"start": load_start, "end": load_end},
-        "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops,
+        "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops, "fsync_ops": a.fsync_ops,
                    "net_mib": a.net_mib, "read_passes": a.read_passes, "image_mib": IMG_MIB, "guest": a.guest},
         "summary": summary, "runs": runs,
     }
