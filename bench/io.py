@@ -3,6 +3,7 @@
 
     bench/io.py [--runs N] [--condo PATH] [--qemu PATH] [--guest DIR]
                 [--disk-mib M] [--ops K] [--fsync-ops F] [--net-mib M] [--out FILE]
+                [--baseline OLD-CONDO]
 
 Boots the same guest (default build/bench-guest-io: the default guest plus
 bench/io's static `randio` at /opt/extra, built on demand with
@@ -23,6 +24,10 @@ measures:
   net-tx     dd if=/dev/zero bs=64k count=... | nc 10.0.2.2 PORT: M MiB
              from guest to a TCP sink on the host's 127.0.0.1:PORT; time
              from the sink's first to its last byte (host clock)
+
+With --baseline, a second condo binary (say, a build of the previous
+commit) runs in the same rotation (baseline, condo, QEMU, ...): a before
+and after, side by side with QEMU, in one run.
 
 The dd timings are the guest's /proc/uptime (10 ms resolution) read just
 before and after dd in the same shell command; the host-side wall time of
@@ -113,8 +118,8 @@ def ensure_guest(gdir):
 
 def argv_for(vmm, a, img):
     g = a.guest
-    if vmm == "condo":
-        return [a.condo, "run", "--memory", "512M",
+    if vmm in ("condo", "baseline"):
+        return [a.condo if vmm == "condo" else a.baseline, "run", "--memory", "512M",
                 "--bios", os.path.join(g, "fw_dynamic.bin"),
                 "--kernel", os.path.join(g, "Image"),
                 "--initrd", os.path.join(g, "initramfs.cpio"),
@@ -213,6 +218,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--condo", default=os.path.join(ROOT, "build", "condo"))
+    ap.add_argument("--baseline", help="another condo binary to run alongside (before/after)")
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64") or "qemu-system-riscv64")
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "bench-guest-io"))
     ap.add_argument("--disk-mib", type=int, default=128, help="sequential size (<= 256)")
@@ -244,48 +250,76 @@ def main():
     with open(priv, "rb") as f:
         condo_sha = hashlib.sha256(f.read()).hexdigest()
     a.condo = priv
+    vmms = VMMS
+    baseline_sha = None
+    if a.baseline:
+        if not shutil.which(a.baseline):
+            say("bench/io: %s not found" % a.baseline)
+            return 2
+        bpriv = os.path.join(a.workdir, "condo-baseline")
+        shutil.copy2(shutil.which(a.baseline), bpriv)
+        with open(bpriv, "rb") as f:
+            baseline_sha = hashlib.sha256(f.read()).hexdigest()
+        a.baseline = bpriv
+        vmms = ("baseline",) + VMMS
     load_start = os.getloadavg()
     say("load average at start: %.2f %.2f %.2f" % load_start)
 
     runs = []
     failed = False
     for i in range(a.runs):
-        for vmm in VMMS:
+        for vmm in vmms:
             r = one_run(vmm, a, logdir, i)
             r["loadavg_after"] = os.getloadavg()[0]
             runs.append(r)
             if r["ok"]:
-                say("run %d %-5s " % (i + 1, vmm) + "  ".join(
+                say("run %d %-8s " % (i + 1, vmm) + "  ".join(
                     "%s %.1f" % (m, r[m]) for m, _ in METRICS if r.get(m) is not None))
             else:
                 failed = True
-                say("run %d %-5s FAILED: %s" % (i + 1, vmm, r["error"]))
+                say("run %d %-8s FAILED: %s" % (i + 1, vmm, r["error"]))
 
     summary = {}
     for m, unit in METRICS:
         row = {"unit": unit}
-        for vmm in VMMS:
+        for vmm in vmms:
             vals = [r[m] for r in runs if r["vmm"] == vmm and r.get(m) is not None]
             row[vmm] = {"median": statistics.median(vals) if vals else None,
                         "min": min(vals) if vals else None,
                         "max": max(vals) if vals else None, "n": len(vals)}
         c, q = row["condo"]["median"], row["qemu"]["median"]
         row["ratio_condo_over_qemu"] = (c / q) if c and q else None
+        if a.baseline:
+            b = row["baseline"]["median"]
+            row["ratio_baseline_over_qemu"] = (b / q) if b and q else None
         summary[m] = row
 
     say("")
-    say("| metric | unit | condo (median of %d) | QEMU (median of %d) | condo/QEMU |" % (
-        summary["seq-write"]["condo"]["n"], summary["seq-write"]["qemu"]["n"]))
-    say("|---|---|---:|---:|---:|")
+    n = summary["seq-write"]
+    if a.baseline:
+        say("| metric | unit | baseline (median of %d) | condo (median of %d) | QEMU (median of %d) "
+            "| baseline/QEMU | condo/QEMU | condo/baseline |" % (
+                n["baseline"]["n"], n["condo"]["n"], n["qemu"]["n"]))
+        say("|---|---|---:|---:|---:|---:|---:|---:|")
+    else:
+        say("| metric | unit | condo (median of %d) | QEMU (median of %d) | condo/QEMU |" % (
+            n["condo"]["n"], n["qemu"]["n"]))
+        say("|---|---|---:|---:|---:|")
+
+    def f(x):
+        return "-" if x is None else ("%.0f" % x if x >= 100 else "%.1f" % x)
+
+    def ratio(x, y):
+        return "-" if not x or not y else "%.2f" % (x / y)
     for m, unit in METRICS:
         row = summary[m]
-
-        def f(x):
-            return "-" if x is None else ("%.0f" % x if x >= 100 else "%.1f" % x)
-        ratio = row["ratio_condo_over_qemu"]
-        say("| %s | %s | %s | %s | %s |" % (
-            m, unit, f(row["condo"]["median"]), f(row["qemu"]["median"]),
-            "-" if ratio is None else "%.2f" % ratio))
+        c, q = row["condo"]["median"], row["qemu"]["median"]
+        if a.baseline:
+            b = row["baseline"]["median"]
+            say("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                m, unit, f(b), f(c), f(q), ratio(b, q), ratio(c, q), ratio(c, b)))
+        else:
+            say("| %s | %s | %s | %s | %s |" % (m, unit, f(c), f(q), ratio(c, q)))
 
     load_end = os.getloadavg()
     say("\nload average at start %.2f, at end %.2f (1 min)" % (load_start[0], load_end[0]))
@@ -296,6 +330,7 @@ def main():
                  "cpus": os.cpu_count()},
         "qemu": qv.splitlines()[0] if qv else None,
         "condo_sha256": condo_sha,
+        "baseline_sha256": baseline_sha,
         "loadavg": {"start": load_start, "end": load_end},
         "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops, "fsync_ops": a.fsync_ops,
                    "net_mib": a.net_mib, "read_passes": a.read_passes, "image_mib": IMG_MIB, "guest": a.guest},

@@ -5,7 +5,7 @@ headers of its own layer and of the layers below it.
     core  <  backend  <  dev, engine  <  board  <  vmm, snapshot  <  manager  <  cli
 
 core holds what every layer uses (bus, guest RAM, clock, state buffers,
-errors, log, event loop, rate limiter, the machine interface); the VM loop
+errors, log, event loop, rate limiter, work queue, the machine interface); the VM loop
 in src/vmm/ drives a board only through that interface. A header belongs to
 the layer named in HEADERS below; a new header must be added there.
 
