@@ -2,10 +2,11 @@
 """Disk and network I/O, condo versus QEMU, side by side in one run.
 
     bench/io.py [--runs N] [--condo PATH] [--qemu PATH] [--guest DIR]
-                [--disk-mib M] [--ops K] [--net-mib M] [--out FILE]
+                [--disk-mib M] [--ops K] [--fsync-ops F] [--net-mib M] [--out FILE]
+                [--baseline OLD-CONDO]
 
-Boots the same guest (default build/bench-guest: the default guest plus
-bench/io's static `randread` at /opt/extra, built on demand with
+Boots the same guest (default build/bench-guest-io: the default guest plus
+bench/io's static `randio` at /opt/extra, built on demand with
 `guest/build-guest.sh --extra`) alternately under condo and under Debian's
 qemu-system-riscv64 (virt machine, 512 MiB, virtio-mmio disk with
 cache=writeback and a user-mode virtio-net card), N times each (default 3),
@@ -15,11 +16,18 @@ measures:
   seq-write  dd if=/dev/zero of=/dev/vda bs=1M count=M conv=fsync
   seq-read   echo 3 > /proc/sys/vm/drop_caches; then P passes (default 8)
              of dd if=/dev/vda of=/dev/null bs=1M count=M iflag=direct
-  rand-read  /opt/extra/randread /dev/vda K: K preads of 4 KiB at random
+  rand-read  /opt/extra/randio /dev/vda K: K preads of 4 KiB at random
              aligned offsets, O_DIRECT, queue depth 1; prints ops/s
+  rand-write the same with pwrite (randio ... write)
+  fsync      F pwrites of 4 KiB, each followed by fdatasync (a flush
+             request each: the host's fdatasync), randio ... fsync
   net-tx     dd if=/dev/zero bs=64k count=... | nc 10.0.2.2 PORT: M MiB
              from guest to a TCP sink on the host's 127.0.0.1:PORT; time
              from the sink's first to its last byte (host clock)
+
+With --baseline, a second condo binary (say, a build of the previous
+commit) runs in the same rotation (baseline, condo, QEMU, ...): a before
+and after, side by side with QEMU, in one run.
 
 The dd timings are the guest's /proc/uptime (10 ms resolution) read just
 before and after dd in the same shell command; the host-side wall time of
@@ -51,7 +59,8 @@ import driver  # noqa: E402
 
 VMMS = ("condo", "qemu")
 METRICS = (("seq-write", "MiB/s"), ("seq-read", "MiB/s"),
-           ("rand-read", "IOPS"), ("net-tx", "MiB/s"))
+           ("rand-read", "IOPS"), ("rand-write", "IOPS"), ("fsync", "ops/s"),
+           ("net-tx", "MiB/s"))
 PROMPT = r"~ # "
 IMG_MIB = 256
 
@@ -109,8 +118,8 @@ def ensure_guest(gdir):
 
 def argv_for(vmm, a, img):
     g = a.guest
-    if vmm == "condo":
-        return [a.condo, "run", "--memory", "512M",
+    if vmm in ("condo", "baseline"):
+        return [a.condo if vmm == "condo" else a.baseline, "run", "--memory", "512M",
                 "--bios", os.path.join(g, "fw_dynamic.bin"),
                 "--kernel", os.path.join(g, "Image"),
                 "--initrd", os.path.join(g, "initramfs.cpio"),
@@ -173,11 +182,13 @@ def one_run(vmm, a, logdir, idx):
                             % (" ".join(str(i) for i in range(a.read_passes)), a.disk_mib), t)
         r["seq-read"] = a.disk_mib * a.read_passes / g if g > 0 else None
         r["seq-read-host-s"], r["seq-read-guest-s"] = h, g
-        st, out = vm.run("/opt/extra/randread /dev/vda %d" % a.ops, t)
-        m = re.search(r"= ([\d.]+) ops/s", out)
-        if st != 0 or not m:
-            raise RuntimeError("randread failed (%d): %r" % (st, out[-300:]))
-        r["rand-read"] = float(m.group(1))
+        for metric, mode, n in (("rand-read", "read", a.ops), ("rand-write", "write", a.ops),
+                                ("fsync", "fsync", a.fsync_ops)):
+            st, out = vm.run("/opt/extra/randio /dev/vda %d 1 %s" % (n, mode), t)
+            m = re.search(r"= ([\d.]+) ops/s", out)
+            if st != 0 or not m:
+                raise RuntimeError("randio %s failed (%d): %r" % (mode, st, out[-300:]))
+            r[metric] = float(m.group(1))
         sink = Sink()
         count = a.net_mib * 16
         st, out = vm.run("dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
@@ -207,18 +218,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--condo", default=os.path.join(ROOT, "build", "condo"))
+    ap.add_argument("--baseline", help="another condo binary to run alongside (before/after)")
     ap.add_argument("--qemu", default=shutil.which("qemu-system-riscv64") or "qemu-system-riscv64")
-    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "bench-guest"))
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "bench-guest-io"))
     ap.add_argument("--disk-mib", type=int, default=128, help="sequential size (<= 256)")
     ap.add_argument("--read-passes", type=int, default=8,
                     help="sequential read passes over the first --disk-mib MiB")
-    ap.add_argument("--ops", type=int, default=10000, help="random 4 KiB reads")
+    ap.add_argument("--ops", type=int, default=10000, help="random 4 KiB reads, and writes")
+    ap.add_argument("--fsync-ops", type=int, default=1000, help="4 KiB writes + fdatasync")
     ap.add_argument("--net-mib", type=int, default=16, help="MiB sent guest -> host")
     ap.add_argument("--timeout", type=float, default=300.0, help="per command (s)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "io.json"))
     a = ap.parse_args()
     if (a.runs < 1 or not 1 <= a.disk_mib <= IMG_MIB or a.ops < 1 or a.net_mib < 1
-            or a.read_passes < 1):
+            or a.read_passes < 1 or a.fsync_ops < 1):
         ap.error("bad sizes")
     for exe in (a.condo, a.qemu):
         if not shutil.which(exe):
@@ -237,48 +250,76 @@ def main():
     with open(priv, "rb") as f:
         condo_sha = hashlib.sha256(f.read()).hexdigest()
     a.condo = priv
+    vmms = VMMS
+    baseline_sha = None
+    if a.baseline:
+        if not shutil.which(a.baseline):
+            say("bench/io: %s not found" % a.baseline)
+            return 2
+        bpriv = os.path.join(a.workdir, "condo-baseline")
+        shutil.copy2(shutil.which(a.baseline), bpriv)
+        with open(bpriv, "rb") as f:
+            baseline_sha = hashlib.sha256(f.read()).hexdigest()
+        a.baseline = bpriv
+        vmms = ("baseline",) + VMMS
     load_start = os.getloadavg()
     say("load average at start: %.2f %.2f %.2f" % load_start)
 
     runs = []
     failed = False
     for i in range(a.runs):
-        for vmm in VMMS:
+        for vmm in vmms:
             r = one_run(vmm, a, logdir, i)
             r["loadavg_after"] = os.getloadavg()[0]
             runs.append(r)
             if r["ok"]:
-                say("run %d %-5s " % (i + 1, vmm) + "  ".join(
+                say("run %d %-8s " % (i + 1, vmm) + "  ".join(
                     "%s %.1f" % (m, r[m]) for m, _ in METRICS if r.get(m) is not None))
             else:
                 failed = True
-                say("run %d %-5s FAILED: %s" % (i + 1, vmm, r["error"]))
+                say("run %d %-8s FAILED: %s" % (i + 1, vmm, r["error"]))
 
     summary = {}
     for m, unit in METRICS:
         row = {"unit": unit}
-        for vmm in VMMS:
+        for vmm in vmms:
             vals = [r[m] for r in runs if r["vmm"] == vmm and r.get(m) is not None]
             row[vmm] = {"median": statistics.median(vals) if vals else None,
                         "min": min(vals) if vals else None,
                         "max": max(vals) if vals else None, "n": len(vals)}
         c, q = row["condo"]["median"], row["qemu"]["median"]
         row["ratio_condo_over_qemu"] = (c / q) if c and q else None
+        if a.baseline:
+            b = row["baseline"]["median"]
+            row["ratio_baseline_over_qemu"] = (b / q) if b and q else None
         summary[m] = row
 
     say("")
-    say("| metric | unit | condo (median of %d) | QEMU (median of %d) | condo/QEMU |" % (
-        summary["seq-write"]["condo"]["n"], summary["seq-write"]["qemu"]["n"]))
-    say("|---|---|---:|---:|---:|")
+    n = summary["seq-write"]
+    if a.baseline:
+        say("| metric | unit | baseline (median of %d) | condo (median of %d) | QEMU (median of %d) "
+            "| baseline/QEMU | condo/QEMU | condo/baseline |" % (
+                n["baseline"]["n"], n["condo"]["n"], n["qemu"]["n"]))
+        say("|---|---|---:|---:|---:|---:|---:|---:|")
+    else:
+        say("| metric | unit | condo (median of %d) | QEMU (median of %d) | condo/QEMU |" % (
+            n["condo"]["n"], n["qemu"]["n"]))
+        say("|---|---|---:|---:|---:|")
+
+    def f(x):
+        return "-" if x is None else ("%.0f" % x if x >= 100 else "%.1f" % x)
+
+    def ratio(x, y):
+        return "-" if not x or not y else "%.2f" % (x / y)
     for m, unit in METRICS:
         row = summary[m]
-
-        def f(x):
-            return "-" if x is None else ("%.0f" % x if x >= 100 else "%.1f" % x)
-        ratio = row["ratio_condo_over_qemu"]
-        say("| %s | %s | %s | %s | %s |" % (
-            m, unit, f(row["condo"]["median"]), f(row["qemu"]["median"]),
-            "-" if ratio is None else "%.2f" % ratio))
+        c, q = row["condo"]["median"], row["qemu"]["median"]
+        if a.baseline:
+            b = row["baseline"]["median"]
+            say("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                m, unit, f(b), f(c), f(q), ratio(b, q), ratio(c, q), ratio(c, b)))
+        else:
+            say("| %s | %s | %s | %s | %s |" % (m, unit, f(c), f(q), ratio(c, q)))
 
     load_end = os.getloadavg()
     say("\nload average at start %.2f, at end %.2f (1 min)" % (load_start[0], load_end[0]))
@@ -289,8 +330,9 @@ def main():
                  "cpus": os.cpu_count()},
         "qemu": qv.splitlines()[0] if qv else None,
         "condo_sha256": condo_sha,
+        "baseline_sha256": baseline_sha,
         "loadavg": {"start": load_start, "end": load_end},
-        "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops,
+        "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops, "fsync_ops": a.fsync_ops,
                    "net_mib": a.net_mib, "read_passes": a.read_passes, "image_mib": IMG_MIB, "guest": a.guest},
         "summary": summary, "runs": runs,
     }

@@ -155,6 +155,11 @@ struct machine_ops {
     void (*stats)(const struct machine *m, struct machine_stats *out);
 
     /* --- with every CPU stopped and the lock held --- */
+    /* Wait until no device has work in flight on other threads (disk
+     * requests), completing it: afterwards the machine's state is all in
+     * the machine (pause, before a snapshot). 0 or a negative errno. May be
+     * NULL (nothing is ever in flight). */
+    int (*drain)(struct machine *m);
     /* Whole machine state (CPUs, devices; not RAM) as one stream, and back.
      * load validates everything before it changes anything. */
     int (*save)(struct machine *m, struct state_buf *s, struct error *err);

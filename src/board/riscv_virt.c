@@ -330,6 +330,13 @@ static int add_virtio_devices(struct riscv_virt *v, struct error *err)
         if (r < 0)
             return error_set(err, r, "disk %s: the virtio-blk device cannot be set up",
                              dc->path);
+        /* the machine env's loop: completions of its I/O thread */
+        if (v->env.loop) {
+            r = virtio_blk_set_loop(v->blk[i], v->env.loop);
+            if (r < 0)
+                return error_set(err, r, "disk %s: the event loop has no room for its "
+                                 "completions (too many devices)", dc->path);
+        }
         set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->blk[i]->mmio);
     }
     for (unsigned i = 0; i < cfg->nnets; i++, slot++) {
@@ -370,6 +377,8 @@ static void virt_destroy(struct machine *m)
         free(v->net[i]);
     }
     for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+        if (v->blk[i])
+            virtio_blk_destroy(v->blk[i]); /* no request on the disk any more */
         if (v->disk[i])
             block_close(v->disk[i]);
         free(v->blk[i]);
@@ -627,6 +636,16 @@ static void virt_stats(const struct machine *m, struct machine_stats *out)
     }
 }
 
+/* Every disk request in flight completed: nothing runs behind the
+ * machine's back (pause, snapshots). */
+static int virt_drain(struct machine *m)
+{
+    struct riscv_virt *v = to_virt(m);
+    for (unsigned i = 0; i < v->nblk; i++)
+        virtio_blk_quiesce(v->blk[i]);
+    return 0;
+}
+
 static int virt_disk_set_limit(struct machine *m, unsigned disk,
                                const struct rate_limit_config *rl, struct error *err)
 {
@@ -736,6 +755,7 @@ const struct machine_ops riscv_virt_machine = {
     .power_button = virt_power_button,
     .ctrl_alt_del = virt_ctrl_alt_del,
     .stats = virt_stats,
+    .drain = virt_drain,
     .save = virt_save,
     .load = virt_load,
     .disk_set_limit = virt_disk_set_limit,

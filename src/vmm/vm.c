@@ -484,6 +484,11 @@ void vm_pause(struct vm *vm)
     if (vm->paused || !vm->m)
         return;
     stop_cpus(vm, CTL_PAUSE);
+    if (vm->ops->drain) { /* disk requests in flight complete now */
+        pthread_mutex_lock(&vm->lock);
+        vm->ops->drain(vm->m);
+        pthread_mutex_unlock(&vm->lock);
+    }
     vm->paused = true;
     condo_info("VM paused");
 }

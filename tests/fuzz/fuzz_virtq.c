@@ -42,6 +42,7 @@ struct fz {
     uint8_t *disk_data;
     int disk_fail;
     struct virtio_blk *blk;
+    bool blk_ready;
     struct virtio_rng *rng;
     struct virtio_input *input;
     int irq_level[NDEV];
@@ -387,6 +388,7 @@ static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
         .iops = cfg & 4 ? 3 : 0,
     };
     F.now = 1000000000ull;
+    F.blk_ready = true; /* init makes destroy safe, even when it fails */
     if (virtio_blk_init(F.blk, &F.disk, &rl, &F.ram, (struct irq_line){ fz_irq, NULL, 0 }) < 0)
         return -1;
     rate_limit_set_clock(&F.blk->rl, fz_clock, NULL);
@@ -397,6 +399,8 @@ static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
 
 static void teardown(void)
 {
+    if (F.blk_ready)
+        virtio_blk_destroy(F.blk);
     fuzz_ram_free(&F.ram);
     free(F.disk_data);
     free(F.blk);
@@ -492,6 +496,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default: /* the guest runs: nothing to do */
             break;
         }
+        /* the I/O thread completes what the disk's worker did (every step,
+         * so that a run never depends on thread timing) */
+        virtio_blk_quiesce(F.blk);
         check_irq();
     }
     teardown();

@@ -37,7 +37,15 @@ tests/guest/driver.py. What is checked:
     printed, not asserted (an unreplayed journal is legitimate after a
     crash). The same with a qcow2 image, plus `qemu-img check` exit 0 on
     the killed image (no corruption and no leaked clusters).
- 5. errors: `--disk /nonexistent` and `--disk FILE,bogus` make condo exit
+ 5. a throttled disk does not stall the guest: with `--disk IMG,bps=1M`, a
+    guest `dd if=/dev/zero of=/dev/vda bs=1M count=16 oflag=direct
+    conv=fsync` runs in the background (the limit makes it last at least
+    15 s); meanwhile the shell answers `echo` (each within CMD_TIMEOUT, a
+    generous bound; the latencies are printed, never asserted) and dd is
+    still running afterwards (kill -0). Then dd exits 0, took at least the
+    15 s the limit allows (a lower bound only: the limiter still applies),
+    and the host file holds the 16 MiB of zeros and the pattern after them.
+ 6. errors: `--disk /nonexistent` and `--disk FILE,bogus` make condo exit
     2 with a message naming the path / the option. A compressed qcow2
     (`qemu-img convert -c`) must give a clear "not supported": either exit 2
     at start, or (condo's present design) a boot where every use of a
@@ -54,6 +62,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
@@ -440,6 +449,60 @@ def test_durability(r, condo, w, fmt):
 
 
 # --------------------------------------------------------------------------
+def test_throttled(r, condo, w):
+    section("a throttled disk: the guest shell answers while dd runs")
+    mib, bps = 16, 1 << 20
+    img = os.path.join(w, "slow.img")
+    with open(img, "wb") as f:
+        f.write(b"\xa5" * ((mib + 1) << 20))
+    with Guest(condo, ["%s,format=raw,bps=%d" % (img, bps)],
+               os.path.join(w, "console-slow.log")) as g:
+        s = Steps(r, g.vm)
+        s("throttle: boot with --disk slow.img,bps=1M",
+          lambda: (True, "prompt after %.1f s" % g.boot()))
+        st = {}
+
+        def answers():
+            st["t0"] = time.monotonic()
+            g.ok("dd if=/dev/zero of=/dev/vda bs=1M count=%d oflag=direct conv=fsync "
+                 "2>/tmp/dd.err & echo $! > /tmp/dd.pid" % mib)
+            lat = []
+            for _ in range(5):
+                t = time.monotonic()
+                out = g.ok("echo still-here")
+                lat.append(time.monotonic() - t)
+                if "still-here" not in out:
+                    return False, "echo printed %r" % out
+            status, out = g.run("kill -0 $(cat /tmp/dd.pid) && echo dd-running")
+            running = status == 0 and "dd-running" in out
+            return running, "5 echos answered in %s s (max %.2f); dd %s" % (
+                " ".join("%.2f" % x for x in lat), max(lat),
+                "still running afterwards" if running else "had already ended: %r" % out)
+        s("throttle: the shell answers echo while dd runs", answers)
+
+        def finished():
+            out = g.ok("wait $(cat /tmp/dd.pid); r=$?; cat /tmp/dd.err; echo dd-exit-$r", 300)
+            took = time.monotonic() - st.get("t0", time.monotonic())
+            ok = "dd-exit-0" in out and took >= mib - 1
+            return ok, "dd took %.1f s (the limit allows no less than %d s): %r" % (
+                took, mib - 1, out[-120:])
+        s("throttle: dd completes, no faster than the limit", finished)
+
+        def off():
+            return g.poweroff() == 0, "poweroff"
+        s("throttle: poweroff", off)
+
+    def host_check():
+        with open(img, "rb") as f:
+            data = f.read()
+        zeros = data[:mib << 20] == bytes(mib << 20)
+        tail = data[mib << 20:] == b"\xa5" * (1 << 20)
+        return zeros and tail, "first %d MiB zeros: %s, the MiB after untouched: %s" % (
+            mib, zeros, tail)
+    Steps(r)("throttle: the host file holds what dd wrote", host_check)
+
+
+# --------------------------------------------------------------------------
 def test_errors(r, condo, w):
     section("bad --disk arguments")
 
@@ -540,7 +603,7 @@ def main():
     for t in (test_raw, test_ro, test_qcow2,
               lambda r, c, w: test_durability(r, c, w, "raw"),
               lambda r, c, w: test_durability(r, c, w, "qcow2"),
-              test_errors):
+              test_throttled, test_errors):
         try:
             t(r, condo, w)
         except (AssertionError, OSError, subprocess.SubprocessError, driver.DriverError) as e:

@@ -5,7 +5,7 @@ headers of its own layer and of the layers below it.
     core  <  backend  <  dev, engine  <  board  <  vmm, snapshot  <  manager  <  cli
 
 core holds what every layer uses (bus, guest RAM, clock, state buffers,
-errors, log, event loop, rate limiter, the machine interface); the VM loop
+errors, log, event loop, rate limiter, work queue, the machine interface); the VM loop
 in src/vmm/ drives a board only through that interface. A header belongs to
 the layer named in HEADERS below; a new header must be added there.
 
@@ -25,7 +25,7 @@ RANK = {"core": 0, "backend": 1, "dev": 2, "engine": 2, "board": 3,
 HEADERS = {
     "core": ["common.h", "error.h", "bus.h", "device.h", "guest_ram.h", "clock.h",
              "state.h", "event_loop.h", "rate_limit.h", "chardev.h", "machine.h",
-             "log.h", "paths.h"],
+             "log.h", "paths.h", "work_queue.h"],
     "backend": ["block.h", "net.h"],
     "dev": ["dev_aclint.h", "dev_goldfish_rtc.h", "dev_plic.h", "dev_syscon.h",
             "dev_uart16550.h", "virtio.h", "virtio_blk.h", "virtio_net.h",

@@ -200,6 +200,7 @@ static void test_failing_disk_storm(void **state)
             b[1] = b[2];
         add_chain(&d, 0, b, type == VIRTIO_BLK_T_FLUSH ? 2 : 3);
         notify(&d, 0);
+        virtio_blk_quiesce(blk); /* completed on the I/O thread in a VM */
         uint32_t id, len;
         assert_true(used_next(&d, 0, &id, &len));
         ioerr += *gp(&d, st, 1) == VIRTIO_BLK_S_IOERR;
@@ -208,6 +209,7 @@ static void test_failing_disk_storm(void **state)
     assert_int_equal(ioerr, 3000);
     assert_int_equal(count(out, "\n"), LOG_LIMIT_BURST);
     assert_non_null(strstr(out, "virtio-blk bad.img: write of bad.img failed"));
+    virtio_blk_destroy(blk);
     free(blk);
     tram_free(&d.ram);
 }

@@ -2,9 +2,13 @@
  * against a temporary raw file: reads, writes, flush, GET_ID, requests laid
  * out in odd ways, out-of-range and malformed requests, read-only disks,
  * backend errors, the rate limit (with a fake clock), a reset while a
- * request waits, save/load. */
+ * request waits, save/load. Most tests complete requests with
+ * virtio_blk_quiesce() right after the notify; the async tests at the end
+ * hold the disk back with a gate and complete through an event loop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,7 +36,47 @@ struct tdisk {
     unsigned reads, writes, flushes;
     int fail;
     char path[64];
+    /* A slow disk: while `gated`, every operation waits for the gate to
+     * open (counting itself in `waiting`); `ops` records their order. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool gated;
+    unsigned waiting;
+    char ops[64];
+    unsigned nops;
 };
+
+/* On the worker thread: note the operation, then wait at the gate. */
+static void td_enter(struct tdisk *t, char op)
+{
+    pthread_mutex_lock(&t->mu);
+    if (t->nops < sizeof(t->ops) - 1)
+        t->ops[t->nops++] = op;
+    t->waiting++;
+    pthread_cond_broadcast(&t->cv);
+    while (t->gated)
+        pthread_cond_wait(&t->cv, &t->mu);
+    t->waiting--;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void td_gate(struct tdisk *t, bool closed)
+{
+    pthread_mutex_lock(&t->mu);
+    t->gated = closed;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Wait until n operations wait at the gate (no clock: the worker gets
+ * there or the test hangs, which the runner reports). */
+static void td_wait_waiting(struct tdisk *t, unsigned n)
+{
+    pthread_mutex_lock(&t->mu);
+    while (t->waiting < n)
+        pthread_cond_wait(&t->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+}
 
 static size_t iov_total(const struct iovec *iov, int n)
 {
@@ -45,6 +89,7 @@ static size_t iov_total(const struct iovec *iov, int n)
 static int td_preadv(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
 {
     struct tdisk *t = b->priv;
+    td_enter(t, 'R');
     t->reads++;
     if (t->fail)
         return t->fail;
@@ -55,6 +100,7 @@ static int td_preadv(struct block_backend *b, const struct iovec *iov, int n, ui
 static int td_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
 {
     struct tdisk *t = b->priv;
+    td_enter(t, 'W');
     t->writes++;
     if (t->fail)
         return t->fail;
@@ -65,6 +111,7 @@ static int td_pwritev(struct block_backend *b, const struct iovec *iov, int n, u
 static int td_flush(struct block_backend *b)
 {
     struct tdisk *t = b->priv;
+    td_enter(t, 'F');
     t->flushes++;
     if (t->fail)
         return t->fail;
@@ -119,6 +166,8 @@ static void disk_open(struct tdisk *t, bool ro)
     t->b.read_only = ro;
     t->b.path = t->path;
     t->b.priv = t;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
 }
 
 static struct bfix *bfix_new(bool ro, const struct rate_limit_config *rl)
@@ -151,6 +200,8 @@ static int setup_ro(void **state)
 static int teardown(void **state)
 {
     struct bfix *f = *state;
+    td_gate(&f->disk, false);
+    virtio_blk_destroy(f->blk);
     close(f->disk.fd);
     unlink(f->disk.path);
     tram_free(&f->d.ram);
@@ -160,6 +211,22 @@ static int teardown(void **state)
 }
 
 #define ACCEPT_ALL (~0ull)
+
+/* The driver's notify, then every request it started completed (as the
+ * VM's drain does). */
+static void blk_kick(struct bfix *f)
+{
+    notify(&f->d, 0);
+    /* the device the driver talks to (a test may switch it) */
+    virtio_blk_quiesce((struct virtio_blk *)((char *)f->d.t - offsetof(struct virtio_blk, mmio)));
+}
+
+/* The VM loop's timer tick, then completion of what it submitted. */
+static void blk_poll_done(struct bfix *f)
+{
+    virtio_blk_poll(f->blk);
+    virtio_blk_quiesce(f->blk);
+}
 
 /* Queue one request (header | data | status) without notifying; returns
  * the address of its status byte. */
@@ -187,7 +254,7 @@ static uint64_t queue_req(struct bfix *f, uint32_t type, uint64_t sector, uint64
 static int do_req(struct bfix *f, uint32_t type, uint64_t sector, uint64_t data, uint32_t len)
 {
     uint64_t st = queue_req(f, type, sector, data, len);
-    notify(&f->d, 0);
+    blk_kick(f);
     uint32_t id, ulen;
     if (!used_next(&f->d, 0, &id, &ulen))
         return -1;
@@ -247,7 +314,7 @@ static void test_read_write(void **state)
     /* used len: everything writable (data + status for IN, status for OUT) */
     queue_req(f, VIRTIO_BLK_T_IN, 0, rbuf, 512);
     queue_req(f, VIRTIO_BLK_T_OUT, 0, rbuf, 512);
-    notify(d, 0);
+    blk_kick(f);
     uint32_t id, len;
     assert_true(used_next(d, 0, &id, &len));
     assert_int_equal(len, 513);
@@ -276,7 +343,7 @@ static void test_odd_layouts(void **state)
                         { data, 100, false },       { data + 100, 700, false },
                         { data + 800, 224, false }, { st, 1, true } };
     add_chain(d, 0, w, ARRAY_SIZE(w));
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
     uint8_t file[1024];
     assert_int_equal(pread(f->disk.fd, file, 1024, 10 * 512), 1024);
@@ -288,7 +355,7 @@ static void test_odd_layouts(void **state)
     gw64(d, hdr + 8, 11);
     struct tbuf r[] = { { hdr, 16, false }, { rb, 513, true } };
     add_chain(d, 0, r, 2);
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(*gp(d, rb + 512, 1), VIRTIO_BLK_S_OK);
     assert_memory_equal(gp(d, rb, 512), file + 512, 512);
 
@@ -299,7 +366,7 @@ static void test_odd_layouts(void **state)
     set_desc(d, table, 2, st2, 1, VIRTQ_DESC_F_WRITE, 0);
     set_desc(d, d->q[0].desc, 15, table, 48, VIRTQ_DESC_F_INDIRECT, 0);
     avail_add(d, 0, 15);
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(*gp(d, st2, 1), VIRTIO_BLK_S_OK);
     assert_memory_equal(gp(d, rb2, 512), file + 512, 512);
 
@@ -315,7 +382,7 @@ static void test_odd_layouts(void **state)
     set_desc(d, d->q[0].desc, 14, tb, 16 * VIRTQ_MAX_SEGS, VIRTQ_DESC_F_INDIRECT, 0);
     avail_add(d, 0, 14);
     *gp(d, st2, 1) = 0xee;
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(*gp(d, st2, 1), VIRTIO_BLK_S_OK);
     assert_memory_equal(gp(d, big + 10 * 512, 1024), file, 1024);
     assert_false(needs_reset(d));
@@ -404,13 +471,13 @@ static void test_malformed(void **state)
         if (cases[i].in)
             b[n++] = (struct tbuf){ st, cases[i].in, true };
         add_chain(d, 0, b, n);
-        notify(d, 0);
+        blk_kick(f);
         assert_true(needs_reset(d));
         uint32_t id, len;
         assert_false(used_next(d, 0, &id, &len));
         assert_true(rd(d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
         /* further notifies do nothing until the reset */
-        notify(d, 0);
+        blk_kick(f);
         wr(d, VIRTIO_MMIO_STATUS, 0);
         assert_false(needs_reset(d));
     }
@@ -457,21 +524,21 @@ static void test_rate_limit_iops(void **state)
     for (int k = 0; k < 4; k++)
         queue_req(f, VIRTIO_BLK_T_IN, 0, buf, 512);
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), UINT64_MAX);
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(used_count(f), 2); /* the burst: one second's worth */
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), f->now + 500000000ull);
-    notify(d, 0); /* a notify does not get around the limit */
-    virtio_blk_poll(f->blk);
+    blk_kick(f); /* a notify does not get around the limit */
+    blk_poll_done(f);
     assert_int_equal(used_count(f), 0);
     f->now += 499999999ull;
-    virtio_blk_poll(f->blk);
+    blk_poll_done(f);
     assert_int_equal(used_count(f), 0);
     f->now += 1;
-    virtio_blk_poll(f->blk);
+    blk_poll_done(f);
     assert_int_equal(used_count(f), 1);
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), f->now + 500000000ull);
     f->now += 10000000000ull;
-    virtio_blk_poll(f->blk);
+    blk_poll_done(f);
     assert_int_equal(used_count(f), 1);
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), UINT64_MAX);
     assert_false(needs_reset(d));
@@ -490,12 +557,12 @@ static void test_rate_limit_bytes(void **state)
     queue_req(f, VIRTIO_BLK_T_OUT, 0, buf, 8192);
     queue_req(f, VIRTIO_BLK_T_IN, 0, buf, 512);
     queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0); /* costs no bytes, but waits its turn */
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(used_count(f), 1);
     /* 4096 of debt + 512: 4608 bytes at 4096/s */
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), f->now + 1125000000ull);
     f->now += 1125000000ull;
-    virtio_blk_poll(f->blk);
+    blk_poll_done(f);
     assert_int_equal(used_count(f), 2);
     assert_int_equal(f->disk.flushes, 1);
     teardown((void **)&f);
@@ -512,14 +579,14 @@ static void test_reset_while_waiting(void **state)
     fill(gp(d, buf, 512), 512, 9);
     queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
     queue_req(f, VIRTIO_BLK_T_OUT, 5, buf, 512); /* waits, then is abandoned */
-    notify(d, 0);
+    blk_kick(f);
     assert_int_equal(used_count(f), 1);
     assert_int_not_equal(virtio_blk_next_deadline_ns(f->blk), UINT64_MAX);
     wr(d, VIRTIO_MMIO_STATUS, 0);
     assert_int_equal(virtio_blk_next_deadline_ns(f->blk), UINT64_MAX);
     uint16_t used_idx = gr16(d, d->q[0].used + 2);
     f->now += 5000000000ull;
-    virtio_blk_poll(f->blk);
+    blk_poll_done(f);
     assert_int_equal(gr16(d, d->q[0].used + 2), used_idx);
     assert_int_equal(f->disk.writes, 0);
     /* The driver starts over; the device serves the new queue. */
@@ -569,11 +636,253 @@ static void test_save_load(void **state)
     }
     close(other.fd);
     unlink(other.path);
+    virtio_blk_destroy(b3);
+    virtio_blk_destroy(b2);
     free(b3);
     free(b2);
     state_free(&s);
     d->t = &f->blk->mmio;
+    virtio_blk_destroy(f->blk);
     assert_int_equal(virtio_blk_init(f->blk, NULL, NULL, &d->ram, tdrv_irq_line(d)), -EINVAL);
+}
+
+/* --- the asynchronous path: a gated (slow) disk, an event loop ------- */
+
+static uint16_t used_idx(struct bfix *f)
+{
+    return gr16(&f->d, f->d.q[0].used + 2);
+}
+
+/* Run the loop until the used index reaches `want` (each poll blocks until
+ * a completion is signalled; bounded so a lost wake fails the test). */
+static void loop_until_used(struct event_loop *l, struct bfix *f, uint16_t want)
+{
+    for (int i = 0; i < 1000 && used_idx(f) != want; i++)
+        event_loop_poll(l, 100);
+    assert_int_equal(used_idx(f), want);
+}
+
+static struct bfix *async_fix(struct event_loop *l, uint32_t qsize)
+{
+    struct bfix *f = bfix_new(false, NULL);
+    assert_int_equal(event_loop_init(l), 0);
+    assert_int_equal(virtio_blk_set_loop(f->blk, l), 0);
+    tdrv_probe(&f->d, ACCEPT_ALL, 1, qsize);
+    return f;
+}
+
+static void async_free(struct event_loop *l, struct bfix *f)
+{
+    teardown((void **)&f);
+    event_loop_destroy(l);
+}
+
+/* The notify returns with the disk stalled; the request completes only
+ * when the disk is done and the event loop has run. */
+static void test_async_completes_in_loop(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 16);
+    struct tdrv *d = &f->d;
+    uint64_t buf = galloc(d, 1024);
+    fill(gp(d, buf, 1024), 1024, 5);
+    td_gate(&f->disk, true);
+    uint64_t st = queue_req(f, VIRTIO_BLK_T_OUT, 7, buf, 1024);
+    notify(d, 0); /* would hang here if the vCPU did the I/O */
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(f->blk->inflight, 1);
+    event_loop_poll(&l, 0);
+    assert_int_equal(used_idx(f), 0);
+    assert_int_equal(*gp(d, st, 1), 0xee);
+    assert_int_equal(d->irq_level, 0);
+    td_gate(&f->disk, false);
+    /* done on the disk, but not answered before the loop runs */
+    work_queue_wait_idle(&f->blk->wq);
+    assert_int_equal(f->disk.writes, 1);
+    assert_int_equal(used_idx(f), 0);
+    assert_int_equal(*gp(d, st, 1), 0xee);
+    loop_until_used(&l, f, 1);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+
+    /* Through the loop alone: a read of what was written. */
+    uint64_t rbuf = galloc(d, 1024);
+    td_gate(&f->disk, true);
+    st = queue_req(f, VIRTIO_BLK_T_IN, 7, rbuf, 1024);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(used_idx(f), 1);
+    td_gate(&f->disk, false);
+    loop_until_used(&l, f, 2);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    assert_memory_equal(gp(d, rbuf, 1024), gp(d, buf, 1024), 1024);
+    assert_int_equal(d->irq_level, 1);
+    assert_int_equal(f->blk->inflight, 0);
+    assert_int_equal(f->blk->write_ops, 1);
+    assert_int_equal(f->blk->read_ops, 1);
+
+    /* Backend errors come back as IOERR through the same path. */
+    f->disk.fail = -EIO;
+    st = queue_req(f, VIRTIO_BLK_T_IN, 0, rbuf, 512);
+    uint64_t st2 = queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    notify(d, 0);
+    loop_until_used(&l, f, 4);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_IOERR);
+    assert_int_equal(*gp(d, st2, 1), VIRTIO_BLK_S_IOERR);
+    f->disk.fail = 0;
+    assert_false(needs_reset(d));
+    async_free(&l, f);
+}
+
+/* A flush starts only after every write popped before it finished, and
+ * is answered after them. */
+static void test_async_flush_after_writes(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 16);
+    struct tdrv *d = &f->d;
+    uint64_t buf = galloc(d, 4096);
+    td_gate(&f->disk, true);
+    queue_req(f, VIRTIO_BLK_T_OUT, 0, buf, 512);
+    queue_req(f, VIRTIO_BLK_T_OUT, 8, buf, 4096);
+    uint64_t fst = queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(f->blk->inflight, 3);
+    assert_int_equal(f->disk.nops, 1); /* the first write is still on the disk */
+    assert_int_equal(f->disk.flushes, 0);
+    queue_req(f, VIRTIO_BLK_T_OUT, 16, buf, 512); /* after the flush */
+    notify(d, 0);
+    td_gate(&f->disk, false);
+    loop_until_used(&l, f, 4);
+    assert_string_equal(f->disk.ops, "WWFW");
+    /* used ring order: the flush after both writes before it */
+    uint32_t id, len, ids[4];
+    for (int k = 0; k < 4; k++) {
+        assert_true(used_next(d, 0, &id, &len));
+        ids[k] = id;
+    }
+    assert_int_equal(ids[0], 0);
+    assert_int_equal(ids[1], 3);
+    assert_int_equal(ids[2], 6); /* the flush's chain: header at 6, status at 7 */
+    assert_int_equal(*gp(d, fst, 1), VIRTIO_BLK_S_OK);
+    async_free(&l, f);
+}
+
+struct reset_arg {
+    struct bfix *f;
+    int done;
+};
+
+static void *reset_thread(void *p)
+{
+    struct reset_arg *a = p;
+    wr(&a->f->d, VIRTIO_MMIO_STATUS, 0);
+    __atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* A reset with requests in flight cancels those not started, waits for
+ * the one on the disk, and answers none of them. */
+static void test_async_reset_in_flight(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 16);
+    struct tdrv *d = &f->d;
+    uint64_t buf = galloc(d, 512);
+    fill(gp(d, buf, 512), 512, 11);
+    td_gate(&f->disk, true);
+    uint64_t st1 = queue_req(f, VIRTIO_BLK_T_OUT, 1, buf, 512);
+    uint64_t st2 = queue_req(f, VIRTIO_BLK_T_OUT, 2, buf, 512);
+    uint64_t st3 = queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    struct reset_arg a = { f, 0 };
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, reset_thread, &a), 0);
+    /* the reset takes the requests not started off the worker's queue... */
+    for (;;) {
+        pthread_mutex_lock(&f->blk->wq.mu);
+        bool queued = f->blk->wq.head != NULL;
+        pthread_mutex_unlock(&f->blk->wq.mu);
+        if (!queued)
+            break;
+        sched_yield();
+    }
+    /* ...and cannot finish while the first write is on the disk */
+    assert_int_equal(__atomic_load_n(&a.done, __ATOMIC_ACQUIRE), 0);
+    td_gate(&f->disk, false);
+    pthread_join(th, NULL);
+    assert_int_equal(f->blk->inflight, 0);
+    assert_int_equal(f->disk.writes, 1);
+    assert_int_equal(f->disk.flushes, 0);
+    event_loop_poll(&l, 0);
+    assert_int_equal(used_idx(f), 0);
+    assert_int_equal(*gp(d, st1, 1), 0xee);
+    assert_int_equal(*gp(d, st2, 1), 0xee);
+    assert_int_equal(*gp(d, st3, 1), 0xee);
+    /* The driver starts over and the device serves it. */
+    tdrv_probe(d, ACCEPT_ALL, 1, 16);
+    uint64_t st = queue_req(f, VIRTIO_BLK_T_IN, 1, buf, 512);
+    notify(d, 0);
+    loop_until_used(&l, f, 1);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    async_free(&l, f);
+}
+
+/* A guest that makes the same requests available again and again (heads
+ * repeated beyond the ring) gets no more than the queue size in flight. */
+static void test_async_inflight_bound(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 4);
+    struct tdrv *d = &f->d;
+    uint64_t hdr = galloc(d, 16), st = galloc(d, 1);
+    gw32(d, hdr, VIRTIO_BLK_T_FLUSH);
+    struct tbuf b[2] = { { hdr, 16, false }, { st, 1, true } };
+    td_gate(&f->disk, true);
+    uint16_t head = add_chain(d, 0, b, 2);
+    for (int k = 0; k < 3; k++)
+        avail_add(d, 0, head);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(f->blk->inflight, 4);
+    for (int k = 0; k < 4; k++)
+        avail_add(d, 0, head);
+    notify(d, 0);
+    assert_int_equal(f->blk->inflight, 4);
+    assert_true(f->blk->full);
+    assert_true(f->blk->njobs <= 4);
+    td_gate(&f->disk, false);
+    loop_until_used(&l, f, 8);
+    assert_int_equal(f->disk.flushes, 8);
+    assert_true(f->blk->njobs <= 4);
+    assert_false(needs_reset(d));
+    async_free(&l, f);
+}
+
+/* Save waits for and answers what is in flight: no in-flight state. */
+static void test_async_save_drains(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 16);
+    struct tdrv *d = &f->d;
+    uint64_t buf = galloc(d, 512);
+    uint64_t st = queue_req(f, VIRTIO_BLK_T_OUT, 3, buf, 512);
+    notify(d, 0);
+    struct state_buf s;
+    state_init_writer(&s);
+    virtio_mmio_ops.save(&f->blk->mmio, &s);
+    assert_int_equal(s.err, 0);
+    assert_int_equal(f->blk->inflight, 0);
+    assert_int_equal(used_idx(f), 1);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    state_free(&s);
+    async_free(&l, f);
 }
 
 int main(void)
@@ -590,6 +899,11 @@ int main(void)
         cmocka_unit_test(test_rate_limit_bytes),
         cmocka_unit_test(test_reset_while_waiting),
         cmocka_unit_test_setup_teardown(test_save_load, setup_rw, teardown),
+        cmocka_unit_test(test_async_completes_in_loop),
+        cmocka_unit_test(test_async_flush_after_writes),
+        cmocka_unit_test(test_async_reset_in_flight),
+        cmocka_unit_test(test_async_inflight_bound),
+        cmocka_unit_test(test_async_save_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,17 @@
-/* virtio-blk: requests from the one request queue are served synchronously
- * when the driver notifies (simple, and a request is finished before the
- * guest runs again). Data moves between the backend and guest memory
- * directly: the popped element's iovecs point into guest RAM.
+/* virtio-blk: the driver's notify (on a vCPU thread, machine lock held)
+ * only pops requests, checks them and hands those that need the disk to
+ * the device's worker thread (include/condo/work_queue.h); the worker does
+ * the I/O straight between the backend and guest memory (the popped
+ * element's iovecs point into guest RAM), and the I/O thread completes
+ * finished requests from the event loop, under the machine lock: status
+ * byte, used element, interrupt. A slow or stalled host disk therefore
+ * stalls the guest's I/O, never its vCPUs.
+ *
+ * Order and durability: one worker per disk runs requests strictly in the
+ * order they were popped, so a FLUSH starts only after every request
+ * popped before it has finished, and completes only once the backend's
+ * flush (qcow2 write-back, fdatasync) succeeded. The backend is used by
+ * that one thread only (qcow2's ordered metadata updates stay ordered).
  *
  * A request is: a 16-byte header (type, reserved, sector) in the
  * device-readable part, then the data (readable for OUT, writable for IN),
@@ -11,14 +21,23 @@
  * the status, cannot be answered: the device is marked DEVICE_NEEDS_RESET
  * (as QEMU does). Everything else gets a status: IOERR for sectors past
  * the end, data not a multiple of 512 bytes, writes to a read-only disk or
- * backend errors; UNSUPP for request types not offered.
+ * backend errors; UNSUPP for request types not offered. Requests refused
+ * (and GET_ID) are answered at once, on the notify.
+ *
+ * In flight: at most the queue's size (the guest chooses it, <= 256); at
+ * that many the device stops popping until one completes. A reset cancels
+ * what has not started and waits for the request on the disk; nothing
+ * popped before a reset is answered after it. virtio_blk_quiesce() waits
+ * for and completes everything in flight (the VM pauses through it, and
+ * save does it first: no in-flight state is ever saved).
  *
  * Rate limit: a request is charged (its data bytes, and one operation)
- * before it runs. When the budget is short the request is given back to
+ * when it is popped. When the budget is short the request is given back to
  * the queue (virtq_unpop) and the device waits; virtio_blk_poll() retries
- * once virtio_blk_next_deadline_ns() has passed. Nothing is held across
- * the wait, so a reset or a snapshot needs no in-flight state. */
+ * once virtio_blk_next_deadline_ns() has passed. */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "condo/virtio_blk.h"
@@ -29,10 +48,24 @@
 
 enum { BLK_QUEUE = 0 };
 
+/* After running out of memory for a request, look again this much later. */
+#define BLK_RETRY_NS 10000000ull
+
 struct blk_req {
     uint32_t type;
     uint64_t sector;
     size_t data_off, data_len; /* in the out (OUT) or in (IN, GET_ID) buffers */
+};
+
+/* A request in flight: popped, checked, handed to the worker. */
+struct blk_job {
+    struct work_item w; /* first: the work queue links jobs through it */
+    struct virtio_blk *b;
+    struct virtq_elem elem;
+    struct blk_req r;
+    uint8_t status;
+    int err; /* the backend's, logged at completion */
+    struct iovec data[VIRTQ_MAX_SEGS]; /* the data part of elem's buffers */
 };
 
 static void blk_config_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
@@ -104,7 +137,13 @@ static void blk_io_error(struct virtio_blk *b, const char *what, int err)
              b->disk->path ? b->disk->path : "disk", strerror(-err), err);
 }
 
-static uint8_t blk_rw(struct virtio_blk *b, const struct virtq_elem *e, const struct blk_req *r)
+/* What blk_check() says of a request that needs the backend. */
+#define BLK_S_SUBMIT 0xff
+
+/* Everything about a read or write that can be decided without the disk,
+ * under the machine lock: a status for requests refused here, or
+ * BLK_S_SUBMIT. Guest errors are logged here, not on the worker. */
+static uint8_t blk_check_rw(struct virtio_blk *b, const struct blk_req *r)
 {
     bool write = r->type == VIRTIO_BLK_T_OUT;
     if (write && b->disk->read_only) {
@@ -123,39 +162,19 @@ static uint8_t blk_rw(struct virtio_blk *b, const struct virtq_elem *e, const st
                     (unsigned long long)nsec, (unsigned long long)b->capacity);
         return VIRTIO_BLK_S_IOERR;
     }
-    if (nsec == 0)
-        return VIRTIO_BLK_S_OK;
-    int n = write ? iov_slice(e->out, e->out_num, r->data_off, r->data_len, b->data,
-                              VIRTQ_MAX_SEGS)
-                  : iov_slice(e->in, e->in_num, r->data_off, r->data_len, b->data,
-                              VIRTQ_MAX_SEGS);
-    if (n < 0)
-        return VIRTIO_BLK_S_IOERR; /* cannot happen: data_len is within the buffers */
-    uint64_t off = r->sector * VIRTIO_BLK_SECTOR_SIZE;
-    int err = write ? block_pwritev(b->disk, b->data, n, off)
-                    : block_preadv(b->disk, b->data, n, off);
-    if (err < 0) {
-        blk_io_error(b, write ? "write" : "read", err);
-        return VIRTIO_BLK_S_IOERR;
-    }
-    return VIRTIO_BLK_S_OK;
+    return nsec == 0 ? VIRTIO_BLK_S_OK : BLK_S_SUBMIT;
 }
 
-static uint8_t blk_execute(struct virtio_blk *b, const struct virtq_elem *e,
-                           const struct blk_req *r)
+/* Requests answered without the disk (GET_ID, refusals) or sent to it. */
+static uint8_t blk_check(struct virtio_blk *b, const struct virtq_elem *e,
+                         const struct blk_req *r)
 {
     switch (r->type) {
     case VIRTIO_BLK_T_IN:
     case VIRTIO_BLK_T_OUT:
-        return blk_rw(b, e, r);
-    case VIRTIO_BLK_T_FLUSH: {
-        int err = block_flush(b->disk);
-        if (err < 0) {
-            blk_io_error(b, "flush", err);
-            return VIRTIO_BLK_S_IOERR;
-        }
-        return VIRTIO_BLK_S_OK;
-    }
+        return blk_check_rw(b, r);
+    case VIRTIO_BLK_T_FLUSH:
+        return BLK_S_SUBMIT;
     case VIRTIO_BLK_T_GET_ID: {
         size_t n = r->data_len < VIRTIO_BLK_ID_BYTES ? r->data_len : VIRTIO_BLK_ID_BYTES;
         iov_from_buf(e->in, e->in_num, 0, b->serial, n);
@@ -167,44 +186,171 @@ static uint8_t blk_execute(struct virtio_blk *b, const struct virtq_elem *e,
     }
 }
 
-/* Serve requests until the queue is empty, the device is broken, or the
- * rate limit says wait. */
+/* --- on the worker thread: the disk I/O itself ------------------------ */
+
+/* Touches only the job and the backend (which only this disk's worker
+ * uses while the worker runs): no device state, no logging (the device's
+ * log is under the machine lock; the error is logged at completion). */
+static void blk_job_run(struct work_item *w)
+{
+    struct blk_job *j = (struct blk_job *)w;
+    struct block_backend *disk = j->b->disk;
+    const struct virtq_elem *e = &j->elem;
+    const struct blk_req *r = &j->r;
+    if (r->type == VIRTIO_BLK_T_FLUSH) {
+        j->err = block_flush(disk);
+    } else {
+        bool write = r->type == VIRTIO_BLK_T_OUT;
+        int n = write ? iov_slice(e->out, e->out_num, r->data_off, r->data_len, j->data,
+                                  VIRTQ_MAX_SEGS)
+                      : iov_slice(e->in, e->in_num, r->data_off, r->data_len, j->data,
+                                  VIRTQ_MAX_SEGS);
+        uint64_t off = r->sector * VIRTIO_BLK_SECTOR_SIZE;
+        if (n < 0) /* cannot happen: data_len is within the buffers */
+            j->err = -EINVAL;
+        else
+            j->err = write ? block_pwritev(disk, j->data, n, off)
+                           : block_preadv(disk, j->data, n, off);
+    }
+    j->status = j->err < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+/* --- jobs: at most one per request in flight -------------------------- */
+
+static struct blk_job *blk_job_get(struct virtio_blk *b)
+{
+    struct blk_job *j = b->free_jobs;
+    if (j) {
+        b->free_jobs = (struct blk_job *)j->w.next;
+        return j;
+    }
+    j = malloc(sizeof(*j));
+    if (j)
+        b->njobs++;
+    return j;
+}
+
+static void blk_job_put(struct virtio_blk *b, struct blk_job *j)
+{
+    j->w.next = b->free_jobs ? &b->free_jobs->w : NULL;
+    b->free_jobs = j;
+}
+
+/* Answer a request: status byte, used element, interrupt (machine lock
+ * held). A request popped before a reset or a queue change is dropped
+ * unanswered: its buffers are no longer the device's to write. */
+static void blk_answer(struct virtio_blk *b, struct blk_job *j)
+{
+    struct virtq_elem *e = &j->elem;
+    if (e->epoch != b->mmio.epoch)
+        return;
+    if (j->status == VIRTIO_BLK_S_OK) {
+        if (j->r.type == VIRTIO_BLK_T_IN) {
+            b->read_ops++;
+            b->read_bytes += j->r.data_len;
+        } else if (j->r.type == VIRTIO_BLK_T_OUT) {
+            b->write_ops++;
+            b->write_bytes += j->r.data_len;
+        } else if (j->r.type == VIRTIO_BLK_T_FLUSH) {
+            b->flush_ops++;
+        }
+    }
+    iov_from_buf(e->in, e->in_num, e->in_len - 1, &j->status, 1);
+    /* Everything writable may have been written (a failed read may have
+     * filled part of it): report it all, so it is all noted. */
+    virtq_push(&b->mmio, BLK_QUEUE, e, (uint32_t)e->in_len);
+}
+
+/* A job back from the worker (machine lock held). */
+static void blk_finish(struct virtio_blk *b, struct blk_job *j)
+{
+    if (j->err < 0 && j->elem.epoch == b->mmio.epoch)
+        blk_io_error(b,
+                     j->r.type == VIRTIO_BLK_T_FLUSH ? "flush"
+                     : j->r.type == VIRTIO_BLK_T_OUT ? "write"
+                                                     : "read",
+                     j->err);
+    blk_answer(b, j);
+    b->inflight--;
+    blk_job_put(b, j);
+}
+
+/* Complete everything the worker has finished. */
+static void blk_complete(struct virtio_blk *b)
+{
+    struct work_item *w = work_queue_take_done(&b->wq);
+    while (w) {
+        struct work_item *next = w->next;
+        blk_finish(b, (struct blk_job *)w);
+        w = next;
+    }
+}
+
+/* How many requests may be in flight: the queue's size (a guest can make
+ * no more distinct requests; one that repeats heads gets no more either). */
+static unsigned blk_max_inflight(const struct virtio_blk *b)
+{
+    uint32_t num = b->mmio.vq[BLK_QUEUE].num;
+    return num ? num : 1;
+}
+
+/* Pop, check and submit requests until the queue is empty, the device is
+ * broken, the rate limit says wait, or the queue's worth is in flight.
+ * Runs under the machine lock (on a vCPU thread for a notify): it never
+ * waits for the disk. */
 static void blk_process(struct virtio_blk *b)
 {
-    struct virtq_elem *e = &b->elem;
     b->waiting = false;
+    b->full = false;
     for (;;) {
-        int got = virtq_pop(&b->mmio, BLK_QUEUE, e);
-        if (got <= 0)
+        if (b->inflight >= blk_max_inflight(b)) {
+            b->full = true; /* resumed when a request completes */
             return;
-        struct blk_req r;
-        if (blk_parse(b, e, &r) < 0) {
+        }
+        struct blk_job *j = blk_job_get(b);
+        if (!j) {
+            log_host(&b->mmio.log, "out of memory for a disk request; retrying");
+            b->full = true;
+            return;
+        }
+        struct virtq_elem *e = &j->elem;
+        int got = virtq_pop(&b->mmio, BLK_QUEUE, e);
+        if (got <= 0) {
+            blk_job_put(b, j);
+            return;
+        }
+        if (blk_parse(b, e, &j->r) < 0) {
+            blk_job_put(b, j);
             virtio_set_needs_reset(&b->mmio);
             return;
         }
-        uint64_t cost = r.type == VIRTIO_BLK_T_IN || r.type == VIRTIO_BLK_T_OUT ? r.data_len : 0;
+        uint32_t type = j->r.type;
+        uint64_t cost = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT ? j->r.data_len : 0;
         if (!rate_limit_consume(&b->rl, cost)) {
             virtq_unpop(&b->mmio, BLK_QUEUE);
+            blk_job_put(b, j);
             b->waiting = true;
             b->wait_bytes = cost;
             return;
         }
-        uint8_t status = blk_execute(b, e, &r);
-        if (status == VIRTIO_BLK_S_OK) {
-            if (r.type == VIRTIO_BLK_T_IN) {
-                b->read_ops++;
-                b->read_bytes += r.data_len;
-            } else if (r.type == VIRTIO_BLK_T_OUT) {
-                b->write_ops++;
-                b->write_bytes += r.data_len;
-            } else if (r.type == VIRTIO_BLK_T_FLUSH) {
-                b->flush_ops++;
-            }
+        j->status = blk_check(b, e, &j->r);
+        if (j->status != BLK_S_SUBMIT) {
+            blk_answer(b, j);
+            blk_job_put(b, j);
+            continue;
         }
-        iov_from_buf(e->in, e->in_num, e->in_len - 1, &status, 1);
-        /* Everything writable may have been written (a failed read may have
-         * filled part of it): report it all, so it is all noted. */
-        virtq_push(&b->mmio, BLK_QUEUE, e, (uint32_t)e->in_len);
+        j->b = b;
+        j->err = 0;
+        j->w.run = blk_job_run;
+        b->inflight++;
+        int r = work_queue_submit(&b->wq, &j->w);
+        if (r < 0) {
+            /* No worker thread: do it here rather than fail the guest. */
+            log_host(&b->mmio.log, "cannot start the disk's I/O thread (%s): serving "
+                     "requests on the vCPU thread", strerror(-r));
+            blk_job_run(&j->w);
+            blk_finish(b, j);
+        }
     }
 }
 
@@ -224,6 +370,13 @@ void virtio_blk_set_limit(struct virtio_blk *b, const struct rate_limit_config *
 
 void virtio_blk_poll(struct virtio_blk *b)
 {
+    /* Without an event loop (or before it runs), finished requests are
+     * completed here too. */
+    blk_complete(b);
+    if (b->full && b->inflight < blk_max_inflight(b)) {
+        blk_process(b);
+        return;
+    }
     if (!b->waiting)
         return;
     if (rate_limit_wait_ns(&b->rl, b->wait_bytes) > 0)
@@ -233,6 +386,8 @@ void virtio_blk_poll(struct virtio_blk *b)
 
 uint64_t virtio_blk_next_deadline_ns(struct virtio_blk *b)
 {
+    if (b->full && b->inflight == 0) /* out of memory: try again soon */
+        return rate_limit_now(&b->rl) + BLK_RETRY_NS;
     if (!b->waiting)
         return UINT64_MAX;
     uint64_t now = rate_limit_now(&b->rl);
@@ -247,16 +402,90 @@ static uint64_t blk_poll(void *opaque)
     return virtio_blk_next_deadline_ns(b);
 }
 
+/* The worker finished a request (I/O thread, machine lock held): answer
+ * it, and take more if the queue's worth was in flight. */
+static void blk_done_ready(void *opaque, short revents)
+{
+    struct virtio_blk *b = opaque;
+    (void)revents;
+    blk_complete(b);
+    if (b->full)
+        blk_process(b);
+}
+
+int virtio_blk_set_loop(struct virtio_blk *b, struct event_loop *loop)
+{
+    int id = event_loop_add_fd(loop, work_queue_fd(&b->wq), POLLIN, blk_done_ready, b);
+    if (id < 0)
+        return id;
+    b->loop = loop;
+    b->loop_id = id;
+    return 0;
+}
+
+void virtio_blk_quiesce(struct virtio_blk *b)
+{
+    if (!b->inflight)
+        return;
+    work_queue_wait_idle(&b->wq);
+    blk_complete(b);
+}
+
+/* Drop every request in flight: those not started are cancelled, the one
+ * on the disk is waited for (a write half done must not land after the
+ * driver was told the device is reset); nothing is answered. */
+static void blk_cancel_all(struct virtio_blk *b)
+{
+    if (!b->inflight)
+        return;
+    struct work_item *w = work_queue_cancel(&b->wq);
+    while (w) {
+        struct work_item *next = w->next;
+        b->inflight--;
+        blk_job_put(b, (struct blk_job *)w);
+        w = next;
+    }
+    w = work_queue_take_done(&b->wq);
+    while (w) {
+        struct work_item *next = w->next;
+        b->inflight--;
+        blk_job_put(b, (struct blk_job *)w);
+        w = next;
+    }
+}
+
 static void blk_reset(void *opaque)
 {
     struct virtio_blk *b = opaque;
+    blk_cancel_all(b);
     b->waiting = false;
+    b->full = false;
     b->wait_bytes = 0;
 }
 
+void virtio_blk_destroy(struct virtio_blk *b)
+{
+    if (b->wq.done_fd < 0)
+        return;
+    blk_cancel_all(b);
+    if (b->loop)
+        event_loop_remove(b->loop, b->loop_id);
+    b->loop = NULL;
+    work_queue_destroy(&b->wq);
+    while (b->free_jobs) {
+        struct blk_job *j = b->free_jobs;
+        b->free_jobs = (struct blk_job *)j->w.next;
+        free(j);
+    }
+    b->njobs = 0;
+}
+
+/* Nothing in flight is saved: requests are completed first (their used
+ * elements and the interrupt are then part of the saved state). */
 static void blk_save(void *opaque, struct state_buf *s)
 {
     struct virtio_blk *b = opaque;
+    virtio_blk_quiesce(b);
     state_put_u8(s, VIRTIO_BLK_STATE_VERSION);
     state_put_u64(s, b->capacity);
     state_put_u8(s, b->disk->read_only);
@@ -265,6 +494,7 @@ static void blk_save(void *opaque, struct state_buf *s)
 static int blk_load(void *opaque, struct state_buf *s)
 {
     struct virtio_blk *b = opaque;
+    virtio_blk_quiesce(b); /* the loaded queue replaces whatever was in flight */
     if (state_get_u8(s) != VIRTIO_BLK_STATE_VERSION)
         return -EINVAL;
     uint64_t cap = state_get_u64(s);
@@ -299,8 +529,12 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
                     struct irq_line irq)
 {
     memset(b, 0, sizeof(*b));
+    b->wq.done_fd = -1; /* virtio_blk_destroy is safe whatever happens below */
     if (!disk || !disk->ops)
         return -EINVAL;
+    int r = work_queue_init(&b->wq);
+    if (r < 0)
+        return r;
     b->disk = disk;
     b->capacity = disk->size / VIRTIO_BLK_SECTOR_SIZE;
     if (disk->size % VIRTIO_BLK_SECTOR_SIZE)

@@ -1,0 +1,137 @@
+/* One worker thread running jobs in submission order (see work_queue.h).
+ * One mutex guards the lists; the eventfd is written when the finished
+ * list goes from empty to non-empty and read when it is taken, both under
+ * the mutex, so a wake is never lost and never left pending for nothing
+ * for long (a stale wake finds an empty list: harmless). */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "condo/work_queue.h"
+
+int work_queue_init(struct work_queue *q)
+{
+    *q = (struct work_queue){ 0 };
+    q->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->done_fd < 0)
+        return -errno;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work_cv, NULL);
+    pthread_cond_init(&q->idle_cv, NULL);
+    return 0;
+}
+
+static void *work_queue_main(void *arg)
+{
+    struct work_queue *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->head && !q->stop)
+            pthread_cond_wait(&q->work_cv, &q->mu);
+        if (!q->head)
+            break; /* stop, and nothing left */
+        struct work_item *w = q->head;
+        q->head = w->next;
+        if (!q->head)
+            q->tail = NULL;
+        w->next = NULL;
+        q->running = w;
+        pthread_mutex_unlock(&q->mu);
+        w->run(w);
+        pthread_mutex_lock(&q->mu);
+        q->running = NULL;
+        bool was_empty = !q->done_head;
+        if (q->done_tail)
+            q->done_tail->next = w;
+        else
+            q->done_head = w;
+        q->done_tail = w;
+        if (was_empty) {
+            uint64_t one = 1;
+            ssize_t r = write(q->done_fd, &one, sizeof(one));
+            (void)r; /* EAGAIN: the counter is full, the fd is readable anyway */
+        }
+        if (!q->head)
+            pthread_cond_broadcast(&q->idle_cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+int work_queue_fd(const struct work_queue *q)
+{
+    return q->done_fd;
+}
+
+int work_queue_submit(struct work_queue *q, struct work_item *w)
+{
+    pthread_mutex_lock(&q->mu);
+    if (!q->started) {
+        int r = pthread_create(&q->thread, NULL, work_queue_main, q);
+        if (r) {
+            pthread_mutex_unlock(&q->mu);
+            return -r;
+        }
+        q->started = true;
+    }
+    w->next = NULL;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    pthread_cond_signal(&q->work_cv);
+    pthread_mutex_unlock(&q->mu);
+    return 0;
+}
+
+struct work_item *work_queue_take_done(struct work_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    struct work_item *w = q->done_head;
+    q->done_head = q->done_tail = NULL;
+    uint64_t v;
+    ssize_t r = read(q->done_fd, &v, sizeof(v));
+    (void)r; /* EAGAIN: nothing was signalled */
+    pthread_mutex_unlock(&q->mu);
+    return w;
+}
+
+void work_queue_wait_idle(struct work_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->head || q->running)
+        pthread_cond_wait(&q->idle_cv, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+}
+
+struct work_item *work_queue_cancel(struct work_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    struct work_item *w = q->head;
+    q->head = q->tail = NULL;
+    while (q->running)
+        pthread_cond_wait(&q->idle_cv, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+    return w;
+}
+
+void work_queue_destroy(struct work_queue *q)
+{
+    if (q->done_fd < 0)
+        return;
+    work_queue_cancel(q);
+    pthread_mutex_lock(&q->mu);
+    q->stop = true;
+    pthread_cond_signal(&q->work_cv);
+    pthread_mutex_unlock(&q->mu);
+    if (q->started)
+        pthread_join(q->thread, NULL);
+    q->started = false;
+    close(q->done_fd);
+    q->done_fd = -1;
+    pthread_cond_destroy(&q->idle_cv);
+    pthread_cond_destroy(&q->work_cv);
+    pthread_mutex_destroy(&q->mu);
+}
