@@ -48,6 +48,7 @@ struct machine_config {
 };
 
 struct event_loop;
+struct guest_ram;
 
 /* What the VMM gives the board. */
 struct machine_env {
@@ -148,6 +149,8 @@ struct machine_ops {
      * load validates everything before it changes anything. */
     int (*save)(struct machine *m, struct state_buf *s, struct error *err);
     int (*load)(struct machine *m, struct state_buf *s, struct error *err);
+    /* Guest RAM, for snapshots (saved and restored whole, CPUs stopped). */
+    struct guest_ram *(*ram)(struct machine *m);
 };
 
 #endif

@@ -37,6 +37,7 @@
 #include "condo/event_loop.h"
 #include "condo/sandbox.h"
 #include "condo/vm.h"
+#include "vm_snapshot_internal.h"
 
 #define SLICE_INSNS 100000
 /* A guest that resets this many times within RESET_WINDOW_NS is stuck. */
@@ -79,6 +80,7 @@ struct vm {
     unsigned parked; /* CPU threads waiting in park() */
     struct machine_exit exit; /* valid while CTL_EXIT is set */
     struct sandbox sandbox;
+    const struct vm_run_options *opts;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -291,6 +293,28 @@ static void stop_cpus(struct vm *vm, int flag)
     pthread_mutex_unlock(&vm->ctl_mu);
 }
 
+/* For vm_snapshot.c (vm_snapshot_internal.h): run fn on the machine with
+ * every CPU parked and the machine lock held, then let the CPUs go on. */
+int vm_with_machine_stopped(struct vm *vm, int (*fn)(struct machine *m, void *arg), void *arg)
+{
+    stop_cpus(vm, CTL_PAUSE);
+    pthread_mutex_lock(&vm->lock);
+    int r = fn(vm->m, arg);
+    pthread_mutex_unlock(&vm->lock);
+    set_ctl(vm, 0, CTL_PAUSE);
+    return r;
+}
+
+const struct vm_config *vm_config_of(const struct vm *vm)
+{
+    return vm->cfg;
+}
+
+const struct vm_run_options *vm_options_of(const struct vm *vm)
+{
+    return vm->opts;
+}
+
 static int start_cpus(struct vm *vm, struct error *err)
 {
     for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -436,6 +460,10 @@ static int io_loop(struct vm *vm)
             return 128 + got_signal;
         }
         press_buttons(vm);
+        if (vm->con.snapshot) {
+            vm->con.snapshot = false;
+            vm_snapshot_key(vm);
+        }
         if (vm->con.quit) {
             condo_err("quit from the console (Ctrl-A x)");
             return VM_EXIT_QUIT;
@@ -496,6 +524,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
         return setup_failed(opts, &err);
     }
     vm->cfg = cfg;
+    vm->opts = opts;
     vm->ops = ops;
     vm->ncpus = cfg->hw.cpus;
     pthread_mutex_init(&vm->lock, NULL);
@@ -543,6 +572,8 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
         .opaque = vm,
     };
     r = ops->create(&cfg->hw, &env, &vm->m, &err);
+    if (r == 0 && opts->restore)
+        r = vm_snapshot_restore(vm, vm->m, opts->restore, &err);
     if (r < 0) {
         status = setup_failed(opts, &err);
         goto out;
