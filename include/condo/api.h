@@ -27,7 +27,10 @@
  * ops->call() for each valid one, one at a time: calls never overlap, and
  * a call may block as long as it needs (other clients wait, as with
  * Firecracker's single API thread). The thread is started with every
- * signal blocked, so signals keep going to the VMM's own threads.
+ * signal blocked, so signals keep going to the VMM's own threads. With
+ * cfg.external there is no thread: the VMM's I/O thread drives the server
+ * from its event loop and the calls run there (the VMM does this, so its
+ * process stays single-threaded until the sandbox is up).
  *
  * Ownership. `call` is self-contained (fixed-size strings, no pointers into
  * the request) and valid until ops->call() returns: the backend may copy it
@@ -380,6 +383,11 @@ struct api_server_config {
     size_t body_max;          /* 0: API_BODY_MAX_DEFAULT */
     unsigned max_connections; /* 0: 16 */
     unsigned idle_timeout_s;  /* idle connections closed after; 0: 60 */
+    /* No thread: the caller's event loop watches api_server_poll_fd() and
+     * calls api_server_run() when it is readable (and at least every
+     * api_server_timeout_ms()); backend calls then run on the caller's
+     * thread, inside api_server_run(). */
+    bool external;
 };
 
 struct api_server;
@@ -395,6 +403,15 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
  * file (if it is still ours). The backend must let a call in progress
  * return (see ops->call), or this waits for it. NULL is a no-op. */
 void api_server_stop(struct api_server *s);
+
+/* External mode (cfg.external): the descriptor to poll for POLLIN (-1 in
+ * thread mode), the work to do when it is ready (accepting, reading,
+ * calling the backend, answering), and how soon api_server_run() must run
+ * again even if nothing is ready (idle timeouts; -1: no need, at most
+ * 1000). */
+int api_server_poll_fd(const struct api_server *s);
+void api_server_run(struct api_server *s);
+int api_server_timeout_ms(struct api_server *s);
 
 /* The request handler without the HTTP: routes METHOD and PATH, validates
  * BODY (len bytes, need not be NUL-terminated; len 0 = no body), calls the

@@ -23,6 +23,9 @@ void condo_guest_error_at(const char *site, const char *fmt, ...)
 #define guest_error(...) condo_guest_error_at(__func__, __VA_ARGS__)
 
 /* Whether debug/info output is enabled (set once from the CLI). */
+/* The release: condo --version, the API's GET / and GET /version. */
+#define CONDO_VERSION "0.1.0"
+
 extern int condo_verbosity;
 
 /* Host monotonic clock in nanoseconds. */

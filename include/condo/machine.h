@@ -88,9 +88,20 @@ struct machine_exit {
 };
 
 /* Live figures for `condo top` and the API. */
+struct machine_disk_stats {
+    uint64_t read_bytes, write_bytes, read_ops, write_ops, flush_ops;
+};
+struct machine_nic_stats {
+    uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets, rx_dropped, tx_dropped;
+};
 struct machine_stats {
     uint64_t instret; /* instructions retired, all CPUs */
+    unsigned ndisks, nnics; /* in the order of machine_config's disks and nets */
+    struct machine_disk_stats disks[VM_MAX_DISKS];
+    struct machine_nic_stats nics[VM_MAX_NETS];
 };
+
+struct rate_limit_config;
 
 /* The head of every board's machine struct. */
 struct machine {
@@ -151,6 +162,10 @@ struct machine_ops {
     int (*load)(struct machine *m, struct state_buf *s, struct error *err);
     /* Guest RAM, for snapshots (saved and restored whole, CPUs stopped). */
     struct guest_ram *(*ram)(struct machine *m);
+    /* A new rate limit for disk `disk` (machine_config order) while the
+     * guest runs; NULL: none. Machine lock held. -ENODEV: no such disk. */
+    int (*disk_set_limit)(struct machine *m, unsigned disk, const struct rate_limit_config *rl,
+                          struct error *err);
 };
 
 #endif

@@ -36,6 +36,9 @@ struct rate_limit {
 
 /* cfg may be NULL (unlimited). Uses condo_clock_ns() until told otherwise. */
 void rate_limit_init(struct rate_limit *rl, const struct rate_limit_config *cfg);
+/* New rates for a limiter in use (the API's PATCH): tokens held carry
+ * over up to the new capacity; a bucket newly limited starts full. */
+void rate_limit_reconfigure(struct rate_limit *rl, const struct rate_limit_config *cfg);
 /* Replace the clock (nanoseconds, monotonic); the buckets are refilled to
  * full at the clock's current time. */
 void rate_limit_set_clock(struct rate_limit *rl, uint64_t (*clock)(void *opaque), void *opaque);

@@ -59,6 +59,8 @@ struct virtio_blk {
     struct rate_limit rl;
     bool waiting;        /* the rate limit stopped the queue */
     uint64_t wait_bytes; /* size of the request it waits for */
+    /* completed requests, for `condo top` and GET /condo/status */
+    uint64_t read_bytes, write_bytes, read_ops, write_ops, flush_ops;
     struct virtq_elem elem;
     struct iovec data[VIRTQ_MAX_SEGS];
 };
@@ -72,6 +74,8 @@ int virtio_blk_init(struct virtio_blk *blk, struct block_backend *disk,
                     struct irq_line irq);
 /* Replace the serial (at most 20 bytes are kept). */
 void virtio_blk_set_serial(struct virtio_blk *blk, const char *serial);
+/* Change the rate limit while the guest runs (NULL: none). */
+void virtio_blk_set_limit(struct virtio_blk *blk, const struct rate_limit_config *rl);
 /* Resume requests the rate limit held back, once their time has come. */
 void virtio_blk_poll(struct virtio_blk *blk);
 /* When virtio_blk_poll() next has work: a condo_clock_ns() time, or

@@ -40,6 +40,7 @@ struct virtio_net {
     uint8_t mac[6];
     /* what the device saw (tests, debugging) */
     uint64_t tx_frames, rx_frames, tx_dropped, rx_dropped;
+    uint64_t tx_bytes, rx_bytes; /* frame bytes, without the virtio header */
     /* scratch for one request at a time (too big for the stack) */
     struct virtq_elem tx_elem, rx_elem;
 };

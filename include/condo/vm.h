@@ -47,6 +47,11 @@ struct vm_run_options {
                                * "E <errno> <message>\n" if setup fails; then close */
     const char *restore;      /* resume this snapshot instead of booting; NULL: boot */
     const char *snapshot_dir; /* Ctrl-A s writes snapshots here; NULL: not offered */
+    /* Wait for the definition over the API (Firecracker's way): the
+     * machine is built at PUT /actions InstanceStart. With it: */
+    bool preboot;
+    const char *default_bios;   /* firmware when the API names none */
+    const char *default_append; /* command line when boot_args is absent */
 };
 
 /* Builds the machine, boots it, runs it to the end; returns the process

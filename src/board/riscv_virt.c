@@ -609,6 +609,28 @@ static void virt_stats(const struct machine *m, struct machine_stats *out)
     memset(out, 0, sizeof(*out));
     for (unsigned h = 0; h < v->ncpus; h++)
         out->instret += v->cpu[h]->instret;
+    out->ndisks = v->nblk;
+    for (unsigned i = 0; i < v->nblk; i++) {
+        const struct virtio_blk *b = v->blk[i];
+        out->disks[i] = (struct machine_disk_stats){ b->read_bytes, b->write_bytes, b->read_ops,
+                                                     b->write_ops, b->flush_ops };
+    }
+    out->nnics = v->nnet;
+    for (unsigned i = 0; i < v->nnet; i++) {
+        const struct virtio_net *n = v->net[i];
+        out->nics[i] = (struct machine_nic_stats){ n->rx_bytes,   n->tx_bytes,   n->rx_frames,
+                                                   n->tx_frames,  n->rx_dropped, n->tx_dropped };
+    }
+}
+
+static int virt_disk_set_limit(struct machine *m, unsigned disk,
+                               const struct rate_limit_config *rl, struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    if (disk >= v->nblk)
+        return error_set(err, -ENODEV, "the VM has no disk %u", disk);
+    virtio_blk_set_limit(v->blk[disk], rl);
+    return 0;
 }
 
 /* --- save and load: the harts, then each row of the table by name --- */
@@ -718,4 +740,5 @@ const struct machine_ops riscv_virt_machine = {
     .save = virt_save,
     .load = virt_load,
     .ram = virt_ram,
+    .disk_set_limit = virt_disk_set_limit,
 };

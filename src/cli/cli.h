@@ -6,7 +6,6 @@
 #include "condo/vm_def.h"
 #include "condo/vm.h"
 
-#define CONDO_VERSION "0.1.0"
 #define CLI_DEFAULT_APPEND "console=ttyS0 panic=-1"
 
 /* Exit statuses of the VM-management verbs (beyond vm_exit_status). */
@@ -45,6 +44,8 @@ int cli_parse_size(const char *s, uint64_t *bytes);
 /* Directory holding the default guest (build/guest beside the binary,
  * or $CONDO_GUEST_DIR). */
 const char *cli_default_guest_dir(void);
+/* A file of the default guest (fw_dynamic.bin, Image...), owned by d. */
+const char *cli_default_guest_file(struct vm_def *d, const char *name);
 
 /* The VM options shared by run and create (see vm_options.c). */
 extern const char *const cli_vm_options_help;

@@ -187,6 +187,14 @@ int cli_run(int argc, char **argv)
         json_decref(j);
         free(text);
         q.def.cfg.sandbox = sb;
+    } else if (r == 0 && q.ro.api_sock && !q.hw_given) {
+        /* Firecracker's way: the definition comes over the socket, and
+         * the machine is built at PUT /actions InstanceStart */
+        q.ro.preboot = true;
+        q.ro.default_bios = cli_default_guest_file(&q.def, "fw_dynamic.bin");
+        q.ro.default_append = CLI_DEFAULT_APPEND;
+        if (!q.ro.default_bios)
+            r = error_set(&err, -ENOMEM, "out of memory");
     } else if (r == 0) {
         r = cli_vm_finish(&q.def, &err);
     }

@@ -144,7 +144,7 @@ const char *cli_default_guest_dir(void)
     return dir;
 }
 
-static const char *guest_file(struct vm_def *d, const char *name)
+const char *cli_default_guest_file(struct vm_def *d, const char *name)
 {
     char p[PATH_MAX + 64];
     snprintf(p, sizeof(p), "%s/%s", cli_default_guest_dir(), name);
@@ -208,11 +208,11 @@ int cli_vm_finish(struct vm_def *d, struct error *err)
     }
     bool dk = !hw->kernel, db = !hw->bios, di = !hw->initrd;
     if (db)
-        hw->bios = guest_file(d, "fw_dynamic.bin");
+        hw->bios = cli_default_guest_file(d, "fw_dynamic.bin");
     if (dk)
-        hw->kernel = guest_file(d, "Image");
+        hw->kernel = cli_default_guest_file(d, "Image");
     if (di)
-        hw->initrd = guest_file(d, "initramfs.cpio");
+        hw->initrd = cli_default_guest_file(d, "initramfs.cpio");
     if (!hw->bios || !hw->kernel || (di && !hw->initrd))
         return error_set(err, -ENOMEM, "out of memory");
     r = need_file("bios", hw->bios, db, err);

@@ -89,6 +89,33 @@ void rate_limit_init(struct rate_limit *rl, const struct rate_limit_config *cfg)
     rl->last_ns = rl->clock(NULL);
 }
 
+/* A bucket's new rate: what it holds now stays (up to the new capacity),
+ * so a change neither hands out a fresh burst nor forgives a debt. */
+static void tb_set_rate(struct token_bucket *b, uint64_t rate)
+{
+    if (rate > RATE_LIMIT_MAX_RATE)
+        rate = RATE_LIMIT_MAX_RATE;
+    if (!b->rate) { /* was unlimited: start full, as a new limiter does */
+        tb_init(b, rate);
+        return;
+    }
+    b->rate = rate;
+    if (rate && b->level > (int64_t)rate)
+        b->level = (int64_t)rate;
+    if (!rate) {
+        b->level = 0;
+        b->frac = 0;
+    }
+}
+
+void rate_limit_reconfigure(struct rate_limit *rl, const struct rate_limit_config *cfg)
+{
+    /* bring the buckets up to now at the old rates first */
+    rate_limit_wait_ns(rl, 0);
+    tb_set_rate(&rl->bytes, cfg ? cfg->bps : 0);
+    tb_set_rate(&rl->ops, cfg ? cfg->iops : 0);
+}
+
 void rate_limit_set_clock(struct rate_limit *rl, uint64_t (*clock)(void *opaque), void *opaque)
 {
     rl->clock = clock ? clock : default_clock;

@@ -14,6 +14,7 @@
  * on pipes, reboot, Ctrl-A x, signals; plus room for what the control API
  * and console servers do on their sockets. Every entry says who needs it. */
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -149,12 +150,14 @@ static void build(struct filter *f, const struct sandbox *sb)
 
     /* --- time --- */
     allow(f, SCMP_SYS(clock_gettime)); /* thread CPU time (the CPU cap): not in the vDSO */
+    allow_eq(f, SCMP_SYS(getrusage), 0, RUSAGE_SELF, true); /* the API's CPU figures */
 
     /* --- descriptors already open --- */
     allow(f, SCMP_SYS(read));    /* console, eventfd, tap, sockets, reloaded images */
     allow(f, SCMP_SYS(write));   /* console, eventfd wakes, tap, log */
     allow(f, SCMP_SYS(writev));  /* tap frames */
     allow(f, SCMP_SYS(preadv));  /* disk images: guest data and qcow2 tables */
+    allow(f, SCMP_SYS(pread64)); /* the API's /proc/self/statm (opened before) */
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
     allow(f, SCMP_SYS(close));

@@ -38,6 +38,7 @@
 #include "condo/sandbox.h"
 #include "condo/vm.h"
 #include "vm_snapshot_internal.h"
+#include "vmm/vm_internal.h"
 
 #define SLICE_INSNS 100000
 /* A guest that resets this many times within RESET_WINDOW_NS is stuck. */
@@ -48,40 +49,9 @@
 /* The CPU cap is enforced over periods of this length. */
 #define CAP_PERIOD_NS 100000000ull
 
-enum { CTL_PAUSE = 1, CTL_STOP = 2, CTL_EXIT = 4 };
-
-struct vm;
-
-struct vcpu {
-    struct vm *vm;
-    unsigned index;
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t mu; /* guards kicked; the wait sleeps on cv */
-    pthread_cond_t cv;
-    bool kicked;
-    /* the CPU cap's current period */
-    uint64_t period_start_ns, period_cpu_ns;
-};
-
-struct vm {
-    const struct vm_config *cfg;
-    const struct machine_ops *ops;
-    struct machine *m;
-    pthread_mutex_t lock; /* the machine lock */
-    struct event_loop loop;
-    struct console con;
-    struct vcpu vcpu[VM_MAX_CPUS];
-    unsigned ncpus;
-
-    pthread_mutex_t ctl_mu;
-    pthread_cond_t ctl_cv;
-    int ctl;         /* CTL_* flags; written under ctl_mu, read atomically */
-    unsigned parked; /* CPU threads waiting in park() */
-    struct machine_exit exit; /* valid while CTL_EXIT is set */
-    struct sandbox sandbox;
-    const struct vm_run_options *opts;
-};
+#define CTL_PAUSE VM_CTL_PAUSE
+#define CTL_STOP VM_CTL_STOP
+#define CTL_EXIT VM_CTL_EXIT
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t got_power_button, got_ctrl_alt_del;
@@ -220,7 +190,7 @@ static uint64_t thread_cpu_ns(void)
 static void throttle(struct vcpu *v)
 {
     struct vm *vm = v->vm;
-    unsigned pct = vm->cfg->cpu_limit_pct;
+    unsigned pct = __atomic_load_n(&vm->cpu_limit_pct, __ATOMIC_RELAXED);
     if (!pct)
         return;
     uint64_t now = condo_clock_ns();
@@ -445,21 +415,34 @@ static void press_buttons(struct vm *vm)
     }
 }
 
+/* A graceful stop (PUT /condo/stop) whose time is up. */
+static bool stop_overdue(struct vm *vm)
+{
+    if (!vm->stop_deadline_ns || condo_clock_ns() < vm->stop_deadline_ns)
+        return false;
+    condo_err("the guest did not power off in time: stopping it");
+    return true;
+}
+
 static int io_loop(struct vm *vm)
 {
     struct reset_history resets = { { 0 }, 0 };
     for (;;) {
-        pthread_mutex_lock(&vm->lock);
-        uint64_t deadline = vm->ops->io_tick(vm->m);
-        pump_console_input(vm);
-        pthread_mutex_unlock(&vm->lock);
+        uint64_t deadline = condo_clock_ns() + MAX_SLEEP_NS;
+        if (vm->m) {
+            pthread_mutex_lock(&vm->lock);
+            deadline = vm->ops->io_tick(vm->m);
+            pump_console_input(vm);
+            pthread_mutex_unlock(&vm->lock);
+        }
         console_service(&vm->con);
 
         if (got_signal) {
             condo_err("stopped by signal %d", (int)got_signal);
             return 128 + got_signal;
         }
-        press_buttons(vm);
+        if (vm->m)
+            press_buttons(vm);
         if (vm->con.snapshot) {
             vm->con.snapshot = false;
             vm_snapshot_key(vm);
@@ -468,16 +451,33 @@ static int io_loop(struct vm *vm)
             condo_err("quit from the console (Ctrl-A x)");
             return VM_EXIT_QUIT;
         }
+        if (vm->exit_status >= 0)
+            return vm->exit_status;
+        if (stop_overdue(vm))
+            return VM_EXIT_POWEROFF;
         if (ctl_flags(vm) & CTL_EXIT) {
             stop_cpus(vm, CTL_PAUSE);
             struct machine_exit ex = vm->exit;
             int status = handle_exit(vm, &ex, &resets);
             if (status >= 0)
                 return status;
-            set_ctl(vm, 0, CTL_EXIT | CTL_PAUSE);
+            set_ctl(vm, 0, CTL_EXIT | (vm->paused ? 0 : CTL_PAUSE));
             continue;
         }
-        event_loop_poll(&vm->loop, timeout_ms(deadline));
+        int t = timeout_ms(deadline);
+        if (vm->stop_deadline_ns) {
+            int ts = timeout_ms(vm->stop_deadline_ns);
+            t = ts < t ? ts : t;
+        }
+        if (vm->api) {
+            int ta = api_server_timeout_ms(vm->api);
+            if (ta >= 0 && ta < t)
+                t = ta;
+        }
+        event_loop_poll(&vm->loop, t);
+        /* outside the machine lock: a call may park the CPUs */
+        if (vm->api)
+            api_server_run(vm->api);
     }
 }
 
@@ -486,10 +486,15 @@ static void report_ready(const struct vm_run_options *o, const struct error *err
 {
     if (!o || o->ready_fd < 0)
         return;
+    /* snprintf and write: dprintf may lseek, which the sandbox forbids */
+    char line[ERROR_MSG_MAX + 32];
     if (err && err->code)
-        dprintf(o->ready_fd, "E %d %s\n", -err->code, err->msg[0] ? err->msg : "see the log");
+        snprintf(line, sizeof(line), "E %d %s\n", -err->code,
+                 err->msg[0] ? err->msg : "see the log");
     else
-        dprintf(o->ready_fd, "OK\n");
+        snprintf(line, sizeof(line), "OK\n");
+    ssize_t n = write(o->ready_fd, line, strlen(line));
+    (void)n; /* the launcher sees EOF either way */
     close(o->ready_fd);
 }
 
@@ -499,6 +504,107 @@ static int setup_failed(const struct vm_run_options *o, const struct error *err)
         condo_err("%s", err->msg);
     report_ready(o, err);
     return vm_exit_status_of(err);
+}
+
+void vm_pause(struct vm *vm)
+{
+    if (vm->paused || !vm->m)
+        return;
+    stop_cpus(vm, CTL_PAUSE);
+    vm->paused = true;
+    condo_info("VM paused");
+}
+
+void vm_resume(struct vm *vm)
+{
+    if (!vm->paused)
+        return;
+    vm->paused = false;
+    set_ctl(vm, 0, CTL_PAUSE);
+    condo_info("VM resumed");
+}
+
+void vm_request_exit(struct vm *vm, int status)
+{
+    vm->exit_status = status;
+    event_loop_wake(&vm->loop);
+}
+
+int vm_boot(struct vm *vm, bool *fatal, struct error *err)
+{
+    const struct vm_config *cfg = vm->cfg;
+    const struct machine_ops *ops = vm->ops;
+    *fatal = false;
+    if (cfg->hw.cpus < 1 || cfg->hw.cpus > VM_MAX_CPUS)
+        return error_set(err, -EINVAL, "%u CPUs: condo runs 1 to %d", cfg->hw.cpus,
+                         VM_MAX_CPUS);
+    vm->ncpus = cfg->hw.cpus;
+    /* before the machine: a root VM's switch directories are made
+     * shareable with the uid it drops to */
+    int r = sandbox_prepare(&vm->sandbox, &cfg->sandbox, &cfg->hw, err);
+    if (r < 0)
+        return r;
+    struct machine_env env = {
+        .lock = &vm->lock,
+        .loop = &vm->loop,
+        .console = console_chardev(&vm->con),
+        .kick_cpu = wake_cpu,
+        .console_room = console_room,
+        .opaque = vm,
+    };
+    r = ops->create(&cfg->hw, &env, &vm->m, err);
+    if (r == 0 && vm->opts->restore)
+        r = vm_snapshot_restore(vm, vm->m, vm->opts->restore, err);
+    if (r < 0) {
+        if (vm->m)
+            ops->destroy(vm->m);
+        vm->m = NULL;
+        return r;
+    }
+    /* the sockets we serve are removed at exit, from inside the sandbox */
+    const char *socks[] = { vm->opts->api_sock, vm->opts->console_sock };
+    for (size_t i = 0; i < ARRAY_SIZE(socks); i++) {
+        if (!socks[i])
+            continue;
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", socks[i]);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+            slash[1] = 0;
+        else if (slash)
+            *slash = 0;
+        else
+            snprintf(dir, sizeof(dir), ".");
+        r = sandbox_allow_path(&vm->sandbox, dir, SANDBOX_REMOVE_FILES, err);
+        if (r < 0)
+            return r;
+    }
+
+    /* Everything is open and bound: confine the process before any CPU
+     * thread exists (they inherit it all). */
+    *fatal = true;
+    const char *selftest = vm->sandbox.cfg.selftest;
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_children(&vm->sandbox);
+    r = sandbox_apply(&vm->sandbox, err);
+    if (r < 0)
+        return r;
+    sandbox_report(&vm->sandbox);
+    if (selftest && !strcmp(selftest, "try"))
+        sandbox_selftest_inside(&vm->sandbox);
+
+    if (vm->con.tty)
+        condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
+    vm->start_ns = condo_clock_ns();
+    r = start_cpus(vm, err);
+    if (r < 0)
+        return r;
+    *fatal = false;
+    if (selftest && !strcmp(selftest, "die"))
+        sandbox_selftest_die();
+    if (vm->opts->name)
+        condo_info("VM %s running (pid %ld)", vm->opts->name, (long)getpid());
+    return 0;
 }
 
 int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
@@ -526,21 +632,43 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     vm->cfg = cfg;
     vm->opts = opts;
     vm->ops = ops;
-    vm->ncpus = cfg->hw.cpus;
+    vm->exit_status = -1;
+    vm->api_watch = -1;
+    vm->cpu_limit_pct = cfg->cpu_limit_pct;
+    vm->cpu_weight = cfg->cpu_weight;
     pthread_mutex_init(&vm->lock, NULL);
     pthread_mutex_init(&vm->ctl_mu, NULL);
     pthread_cond_init(&vm->ctl_cv, NULL);
-    for (unsigned i = 0; i < vm->ncpus; i++) {
+    for (unsigned i = 0; i < VM_MAX_CPUS; i++) {
         vm->vcpu[i].vm = vm;
         vm->vcpu[i].index = i;
         pthread_mutex_init(&vm->vcpu[i].mu, NULL);
         cond_init_monotonic(&vm->vcpu[i].cv);
     }
+    if (opts->preboot) {
+        /* the definition comes over the API: start from the options given */
+        vm->pre = calloc(1, sizeof(*vm->pre));
+        if (!vm->pre) {
+            error_set(&err, -ENOMEM, "out of memory");
+            free(vm);
+            return setup_failed(opts, &err);
+        }
+        vm->preboot = true;
+        vm->pre_cfg = *cfg;
+        vm->pre_cfg.hw.kernel = vm->pre_cfg.hw.initrd = NULL;
+        vm->pre_cfg.hw.ndisks = vm->pre_cfg.hw.nnets = 0;
+        vm->cfg = &vm->pre_cfg;
+    }
+    for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+        snprintf(vm->drive_id[i], API_ID_MAX, "vd%c", 'a' + i);
+    for (unsigned i = 0; i < VM_MAX_NETS; i++)
+        snprintf(vm->net_id[i], API_ID_MAX, "eth%u", i);
 
     int status = VM_EXIT_FAULT;
     int r = event_loop_init(&vm->loop);
     if (r < 0) {
         error_set_errno(&err, r, "cannot create the event loop");
+        free(vm->pre);
         free(vm);
         return setup_failed(opts, &err);
     }
@@ -551,29 +679,8 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
         error_set_errno(&err, r, "cannot set up the console");
     if (r == 0 && (r = console_attach(&vm->con, &vm->loop)) < 0)
         error_set_errno(&err, r, "cannot watch the console");
-    if (r < 0) {
-        status = setup_failed(opts, &err);
-        goto out;
-    }
-    /* before the machine: a root VM's switch directories are made
-     * shareable with the uid it drops to */
-    r = sandbox_prepare(&vm->sandbox, &cfg->sandbox, &cfg->hw, &err);
-    if (r < 0) {
-        condo_err("%s", err.msg);
-        status = vm_exit_status_of(&err);
-        goto out;
-    }
-    struct machine_env env = {
-        .lock = &vm->lock,
-        .loop = &vm->loop,
-        .console = console_chardev(&vm->con),
-        .kick_cpu = wake_cpu,
-        .console_room = console_room,
-        .opaque = vm,
-    };
-    r = ops->create(&cfg->hw, &env, &vm->m, &err);
-    if (r == 0 && opts->restore)
-        r = vm_snapshot_restore(vm, vm->m, opts->restore, &err);
+    if (r == 0 && opts->api_sock)
+        r = vm_api_start(vm, opts->api_sock, &err);
     if (r < 0) {
         status = setup_failed(opts, &err);
         goto out;
@@ -585,54 +692,43 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
-    /* Everything is open and bound: confine the process before any CPU
-     * thread exists (they inherit it all). */
-    const char *selftest = vm->sandbox.cfg.selftest;
-    if (selftest && !strcmp(selftest, "try"))
-        sandbox_selftest_children(&vm->sandbox);
-    r = sandbox_apply(&vm->sandbox, &err);
-    if (r < 0) {
-        condo_err("%s", err.msg);
-        status = vm_exit_status_of(&err);
-        goto out;
-    }
-    sandbox_report(&vm->sandbox);
-    if (selftest && !strcmp(selftest, "try"))
-        sandbox_selftest_inside(&vm->sandbox);
-
-    if (vm->con.tty)
-        condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
-
-    uint64_t start_ns = condo_clock_ns();
-    r = start_cpus(vm, &err);
-    if (r == 0 && selftest && !strcmp(selftest, "die"))
-        sandbox_selftest_die();
-    if (r < 0) {
-        status = setup_failed(opts, &err);
-    } else {
+    if (vm->preboot) {
+        condo_err("waiting to be configured on %s (PUT /boot-source, /drives, "
+                  "/machine-config, then PUT /actions InstanceStart)", opts->api_sock);
         report_ready(opts, NULL);
-        if (opts->name)
-            condo_info("VM %s running (pid %ld)", opts->name, (long)getpid());
-        status = io_loop(vm);
+    } else {
+        bool fatal;
+        r = vm_boot(vm, &fatal, &err);
+        if (r < 0) {
+            status = setup_failed(opts, &err);
+            goto stop;
+        }
+        report_ready(opts, NULL);
     }
+    status = io_loop(vm);
+stop:
     join_cpus(vm);
-    struct machine_stats st;
-    ops->stats(vm->m, &st);
-    condo_info("%llu instructions retired in %.2f s", (unsigned long long)st.instret,
-               (double)(condo_clock_ns() - start_ns) / 1e9);
+    if (vm->m && vm->start_ns) {
+        struct machine_stats st;
+        ops->stats(vm->m, &st);
+        condo_info("%llu instructions retired in %.2f s", (unsigned long long)st.instret,
+                   (double)(condo_clock_ns() - vm->start_ns) / 1e9);
+    }
     if (vm->con.dropped)
         condo_info("%llu bytes of console output dropped (the reader was too slow)",
                    (unsigned long long)vm->con.dropped);
 out:
     signal_loop = NULL;
+    vm_api_stop(vm);
     console_close(&vm->con);
     if (vm->m)
         ops->destroy(vm->m);
     event_loop_destroy(&vm->loop);
-    for (unsigned i = 0; i < vm->ncpus; i++) {
+    for (unsigned i = 0; i < VM_MAX_CPUS; i++) {
         pthread_mutex_destroy(&vm->vcpu[i].mu);
         pthread_cond_destroy(&vm->vcpu[i].cv);
     }
+    free(vm->pre);
     free(vm);
     return status;
 }

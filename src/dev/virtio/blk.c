@@ -192,6 +192,17 @@ static void blk_process(struct virtio_blk *b)
             return;
         }
         uint8_t status = blk_execute(b, e, &r);
+        if (status == VIRTIO_BLK_S_OK) {
+            if (r.type == VIRTIO_BLK_T_IN) {
+                b->read_ops++;
+                b->read_bytes += r.data_len;
+            } else if (r.type == VIRTIO_BLK_T_OUT) {
+                b->write_ops++;
+                b->write_bytes += r.data_len;
+            } else if (r.type == VIRTIO_BLK_T_FLUSH) {
+                b->flush_ops++;
+            }
+        }
         iov_from_buf(e->in, e->in_num, e->in_len - 1, &status, 1);
         /* Everything writable may have been written (a failed read may have
          * filled part of it): report it all, so it is all noted. */
@@ -204,6 +215,13 @@ static void blk_queue_notify(void *opaque, unsigned q)
     struct virtio_blk *b = opaque;
     if (q == BLK_QUEUE)
         blk_process(b);
+}
+
+void virtio_blk_set_limit(struct virtio_blk *b, const struct rate_limit_config *rl)
+{
+    rate_limit_reconfigure(&b->rl, rl);
+    /* a request held back may go now (or sooner than planned) */
+    virtio_blk_poll(b);
 }
 
 void virtio_blk_poll(struct virtio_blk *b)

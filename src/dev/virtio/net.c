@@ -63,8 +63,10 @@ static void net_tx(struct virtio_net *vn)
                 virtq_unpop(t, VIRTIO_NET_TXQ);
                 return;
             }
-            if (sr == 0)
+            if (sr == 0) {
                 vn->tx_frames++;
+                vn->tx_bytes += len;
+            }
             else
                 vn->tx_dropped++; /* a full host queue: lost, as on a wire */
         }
@@ -119,6 +121,7 @@ static void net_receive(void *opaque, const uint8_t *frame, size_t len)
     iov_from_buf(e->in, e->in_num, VIRTIO_NET_HDR_LEN, frame, len);
     virtq_push(&vn->mmio, VIRTIO_NET_RXQ, e, (uint32_t)(VIRTIO_NET_HDR_LEN + len));
     vn->rx_frames++;
+    vn->rx_bytes += len;
 }
 
 static void net_tx_ready(void *opaque)

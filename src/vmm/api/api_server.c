@@ -1,7 +1,9 @@
-/* The HTTP side: libmicrohttpd on our own UNIX socket, one internal polling
- * thread (MHD_USE_POLL_INTERNAL_THREAD). That thread accepts, reads, and
- * for each complete request calls api_handle(), which calls the backend;
- * so backend calls are serialised and may block.
+/* The HTTP side: libmicrohttpd on our own UNIX socket, driven either by
+ * one internal polling thread (MHD_USE_POLL_INTERNAL_THREAD) or, with
+ * cfg.external, by the caller's event loop (MHD_USE_EPOLL: one descriptor
+ * to watch, api_server_run() when it is ready). Either way, for each
+ * complete request api_handle() calls the backend; so backend calls are
+ * serialised.
  *
  * The socket is untrusted input. Bodies are bounded by body_max: a declared
  * Content-Length above it is refused before any of the body is read; a
@@ -12,6 +14,7 @@
  * Nothing in the URL is percent-decoded. */
 #include <errno.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -38,6 +41,7 @@ struct api_server {
     pthread_cond_t idle;
     unsigned inflight; /* requests begun and not yet completed */
     atomic_bool closing;
+    int poll_fd; /* external mode: MHD's epoll descriptor */
 };
 
 /* One request's state, from its headers to its completion. */
@@ -248,8 +252,11 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    unsigned flags = s->cfg.external ? MHD_USE_EPOLL | MHD_USE_ERROR_LOG
+                                     : MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC |
+                                           MHD_USE_ERROR_LOG;
     s->mhd = MHD_start_daemon(
-        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        flags, 0, NULL, NULL,
         on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_CONNECTION_LIMIT,
@@ -264,6 +271,19 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
         api_socket_remove(s->socket_path, s->dev, s->ino);
         close(s->listen_fd);
         goto fail;
+    }
+    if (s->cfg.external) {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!di || di->epoll_fd < 0) {
+            MHD_stop_daemon(s->mhd);
+            r = error_set(err, -ENOSYS, "cannot start the API server on %s (no epoll)",
+                          s->socket_path);
+            api_proc_close();
+            api_socket_remove(s->socket_path, s->dev, s->ino);
+            close(s->listen_fd);
+            goto fail;
+        }
+        s->poll_fd = di->epoll_fd;
     }
     condo_info("API listening on %s", s->socket_path);
     *out = s;
@@ -292,11 +312,26 @@ void api_server_stop(struct api_server *s)
     uint64_t ns = (uint64_t)dl.tv_nsec + STOP_GRACE_NS;
     dl.tv_sec += (time_t)(ns / 1000000000ull);
     dl.tv_nsec = (long)(ns % 1000000000ull);
-    pthread_mutex_lock(&s->lock);
-    while (s->inflight > 0)
-        if (pthread_cond_timedwait(&s->idle, &s->lock, &dl) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&s->lock);
+    if (s->cfg.external) {
+        /* nobody else drives MHD now: do it here until the answers are out */
+        uint64_t end = (uint64_t)dl.tv_sec * 1000000000ull + (uint64_t)dl.tv_nsec;
+        while (s->inflight > 0) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            uint64_t t = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+            if (t >= end)
+                break;
+            struct pollfd p = { .fd = s->poll_fd, .events = POLLIN };
+            poll(&p, 1, 50);
+            MHD_run(s->mhd);
+        }
+    } else {
+        pthread_mutex_lock(&s->lock);
+        while (s->inflight > 0)
+            if (pthread_cond_timedwait(&s->idle, &s->lock, &dl) == ETIMEDOUT)
+                break;
+        pthread_mutex_unlock(&s->lock);
+    }
     MHD_stop_daemon(s->mhd);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
@@ -306,4 +341,23 @@ void api_server_stop(struct api_server *s)
     free(s->socket_path);
     free(s->vmm_version);
     free(s);
+}
+
+int api_server_poll_fd(const struct api_server *s)
+{
+    return s && s->cfg.external ? s->poll_fd : -1;
+}
+
+void api_server_run(struct api_server *s)
+{
+    if (s && s->cfg.external)
+        MHD_run(s->mhd);
+}
+
+int api_server_timeout_ms(struct api_server *s)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (!s || !s->cfg.external || MHD_get_timeout(s->mhd, &ms) != MHD_YES)
+        return -1;
+    return ms > 1000 ? 1000 : (int)ms;
 }
