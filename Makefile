@@ -26,7 +26,7 @@ CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
 LDFLAGS := $(SANFLAGS)
 # libmicrohttpd and jansson: the control API (src/vmm/api/); libcurl: the CLI
 # talks to each VM process over it.
-LDLIBS := -lfdt $(SLIRP_LIBS) -lmicrohttpd -ljansson -lcurl -lseccomp -lm -lpthread
+LDLIBS := -lfdt $(SLIRP_LIBS) -lmicrohttpd -ljansson -lcurl -lseccomp -lzstd -lz -lm -lpthread
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

@@ -15,7 +15,7 @@ PKGS=(
     gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu
     gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf
     qemu-system-misc qemu-user qemu-utils clang libclang-rt-dev
-    cpio xz-utils zstd libzstd-dev e2fsprogs kmod
+    cpio xz-utils zstd libzstd-dev zlib1g-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
     libcurl4-openssl-dev util-linux
 )

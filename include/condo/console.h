@@ -43,6 +43,7 @@ struct console {
     bool in_eof;
     bool escape; /* Ctrl-A seen */
     bool quit;   /* the user asked to quit */
+    bool snapshot; /* the user asked for a snapshot (Ctrl-A s) */
     uint8_t in[CONSOLE_IN_SIZE];
     size_t in_head, in_len;
     int in_watch;

@@ -48,6 +48,7 @@ struct machine_config {
 };
 
 struct event_loop;
+struct guest_ram;
 
 /* What the VMM gives the board. */
 struct machine_env {
@@ -164,6 +165,8 @@ struct machine_ops {
      * load validates everything before it changes anything. */
     int (*save)(struct machine *m, struct state_buf *s, struct error *err);
     int (*load)(struct machine *m, struct state_buf *s, struct error *err);
+    /* Guest RAM, for snapshots (saved and restored whole, CPUs stopped). */
+    struct guest_ram *(*ram)(struct machine *m);
     /* A new rate limit for disk `disk` (machine_config order) while the
      * guest runs; NULL: none. Machine lock held. -ENODEV: no such disk. */
     int (*disk_set_limit)(struct machine *m, unsigned disk, const struct rate_limit_config *rl,

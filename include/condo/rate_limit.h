@@ -11,6 +11,7 @@
 #define CONDO_RATE_LIMIT_H
 
 #include "condo/common.h"
+#include "condo/state.h"
 
 struct rate_limit_config {
     uint64_t bps;  /* bytes per second; 0 = unlimited */
@@ -53,5 +54,12 @@ uint64_t rate_limit_wait_ns(struct rate_limit *rl, uint64_t bytes);
 /* The same at an explicit time (the functions above pass the clock's). */
 bool rate_limit_consume_at(struct rate_limit *rl, uint64_t bytes, uint64_t now_ns);
 uint64_t rate_limit_wait_ns_at(struct rate_limit *rl, uint64_t bytes, uint64_t now_ns);
+
+/* The buckets' levels (what is owed or saved up), for snapshots. Rates are
+ * configuration, not state: a restored limiter keeps its own rates and
+ * clamps a saved level to them. The refill clock restarts at load. */
+void rate_limit_save(const struct rate_limit *rl, struct state_buf *s);
+/* Parse and check into *out (a copy of rl); commit with *rl = *out. */
+int rate_limit_load(const struct rate_limit *rl, struct state_buf *s, struct rate_limit *out);
 
 #endif

@@ -140,9 +140,13 @@ struct virtio_device_ops {
     /* Optional: timed work (a rate limit's wait), as dev_ops.poll. */
     uint64_t (*poll)(void *opaque);
     /* Device state after the transport's; the device writes its own
-     * version byte first. May be NULL (nothing to save). */
+     * version byte first. May be NULL (nothing to save). load is called
+     * twice on the same bytes: with commit false it only parses and checks
+     * (changing nothing), and only when that and the transport's own
+     * checks passed, again with commit true to apply them (it must not
+     * fail then). So a bad stream leaves transport and device unchanged. */
     void (*save)(void *opaque, struct state_buf *s);
-    int (*load)(void *opaque, struct state_buf *s);
+    int (*load)(void *opaque, struct state_buf *s, bool commit);
 };
 
 struct virtio_mmio {

@@ -45,6 +45,8 @@ struct vm_run_options {
     const char *console_sock; /* detached: the console is this socket, not stdio */
     int ready_fd;             /* >= 0: write "OK\n" once the CPUs run, or
                                * "E <errno> <message>\n" if setup fails; then close */
+    const char *restore;      /* resume this snapshot instead of booting; NULL: boot */
+    const char *snapshot_dir; /* Ctrl-A s writes snapshots here; NULL: not offered */
     /* Wait for the definition over the API (Firecracker's way): the
      * machine is built at PUT /actions InstanceStart. With it: */
     bool preboot;
@@ -55,5 +57,12 @@ struct vm_run_options {
 /* Builds the machine, boots it, runs it to the end; returns the process
  * exit status (enum vm_exit_status, or a guest-chosen failure code). */
 int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts);
+
+struct vm;
+/* Snapshot the running VM (src/vmm/vm_snapshot.c): pause every CPU (the
+ * parking protocol), save machine state, RAM (to mem_path when given) and
+ * the definition to path, resume. On the I/O thread. 0 or a negative
+ * errno with err set; the VM runs on either way. */
+int vm_snapshot_save(struct vm *vm, const char *path, const char *mem_path, struct error *err);
 
 #endif

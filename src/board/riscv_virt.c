@@ -737,6 +737,11 @@ static int virt_load(struct machine *m, struct state_buf *s, struct error *err)
     return r;
 }
 
+static struct guest_ram *virt_ram(struct machine *m)
+{
+    return &to_virt(m)->ram;
+}
+
 const struct machine_ops riscv_virt_machine = {
     .name = "riscv-virt",
     .arch = "riscv64",
@@ -758,5 +763,6 @@ const struct machine_ops riscv_virt_machine = {
     .drain = virt_drain,
     .save = virt_save,
     .load = virt_load,
+    .ram = virt_ram,
     .disk_set_limit = virt_disk_set_limit,
 };

@@ -25,6 +25,7 @@ struct cli_run_request {
     struct vm_def def;          /* the VM, from options (or later --config) */
     struct vm_run_options ro;   /* how its process is reached */
     const char *config;         /* --config FILE: the definition is that file */
+    const char *restore;        /* --restore FILE: the definition is the snapshot's */
     bool hw_given;              /* some VM option was given */
 };
 /* Parse condo run's options into q (pointers into argv; free with

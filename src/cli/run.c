@@ -9,7 +9,9 @@
 #include <sys/prctl.h>
 
 #include "cli/cli.h"
+#include "condo/snapshot.h"
 #include "condo/vm.h"
+#include "condo/vm_def.h"
 
 static void run_usage(FILE *f)
 {
@@ -21,6 +23,9 @@ static void run_usage(FILE *f)
             "\n"
             "%s"
             "  --name NAME        a name for the VM (messages, process title)\n"
+            "  --restore FILE     resume the snapshot FILE instead of booting (its\n"
+            "                     definition is used: give no VM options)\n"
+            "  --snapshot-dir DIR Ctrl-A s writes a snapshot into DIR (tag = time)\n"
             "  --api-sock PATH    serve the control API (Firecracker-shaped HTTP)\n"
             "                     on this UNIX socket\n"
             "  --sandbox on|off|strict\n"
@@ -36,7 +41,7 @@ static void run_usage(FILE *f)
             "  -h, --help         this help\n"
             "\n"
             "Console: the guest's serial port is condo's stdin/stdout. On a terminal,\n"
-            "Ctrl-A x quits and Ctrl-A h lists the keys; otherwise bytes pass through\n"
+            "Ctrl-A x quits, Ctrl-A s snapshots and Ctrl-A h lists the keys; otherwise bytes pass through\n"
             "unchanged and end of input does not stop the VM.\n"
             "\n"
             "Signals: SIGUSR1 presses the guest's power button, SIGUSR2 sends it\n"
@@ -79,6 +84,7 @@ int cli_run_parse(int argc, char **argv, struct cli_run_request *q, struct error
         { "ready-fd", required_argument, 0, 'R' }, { "config", required_argument, 0, 'F' },
         { "verbose", no_argument, 0, 'v' },       { "help", no_argument, 0, 'h' },
         { "sandbox", required_argument, 0, 'X' }, { "sandbox-user", required_argument, 0, 'U' },
+        { "restore", required_argument, 0, 'r' }, { "snapshot-dir", required_argument, 0, 'D' },
         /* hidden: tests/guest/test_sandbox.py */
         { "sandbox-selftest", optional_argument, 0, 'T' },
         { 0, 0, 0, 0 },
@@ -113,6 +119,8 @@ int cli_run_parse(int argc, char **argv, struct cli_run_request *q, struct error
             break;
         }
         case 'F': q->config = optarg; break;
+        case 'r': q->restore = q->ro.restore = optarg; break;
+        case 'D': q->ro.snapshot_dir = optarg; break;
         case 'X': r = sandbox_parse_mode(optarg, &q->def.cfg.sandbox.mode, err); break;
         case 'U': r = sandbox_parse_user(optarg, &q->def.cfg.sandbox, err); break;
         case 'T':
@@ -140,7 +148,10 @@ int cli_run_parse(int argc, char **argv, struct cli_run_request *q, struct error
     if (q->config && q->hw_given)
         return error_set(err, -EINVAL, "--config takes the whole definition from the file: "
                                        "give no VM options with it");
-    return q->config ? 0 : cli_vm_check(&q->def, err);
+    if (q->restore && (q->hw_given || q->config))
+        return error_set(err, -EINVAL, "--restore takes the whole definition from the snapshot: "
+                                       "give no VM options (nor --config) with it");
+    return q->config || q->restore ? 0 : cli_vm_check(&q->def, err);
 }
 
 int cli_run(int argc, char **argv)
@@ -158,6 +169,23 @@ int cli_run(int argc, char **argv)
         struct sandbox_config sb = q.def.cfg.sandbox;
         vm_def_free(&q.def);
         r = vm_def_load(&q.def, q.config, &err);
+        q.def.cfg.sandbox = sb;
+    } else if (r == 0 && q.restore) {
+        /* The machine is rebuilt from the definition the snapshot holds. */
+        struct sandbox_config sb = q.def.cfg.sandbox;
+        vm_def_free(&q.def);
+        vm_def_init(&q.def);
+        char *text = NULL;
+        r = snapshot_read_definition(q.restore, &text, &err);
+        json_error_t je;
+        json_t *j = r == 0 ? json_loads(text, 0, &je) : NULL;
+        if (r == 0 && !j)
+            r = error_set(&err, -EINVAL, "%s: the VM definition in the snapshot is not JSON: %s",
+                          q.restore, je.text);
+        if (r == 0 && (r = vm_def_from_json(&q.def, j, &err)) < 0)
+            error_prefix(&err, "%s: ", q.restore);
+        json_decref(j);
+        free(text);
         q.def.cfg.sandbox = sb;
     } else if (r == 0 && q.ro.api_sock && !q.hw_given) {
         /* Firecracker's way: the definition comes over the socket, and

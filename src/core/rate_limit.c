@@ -2,6 +2,7 @@
  * plus a remainder in billionths, so refills are exact integer arithmetic
  * (rate * elapsed_ns / 1e9) and no fraction of a token is ever lost to
  * rounding, however often the limiter is asked. */
+#include <errno.h>
 #include <string.h>
 
 #include "condo/rate_limit.h"
@@ -178,4 +179,47 @@ uint64_t rate_limit_wait_ns(struct rate_limit *rl, uint64_t bytes)
     if (!rate_limit_enabled(rl))
         return 0;
     return rate_limit_wait_ns_at(rl, bytes, rate_limit_now(rl));
+}
+
+/* --- snapshot state --- */
+
+static const struct state_field tb_fields[] = {
+    STATE_FIELD(struct token_bucket, level),
+    STATE_FIELD_MAX(struct token_bucket, frac, NS_PER_S - 1),
+};
+
+void rate_limit_save(const struct rate_limit *rl, struct state_buf *s)
+{
+    state_put_fields(s, tb_fields, ARRAY_SIZE(tb_fields), &rl->bytes);
+    state_put_fields(s, tb_fields, ARRAY_SIZE(tb_fields), &rl->ops);
+}
+
+static void tb_clamp(struct token_bucket *b)
+{
+    /* Within what this limiter can hold: at most full, at most the
+     * bounded debt tb_take allows. Unlimited buckets stay empty-handed. */
+    if (!b->rate) {
+        b->level = 0;
+        b->frac = 0;
+        return;
+    }
+    if (b->level > (int64_t)b->rate) {
+        b->level = (int64_t)b->rate;
+        b->frac = 0;
+    }
+    if (b->level < -(int64_t)RATE_LIMIT_MAX_RATE)
+        b->level = -(int64_t)RATE_LIMIT_MAX_RATE;
+}
+
+int rate_limit_load(const struct rate_limit *rl, struct state_buf *s, struct rate_limit *out)
+{
+    *out = *rl;
+    state_get_fields(s, tb_fields, ARRAY_SIZE(tb_fields), &out->bytes);
+    state_get_fields(s, tb_fields, ARRAY_SIZE(tb_fields), &out->ops);
+    if (s->err)
+        return -EINVAL;
+    tb_clamp(&out->bytes);
+    tb_clamp(&out->ops);
+    out->last_ns = out->clock(out->clock_opaque);
+    return 0;
 }

@@ -102,3 +102,62 @@ uint64_t state_get_u64(struct state_buf *s)
     state_get_bytes(s, b, 8);
     return le64_load(b);
 }
+
+/* --- field tables --- */
+
+void state_put_fields(struct state_buf *s, const struct state_field *f, size_t n,
+                      const void *obj)
+{
+    const uint8_t *base = obj;
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned k = 0; k < f[i].count; k++) {
+            const uint8_t *p = base + f[i].offset + (size_t)k * f[i].size;
+            switch (f[i].size) {
+            case 1: state_put_u8(s, *p); break;
+            case 2: { uint16_t v; memcpy(&v, p, 2); state_put_u16(s, v); break; }
+            case 4: { uint32_t v; memcpy(&v, p, 4); state_put_u32(s, v); break; }
+            case 8: { uint64_t v; memcpy(&v, p, 8); state_put_u64(s, v); break; }
+            default: s->err = s->err ? s->err : -EINVAL; return;
+            }
+        }
+    }
+}
+
+void state_get_fields(struct state_buf *s, const struct state_field *f, size_t n, void *obj)
+{
+    uint8_t *base = obj;
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned k = 0; k < f[i].count; k++) {
+            uint8_t *p = base + f[i].offset + (size_t)k * f[i].size;
+            uint64_t v;
+            switch (f[i].size) {
+            case 1: v = state_get_u8(s); break;
+            case 2: v = state_get_u16(s); break;
+            case 4: v = state_get_u32(s); break;
+            case 8: v = state_get_u64(s); break;
+            default: v = 0; s->err = s->err ? s->err : -EINVAL; break;
+            }
+            if (s->err)
+                return;
+            /* Out of range (a bool that is not 0 or 1): refused before it
+             * is stored, so no invalid value ever lands in obj. */
+            if (f[i].max && v > f[i].max) {
+                s->err = -ERANGE;
+                return;
+            }
+            switch (f[i].size) {
+            case 1: { uint8_t b = (uint8_t)v; memcpy(p, &b, 1); break; }
+            case 2: { uint16_t h = (uint16_t)v; memcpy(p, &h, 2); break; }
+            case 4: { uint32_t w = (uint32_t)v; memcpy(p, &w, 4); break; }
+            default: memcpy(p, &v, 8); break;
+            }
+        }
+    }
+}
+
+void state_copy_fields(const struct state_field *f, size_t n, void *dst, const void *src)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy((uint8_t *)dst + f[i].offset, (const uint8_t *)src + f[i].offset,
+               (size_t)f[i].size * f[i].count);
+}

@@ -15,7 +15,7 @@
 #define ACLINT_MTIMECMP_BASE 0x4000u
 #define ACLINT_MTIME 0xbff8u
 
-#define ACLINT_STATE_VERSION 1
+#define ACLINT_STATE_VERSION 2
 
 static uint64_t aclint_mtime(const struct aclint *a)
 {
@@ -165,6 +165,13 @@ static void aclint_reset(void *opaque)
     aclint_update_all(a, true);
 }
 
+/* The registers of every hart slot, described once for save and load. */
+static const struct state_field aclint_fields[] = {
+    STATE_FIELD(struct aclint, nharts),
+    STATE_ARRAY(struct aclint, msip),
+    STATE_ARRAY(struct aclint, mtimecmp),
+};
+
 /* Saves mtime too, so a restored VM's clock continues where it stopped
  * (the guest never sees time jump or run backwards across a snapshot). */
 static void aclint_save(void *opaque, struct state_buf *s)
@@ -172,36 +179,29 @@ static void aclint_save(void *opaque, struct state_buf *s)
     struct aclint *a = opaque;
 
     state_put_u8(s, ACLINT_STATE_VERSION);
-    state_put_u32(s, a->nharts);
     state_put_u64(s, aclint_mtime(a));
-    for (unsigned h = 0; h < a->nharts; h++) {
-        state_put_u32(s, a->msip[h]);
-        state_put_u64(s, a->mtimecmp[h]);
-    }
+    state_put_fields(s, aclint_fields, ARRAY_SIZE(aclint_fields), a);
 }
 
 static int aclint_load(void *opaque, struct state_buf *s)
 {
     struct aclint *a = opaque;
-    uint32_t msip[ACLINT_MAX_HARTS];
-    uint64_t cmp[ACLINT_MAX_HARTS];
+    struct aclint n = *a;
 
     if (state_get_u8(s) != ACLINT_STATE_VERSION)
         return -EINVAL;
-    if (state_get_u32(s) != a->nharts)
-        return -EINVAL;
     uint64_t mtime = state_get_u64(s);
-    for (unsigned h = 0; h < a->nharts; h++) {
-        msip[h] = state_get_u32(s);
-        cmp[h] = state_get_u64(s);
-    }
-    if (s->err)
+    state_get_fields(s, aclint_fields, ARRAY_SIZE(aclint_fields), &n);
+    if (s->err || n.nharts != a->nharts)
         return -EINVAL;
+    for (unsigned h = 0; h < ACLINT_MAX_HARTS; h++)
+        if (h >= a->nharts && (n.msip[h] != a->msip[h] || n.mtimecmp[h] != a->mtimecmp[h]))
+            return -EINVAL; /* state for a hart this machine does not have */
 
     aclint_set_mtime(a, mtime);
     for (unsigned h = 0; h < a->nharts; h++) {
-        aclint_set_msip(a, h, msip[h]);
-        a->mtimecmp[h] = cmp[h];
+        aclint_set_msip(a, h, n.msip[h]);
+        a->mtimecmp[h] = n.mtimecmp[h];
     }
     aclint_update_all(a, true);
     return 0;

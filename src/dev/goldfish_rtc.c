@@ -168,39 +168,33 @@ static void rtc_reset(void *opaque)
     rtc_update_irq(r);
 }
 
+#define R(m) STATE_FIELD(struct goldfish_rtc, m)
+static const struct state_field rtc_fields[] = {
+    R(offset_ns), R(time_high_latch), R(alarm_ns), STATE_BOOL(struct goldfish_rtc, alarm_armed),
+    STATE_FIELD_MAX(struct goldfish_rtc, irq_enabled, 1),
+    STATE_FIELD_MAX(struct goldfish_rtc, irq_pending, 1),
+};
+#undef R
+
 static void rtc_save(void *opaque, struct state_buf *s)
 {
     struct goldfish_rtc *r = opaque;
 
     state_put_u8(s, GOLDFISH_RTC_STATE_VERSION);
-    state_put_u64(s, (uint64_t)r->offset_ns);
-    state_put_u32(s, r->time_high_latch);
-    state_put_u64(s, r->alarm_ns);
-    state_put_u8(s, r->alarm_armed);
-    state_put_u32(s, r->irq_enabled);
-    state_put_u32(s, r->irq_pending);
+    state_put_fields(s, rtc_fields, ARRAY_SIZE(rtc_fields), r);
 }
 
 static int rtc_load(void *opaque, struct state_buf *s)
 {
     struct goldfish_rtc *r = opaque;
+    struct goldfish_rtc n = *r;
 
     if (state_get_u8(s) != GOLDFISH_RTC_STATE_VERSION)
         return -EINVAL;
-    int64_t offset = (int64_t)state_get_u64(s);
-    uint32_t latch = state_get_u32(s);
-    uint64_t alarm = state_get_u64(s);
-    uint8_t armed = state_get_u8(s);
-    uint32_t en = state_get_u32(s);
-    uint32_t pend = state_get_u32(s);
-    if (s->err || armed > 1 || en > 1 || pend > 1)
+    state_get_fields(s, rtc_fields, ARRAY_SIZE(rtc_fields), &n);
+    if (s->err)
         return -EINVAL;
-    r->offset_ns = offset;
-    r->time_high_latch = latch;
-    r->alarm_ns = alarm;
-    r->alarm_armed = armed;
-    r->irq_enabled = en;
-    r->irq_pending = pend;
+    state_copy_fields(rtc_fields, ARRAY_SIZE(rtc_fields), r, &n);
     rtc_update_irq(r);
     return 0;
 }

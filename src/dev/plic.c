@@ -12,6 +12,7 @@
  * A complete for a source not enabled in that context is ignored, as the
  * spec says; Linux's plic_irq_eoi() works around exactly that. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "condo/dev_plic.h"
@@ -28,7 +29,7 @@
 /* Seven priority levels, as QEMU virt (WARL: higher bits read as zero). */
 #define PLIC_PRIO_MASK 7u
 
-#define PLIC_STATE_VERSION 1
+#define PLIC_STATE_VERSION 2
 
 /* Bits of word `w` that name existing sources (source 0 does not exist). */
 static uint32_t plic_valid_mask(unsigned w)
@@ -259,25 +260,22 @@ static void plic_reset(void *opaque)
     plic_update(p, true);
 }
 
+/* Every context's registers are saved (PLIC_MAX_CONTEXTS), so the layout
+ * is one table; a stream for another number of contexts is refused. */
+static const struct state_field plic_fields[] = {
+    STATE_FIELD(struct plic, ncontexts),      STATE_ARRAY(struct plic, priority),
+    STATE_ARRAY(struct plic, level),          STATE_ARRAY(struct plic, pending),
+    STATE_ARRAY(struct plic, claimed),        STATE_ARRAY(struct plic, threshold),
+    /* a two-dimensional array: one run of 32-bit words */
+    { "enable", offsetof(struct plic, enable), 4, PLIC_MAX_CONTEXTS * PLIC_WORDS, 0 },
+};
+
 static void plic_save(void *opaque, struct state_buf *s)
 {
     struct plic *p = opaque;
 
     state_put_u8(s, PLIC_STATE_VERSION);
-    state_put_u32(s, p->ncontexts);
-    state_put_u32(s, PLIC_MAX_SOURCES);
-    for (unsigned i = 0; i < PLIC_MAX_SOURCES; i++)
-        state_put_u32(s, p->priority[i]);
-    for (unsigned w = 0; w < PLIC_WORDS; w++) {
-        state_put_u32(s, p->level[w]);
-        state_put_u32(s, p->pending[w]);
-        state_put_u32(s, p->claimed[w]);
-    }
-    for (unsigned c = 0; c < p->ncontexts; c++) {
-        state_put_u32(s, p->threshold[c]);
-        for (unsigned w = 0; w < PLIC_WORDS; w++)
-            state_put_u32(s, p->enable[c][w]);
-    }
+    state_put_fields(s, plic_fields, ARRAY_SIZE(plic_fields), p);
 }
 
 static int plic_load(void *opaque, struct state_buf *s)
@@ -286,44 +284,33 @@ static int plic_load(void *opaque, struct state_buf *s)
 
     if (state_get_u8(s) != PLIC_STATE_VERSION)
         return -EINVAL;
+    struct plic *n = malloc(sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    *n = *p;
+    state_get_fields(s, plic_fields, ARRAY_SIZE(plic_fields), n);
     /* The board defines the contexts; a stream from another shape is foreign. */
-    if (state_get_u32(s) != p->ncontexts || state_get_u32(s) != PLIC_MAX_SOURCES ||
-        s->err)
+    if (s->err || n->ncontexts != p->ncontexts) {
+        free(n);
         return -EINVAL;
-
-    uint32_t priority[PLIC_MAX_SOURCES], level[PLIC_WORDS], pending[PLIC_WORDS],
-        claimed[PLIC_WORDS], threshold[PLIC_MAX_CONTEXTS],
-        enable[PLIC_MAX_CONTEXTS][PLIC_WORDS];
-    for (unsigned i = 0; i < PLIC_MAX_SOURCES; i++)
-        priority[i] = state_get_u32(s);
-    for (unsigned w = 0; w < PLIC_WORDS; w++) {
-        level[w] = state_get_u32(s);
-        pending[w] = state_get_u32(s);
-        claimed[w] = state_get_u32(s);
     }
-    for (unsigned c = 0; c < p->ncontexts; c++) {
-        threshold[c] = state_get_u32(s);
-        for (unsigned w = 0; w < PLIC_WORDS; w++)
-            enable[c][w] = state_get_u32(s);
-    }
-    if (s->err)
-        return -EINVAL;
-
     /* Mask everything to what the registers can hold. */
     for (unsigned i = 1; i < PLIC_MAX_SOURCES; i++)
-        p->priority[i] = priority[i] & PLIC_PRIO_MASK;
-    p->priority[0] = 0;
+        n->priority[i] &= PLIC_PRIO_MASK;
+    n->priority[0] = 0;
     for (unsigned w = 0; w < PLIC_WORDS; w++) {
         uint32_t m = plic_valid_mask(w);
-        p->level[w] = level[w] & m;
-        p->pending[w] = pending[w] & m;
-        p->claimed[w] = claimed[w] & m;
+        n->level[w] &= m;
+        n->pending[w] &= m;
+        n->claimed[w] &= m;
     }
-    for (unsigned c = 0; c < p->ncontexts; c++) {
-        p->threshold[c] = threshold[c] & PLIC_PRIO_MASK;
+    for (unsigned c = 0; c < PLIC_MAX_CONTEXTS; c++) {
+        n->threshold[c] &= PLIC_PRIO_MASK;
         for (unsigned w = 0; w < PLIC_WORDS; w++)
-            p->enable[c][w] = enable[c][w] & plic_valid_mask(w);
+            n->enable[c][w] &= c < p->ncontexts ? plic_valid_mask(w) : 0;
     }
+    state_copy_fields(plic_fields, ARRAY_SIZE(plic_fields), p, n);
+    free(n);
     /* Tell the harts where their lines stand now. */
     plic_update(p, true);
     return 0;

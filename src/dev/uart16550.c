@@ -327,24 +327,22 @@ static void uart_write(void *opaque, uint64_t offset, unsigned size, uint64_t va
     uart_update_irq(u, false);
 }
 
+/* The registers and the receive FIFO (bytes the guest has not read yet),
+ * described once for save and load. */
+#define U(m) STATE_FIELD(struct uart16550, m)
+static const struct state_field uart_fields[] = {
+    U(ier), U(lcr), U(mcr), U(lsr), U(msr), U(scr), U(fcr), U(dll), U(dlm),
+    STATE_ARRAY(struct uart16550, rx_fifo), U(rx_head), U(rx_count),
+    STATE_BOOL(struct uart16550, thr_ipending),
+};
+#undef U
+
 static void uart_save(void *opaque, struct state_buf *s)
 {
     struct uart16550 *u = opaque;
 
     state_put_u8(s, UART16550_STATE_VERSION);
-    state_put_u8(s, u->ier);
-    state_put_u8(s, u->lcr);
-    state_put_u8(s, u->mcr);
-    state_put_u8(s, u->lsr);
-    state_put_u8(s, u->msr);
-    state_put_u8(s, u->scr);
-    state_put_u8(s, u->fcr);
-    state_put_u8(s, u->dll);
-    state_put_u8(s, u->dlm);
-    state_put_bytes(s, u->rx_fifo, sizeof(u->rx_fifo));
-    state_put_u8(s, u->rx_head);
-    state_put_u8(s, u->rx_count);
-    state_put_u8(s, u->thr_ipending);
+    state_put_fields(s, uart_fields, ARRAY_SIZE(uart_fields), u);
 }
 
 static int uart_load(void *opaque, struct state_buf *s)
@@ -354,26 +352,13 @@ static int uart_load(void *opaque, struct state_buf *s)
 
     if (state_get_u8(s) != UART16550_STATE_VERSION)
         return -EINVAL;
-    n.ier = state_get_u8(s);
-    n.lcr = state_get_u8(s);
-    n.mcr = state_get_u8(s);
-    n.lsr = state_get_u8(s);
-    n.msr = state_get_u8(s);
-    n.scr = state_get_u8(s);
-    n.fcr = state_get_u8(s);
-    n.dll = state_get_u8(s);
-    n.dlm = state_get_u8(s);
-    state_get_bytes(s, n.rx_fifo, sizeof(n.rx_fifo));
-    n.rx_head = state_get_u8(s);
-    n.rx_count = state_get_u8(s);
-    uint8_t thr = state_get_u8(s);
+    state_get_fields(s, uart_fields, ARRAY_SIZE(uart_fields), &n);
     if (s->err)
         return -EINVAL;
-    if (n.rx_head >= UART16550_FIFO || n.rx_count > rx_depth(&n) || thr > 1 ||
-        (n.ier & ~IER_MASK) || (n.mcr & ~MCR_MASK) || (n.fcr & ~FCR_KEEP))
+    if (n.rx_head >= UART16550_FIFO || n.rx_count > rx_depth(&n) || (n.ier & ~IER_MASK) ||
+        (n.mcr & ~MCR_MASK) || (n.fcr & ~FCR_KEEP))
         return -EINVAL;
-    n.thr_ipending = thr;
-    *u = n;
+    state_copy_fields(uart_fields, ARRAY_SIZE(uart_fields), u, &n);
     uart_update_irq(u, true);
     return 0;
 }

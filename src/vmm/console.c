@@ -207,6 +207,7 @@ static void help(struct console *c)
     static const char text[] = "\r\n"
                                "C-a h    print this help\r\n"
                                "C-a x    quit condo (the VM is stopped)\r\n"
+                               "C-a s    snapshot the VM now (run with --snapshot-dir)\r\n"
                                "C-a C-a  send C-a to the guest\r\n";
     console_drain(c);
     ssize_t r = write(STDERR_FILENO, text, sizeof(text) - 1);
@@ -234,6 +235,8 @@ static void take_stdin(struct console *c, const uint8_t *buf, size_t n)
             c->escape = false;
             if (b == 'x' || b == 'X')
                 c->quit = true;
+            else if (b == 's' || b == 'S')
+                c->snapshot = true;
             else if (b == 'h' || b == 'H' || b == '?')
                 help(c);
             else if (b == ESCAPE_KEY)

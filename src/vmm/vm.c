@@ -37,6 +37,7 @@
 #include "condo/event_loop.h"
 #include "condo/sandbox.h"
 #include "condo/vm.h"
+#include "vm_snapshot_internal.h"
 #include "vmm/vm_internal.h"
 
 #define SLICE_INSNS 100000
@@ -262,6 +263,28 @@ static void stop_cpus(struct vm *vm, int flag)
     pthread_mutex_unlock(&vm->ctl_mu);
 }
 
+/* For vm_snapshot.c (vm_snapshot_internal.h): run fn on the machine with
+ * every CPU parked and the machine lock held, then let the CPUs go on. */
+int vm_with_machine_stopped(struct vm *vm, int (*fn)(struct machine *m, void *arg), void *arg)
+{
+    stop_cpus(vm, CTL_PAUSE);
+    pthread_mutex_lock(&vm->lock);
+    int r = fn(vm->m, arg);
+    pthread_mutex_unlock(&vm->lock);
+    set_ctl(vm, 0, CTL_PAUSE);
+    return r;
+}
+
+const struct vm_config *vm_config_of(const struct vm *vm)
+{
+    return vm->cfg;
+}
+
+const struct vm_run_options *vm_options_of(const struct vm *vm)
+{
+    return vm->opts;
+}
+
 static int start_cpus(struct vm *vm, struct error *err)
 {
     for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -420,6 +443,10 @@ static int io_loop(struct vm *vm)
         }
         if (vm->m)
             press_buttons(vm);
+        if (vm->con.snapshot) {
+            vm->con.snapshot = false;
+            vm_snapshot_key(vm);
+        }
         if (vm->con.quit) {
             condo_err("quit from the console (Ctrl-A x)");
             return VM_EXIT_QUIT;
@@ -531,7 +558,11 @@ int vm_boot(struct vm *vm, bool *fatal, struct error *err)
         .opaque = vm,
     };
     r = ops->create(&cfg->hw, &env, &vm->m, err);
+    if (r == 0 && vm->opts->restore)
+        r = vm_snapshot_restore(vm, vm->m, vm->opts->restore, err);
     if (r < 0) {
+        if (vm->m)
+            ops->destroy(vm->m);
         vm->m = NULL;
         return r;
     }

@@ -169,6 +169,53 @@ ELF = {
 SEEDS = {"virtq": VIRTQ, "net": NET}
 
 
+# --- snapshot files, for tests/fuzz/fuzz_snapshot.c ------------------------
+# The layout of src/snapshot/snapshot_file.c and snapshot_ram.c, for the
+# fuzz target's fake machine (64 KiB of RAM at 0x80000000).
+
+def snapshot_file(ram_section, ram_flags=0, definition=b'{"name":"fuzz"}',
+                  machine=b"\x01\x2a\x00\x00\x00"):
+    import struct
+    import zlib
+    secs = [(b"definition", 1, 0, definition), (b"machine", 1, 0, machine),
+            (b"ram", 1, ram_flags, ram_section)]
+    hdr = bytearray(4096)
+    hdr[0:8] = b"CONDOSNP"
+    struct.pack_into("<II16s16sQQ", hdr, 8, 1, len(secs), b"riscv64", b"riscv-virt",
+                     0x80000000, 64 << 10)
+    off = 4096
+    for i, (tag, ver, flags, data) in enumerate(secs):
+        struct.pack_into("<16sIIQQI", hdr, 64 + 48 * i, tag, ver, flags, off, len(data),
+                         zlib.crc32(data))
+        off += len(data)
+    struct.pack_into("<I", hdr, 64 + 48 * 8, zlib.crc32(bytes(hdr[:64 + 48 * 8])))
+    return bytes(hdr) + b"".join(s[3] for s in secs)
+
+
+def snapshot_seeds(out):
+    import struct
+    import subprocess
+    import tempfile
+    npages = 16
+    pages = b"\x11" * 4096 + bytes(range(256)) * 16
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(pages)
+        f.flush()
+        # zstd on a named file records the content size, as condo's frames do
+        frame = subprocess.run(["zstd", "-q", "-c", f.name], check=True,
+                               capture_output=True).stdout
+    bitmap = bytes([0b00100001, 0])
+    inline = b"\x01" + struct.pack("<Q", npages) + bitmap + frame
+    seeds = {
+        "inline": snapshot_file(inline),
+        "memfile": snapshot_file(b"\x01" + struct.pack("<QQH", 64 << 10, 7, 13) +
+                                 b"/nonexistent!", ram_flags=1),
+    }
+    for name, data in seeds.items():
+        with open(os.path.join(out, "seed-" + name), "wb") as f:
+            f.write(data)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: tests/fuzz/seeds.py TARGET DIR")
@@ -184,6 +231,9 @@ def main():
             for name, data in ELF.items():
                 with open(os.path.join(out, "seed-elf-" + name), "wb") as f:
                     f.write(b"\x01" + data)
+        return
+    if target == "snapshot":
+        snapshot_seeds(out)
         return
     if target == "api":
         import api_seeds

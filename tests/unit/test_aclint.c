@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "condo/dev_aclint.h"
+#include "state_check.h"
 
 #define NHARTS 2
 #define MSIP(h) (4u * (h))
@@ -243,10 +244,11 @@ static void test_save_load(void **state)
         state_init_reader(&c, s.data, cut);
         assert_int_equal(aclint_ops.load(&a2, &c), -EINVAL);
     }
-    s.data[0] = 2;
+    uint8_t version = s.data[0];
+    s.data[0] = 99;
     state_init_reader(&r, s.data, s.len);
     assert_int_equal(aclint_ops.load(&a2, &r), -EINVAL);
-    s.data[0] = 1;
+    s.data[0] = version;
     struct aclint a3;
     aclint_init(&a3, 1, &clk2, NULL, NULL);
     state_init_reader(&r, s.data, s.len);
@@ -293,6 +295,13 @@ static void test_hostile(void **state)
     assert_int_equal(aclint_ops.max_access, 8);
 }
 
+static void test_state_hostile(void **state)
+{
+    struct fixture *f = *state;
+    wr(&f->a, MTIMECMP(0), 8, 12345);
+    assert_true(state_check_device(&f->a, aclint_ops.save, aclint_ops.load) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +311,7 @@ int main(void)
         cmocka_unit_test_setup(test_msip, setup),
         cmocka_unit_test_setup(test_save_load, setup),
         cmocka_unit_test_setup(test_hostile, setup),
+        cmocka_unit_test_setup(test_state_hostile, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "condo/riscv.h"
+#include "state_check.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (1u << 20)
@@ -125,11 +126,34 @@ static void test_bad_streams_refused(void **state)
     rig_free(&a);
 }
 
+static void cpu_save_fn(void *dev, struct state_buf *s)
+{
+    riscv_cpu_save(dev, s);
+}
+static int cpu_load_fn(void *dev, struct state_buf *s)
+{
+    return riscv_cpu_load(dev, s);
+}
+
+/* A hart part-way through a program: every truncated or corrupted stream
+ * is refused with the hart unchanged, or loads. */
+static void test_state_hostile(void **state)
+{
+    (void)state;
+    struct rig a;
+    rig_init(&a);
+    load_program(&a);
+    riscv_cpu_run(&a.cpu, 300000);
+    assert_true(state_check_device(&a.cpu, cpu_save_fn, cpu_load_fn) > 0);
+    rig_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restore_continues),
         cmocka_unit_test(test_bad_streams_refused),
+        cmocka_unit_test(test_state_hostile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

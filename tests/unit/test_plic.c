@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "condo/dev_plic.h"
+#include "state_check.h"
 
 #define NCTX 4
 
@@ -323,6 +324,15 @@ static void test_hostile(void **state)
     assert_int_equal(rd(&f->p, CLAIM(0)), 20);
 }
 
+static void test_state_hostile(void **state)
+{
+    struct fixture *f = *state;
+    wr(&f->p, PRIO(10), 3);
+    enable_src(&f->p, 1, 10);
+    plic_set_irq(&f->p, 10, 1);
+    assert_true(state_check_device(&f->p, plic_ops.save, plic_ops.load) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup(test_save_load, setup),
         cmocka_unit_test_setup(test_reset, setup),
         cmocka_unit_test_setup(test_hostile, setup),
+        cmocka_unit_test_setup(test_state_hostile, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "condo/clock.h"
 #include "condo/dev_goldfish_rtc.h"
 #include "condo/dev_syscon.h"
+#include "state_check.h"
 
 #define TIME_LOW 0x00
 #define TIME_HIGH 0x04
@@ -338,6 +339,14 @@ static void test_syscon(void **state)
     syscon_ops.write(&bare, 0, 4, 0x5555);
 }
 
+static void test_rtc_state_hostile(void **state)
+{
+    struct fixture *f = *state;
+    set_time(&f->r, 1700000000ull * NS);
+    set_alarm(&f->r, read_time(&f->r) + 200000000ull);
+    assert_true(state_check_device(&f->r, goldfish_rtc_ops.save, goldfish_rtc_ops.load) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup(test_alarm, setup),
         cmocka_unit_test_setup(test_rtc_save_load, setup),
         cmocka_unit_test_setup(test_rtc_hostile, setup),
+        cmocka_unit_test_setup(test_rtc_state_hostile, setup),
         cmocka_unit_test(test_syscon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

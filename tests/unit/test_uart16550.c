@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "condo/dev_uart16550.h"
+#include "state_check.h"
 
 struct sink {
     uint8_t buf[256];
@@ -367,6 +368,19 @@ static void test_hostile(void **state)
     assert_true(uart16550_ops.min_access >= 1 && uart16550_ops.max_access <= 8);
 }
 
+/* Every truncation and corruption of a busy UART's state: refused and
+ * unchanged, or loaded; save-load-save byte-identical. */
+static void test_state_hostile(void **state)
+{
+    struct fixture *f = *state;
+    const uint8_t in[3] = "xyz";
+    wr(&f->u, 2, 0x01); /* FIFO on */
+    wr(&f->u, 3, 0x03);
+    wr(&f->u, 1, 0x01);
+    assert_int_equal(uart16550_receive(&f->u, in, 3), 3);
+    assert_true(state_check_device(&f->u, uart16550_ops.save, uart16550_ops.load) > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup(test_save_load, setup),
         cmocka_unit_test_setup(test_reset_op, setup),
         cmocka_unit_test_setup(test_hostile, setup),
+        cmocka_unit_test_setup(test_state_hostile, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include "condo/block.h"
 #include "condo/virtio_blk.h"
 #include "virtio_test_driver.h"
+#include "state_check.h"
 
 #define DISK_SIZE (64 * 1024 + 100) /* 128 sectors and a tail the guest never sees */
 #define DISK_SECTORS 128
@@ -874,6 +875,36 @@ static void test_async_save_drains(void **state)
     uint64_t buf = galloc(d, 512);
     uint64_t st = queue_req(f, VIRTIO_BLK_T_OUT, 3, buf, 512);
     notify(d, 0);
+static void mmio_save_fn(void *dev, struct state_buf *s)
+{
+    virtio_mmio_ops.save(dev, s);
+}
+static int mmio_load_fn(void *dev, struct state_buf *s)
+{
+    return virtio_mmio_ops.load(dev, s);
+}
+
+/* In flight: a request the rate limit holds back, and the buckets' levels,
+ * are saved; the restored device serves the request when its time comes.
+ * Every truncated or corrupted stream leaves transport and device as they
+ * were (the transport no longer commits before the device has checked). */
+static void test_save_waiting(void **state)
+{
+    (void)state;
+    struct rate_limit_config rl = { .iops = 1 };
+    struct bfix *f = bfix_new(false, &rl);
+    struct tdrv *d = &f->d;
+    tdrv_probe(d, ACCEPT_ALL, 1, 16);
+    uint64_t buf = galloc(d, 512);
+    fill(gp(d, buf, 512), 512, 7);
+    queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    queue_req(f, VIRTIO_BLK_T_OUT, 5, buf, 512); /* waits for the limit */
+    notify(d, 0);
+    assert_int_equal(used_count(f), 1);
+    assert_int_not_equal(virtio_blk_next_deadline_ns(f->blk), UINT64_MAX);
+
+    assert_true(state_check_device(&f->blk->mmio, mmio_save_fn, mmio_load_fn) > 0);
+
     struct state_buf s;
     state_init_writer(&s);
     virtio_mmio_ops.save(&f->blk->mmio, &s);
@@ -883,6 +914,27 @@ static void test_async_save_drains(void **state)
     assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
     state_free(&s);
     async_free(&l, f);
+    /* a fresh device (full buckets) takes the saved levels: still waiting */
+    struct virtio_blk *b2 = calloc(1, sizeof(*b2));
+    assert_non_null(b2);
+    struct rate_limit_config rl2 = { .iops = 1 };
+    assert_int_equal(virtio_blk_init(b2, &f->disk.b, &rl2, &d->ram, tdrv_irq_line(d)), 0);
+    rate_limit_set_clock(&b2->rl, f->blk->rl.clock, f->blk->rl.clock_opaque);
+    struct state_buf r;
+    state_init_reader(&r, s.data, s.len);
+    assert_int_equal(virtio_mmio_ops.load(&b2->mmio, &r), 0);
+    d->t = &b2->mmio;
+    assert_int_not_equal(virtio_blk_next_deadline_ns(b2), UINT64_MAX);
+    virtio_blk_poll(b2);
+    assert_int_equal(used_count(f), 0); /* the bucket is still empty */
+    f->now += 2000000000ull;
+    virtio_blk_poll(b2);
+    assert_int_equal(used_count(f), 1); /* served after the wait */
+    assert_int_equal(f->disk.writes, 1);
+    d->t = &f->blk->mmio;
+    free(b2);
+    state_free(&s);
+    teardown((void **)&f);
 }
 
 int main(void)
@@ -904,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_async_reset_in_flight),
         cmocka_unit_test(test_async_inflight_bound),
         cmocka_unit_test(test_async_save_drains),
+        cmocka_unit_test(test_save_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,7 +34,9 @@
  * Rate limit: a request is charged (its data bytes, and one operation)
  * when it is popped. When the budget is short the request is given back to
  * the queue (virtq_unpop) and the device waits; virtio_blk_poll() retries
- * once virtio_blk_next_deadline_ns() has passed. */
+ * once virtio_blk_next_deadline_ns() has passed. Nothing is held across
+ * the wait (no popped element): a snapshot saves only that the queue
+ * waits, for how many bytes, and the buckets' levels. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -42,7 +44,7 @@
 
 #include "condo/virtio_blk.h"
 
-#define VIRTIO_BLK_STATE_VERSION 1
+#define VIRTIO_BLK_STATE_VERSION 2
 /* struct virtio_blk_config up to num_queues (virtio 1.2, 5.2.4) */
 #define VIRTIO_BLK_CONFIG_SIZE 0x24
 
@@ -482,39 +484,56 @@ void virtio_blk_destroy(struct virtio_blk *b)
 
 /* Nothing in flight is saved: requests are completed first (their used
  * elements and the interrupt are then part of the saved state). */
+/* The device's own state: what the guest was told (capacity, read-only:
+ * checked against the disk attached now), and in flight, a request the
+ * rate limit holds back (waiting, its size) with the buckets' levels. */
+#define B(m) STATE_FIELD(struct virtio_blk, m)
+static const struct state_field blk_fields[] = {
+    B(capacity), STATE_BOOL(struct virtio_blk, waiting), B(wait_bytes),
+};
+#undef B
+
 static void blk_save(void *opaque, struct state_buf *s)
 {
     struct virtio_blk *b = opaque;
     virtio_blk_quiesce(b);
     state_put_u8(s, VIRTIO_BLK_STATE_VERSION);
-    state_put_u64(s, b->capacity);
+    state_put_fields(s, blk_fields, ARRAY_SIZE(blk_fields), b);
     state_put_u8(s, b->disk->read_only);
+    rate_limit_save(&b->rl, s);
 }
 
-static int blk_load(void *opaque, struct state_buf *s)
+static int blk_load(void *opaque, struct state_buf *s, bool commit)
 {
     struct virtio_blk *b = opaque;
     virtio_blk_quiesce(b); /* the loaded queue replaces whatever was in flight */
     if (state_get_u8(s) != VIRTIO_BLK_STATE_VERSION)
         return -EINVAL;
-    uint64_t cap = state_get_u64(s);
-    bool ro = state_get_u8(s) != 0;
-    if (s->err)
-        return -EINVAL;
-    if (cap != b->capacity || ro != b->disk->read_only) {
+    struct virtio_blk *n = malloc(sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    *n = *b;
+    state_get_fields(s, blk_fields, ARRAY_SIZE(blk_fields), n);
+    uint8_t ro = state_get_u8(s);
+    struct rate_limit rl;
+    int r = s->err || ro > 1 || rate_limit_load(&b->rl, s, &rl) < 0 ? -EINVAL : 0;
+    if (r == 0 && (n->capacity != b->capacity || (ro != 0) != b->disk->read_only)) {
         /* The stream is input too (a snapshot file): rate-limited. */
-        log_host(&b->mmio.log,
-                 "the saved disk had %llu sectors%s, %s has %llu%s: attach the same disk as "
-                 "when the state was saved",
-                 (unsigned long long)cap, ro ? " (read-only)" : "",
-                 b->disk->path ? b->disk->path : "the disk", (unsigned long long)b->capacity,
-                 b->disk->read_only ? " (read-only)" : "");
-        return -EINVAL;
+        if (!commit)
+            log_host(&b->mmio.log,
+                     "the saved disk had %llu sectors%s, %s has %llu%s: attach the same disk "
+                     "as when the state was saved",
+                     (unsigned long long)n->capacity, ro ? " (read-only)" : "",
+                     b->disk->path ? b->disk->path : "the disk",
+                     (unsigned long long)b->capacity, b->disk->read_only ? " (read-only)" : "");
+        r = -EINVAL;
     }
-    /* Requests may have been waiting for the rate limit: look again. */
-    b->waiting = true;
-    b->wait_bytes = 0;
-    return 0;
+    if (r == 0 && commit) {
+        state_copy_fields(blk_fields, ARRAY_SIZE(blk_fields), b, n);
+        b->rl = rl;
+    }
+    free(n);
+    return r;
 }
 
 void virtio_blk_set_serial(struct virtio_blk *b, const char *serial)

@@ -265,7 +265,7 @@ static void input_save(void *opaque, struct state_buf *s)
 }
 
 /* Any select/subsel is valid (an unknown query answers size 0). */
-static int input_load(void *opaque, struct state_buf *s)
+static int input_load(void *opaque, struct state_buf *s, bool commit)
 {
     struct virtio_input *in = opaque;
     if (state_get_u8(s) != VIRTIO_INPUT_STATE_VERSION)
@@ -273,8 +273,10 @@ static int input_load(void *opaque, struct state_buf *s)
     uint8_t select = state_get_u8(s), subsel = state_get_u8(s);
     if (s->err)
         return -EINVAL;
-    in->select = select;
-    in->subsel = subsel;
+    if (commit) {
+        in->select = select;
+        in->subsel = subsel;
+    }
     return 0;
 }
 

@@ -408,83 +408,88 @@ static void virtio_mmio_reset_op(void *opaque)
     transport_reset(opaque);
 }
 
+/* The transport's state and each queue's, described once for save and
+ * load. */
+#define T(m) STATE_FIELD(struct virtio_mmio, m)
+static const struct state_field mmio_fields[] = {
+    T(status), T(device_features_sel), T(driver_features_sel), T(driver_features),
+    STATE_BOOL(struct virtio_mmio, driver_features_bad), T(queue_sel), T(interrupt_status),
+    T(config_generation),
+};
+#undef T
+#define Q(m) STATE_FIELD(struct virtq, m)
+static const struct state_field vq_fields[] = {
+    Q(num), STATE_BOOL(struct virtq, ready), Q(desc_addr), Q(avail_addr), Q(used_addr),
+    Q(last_avail), Q(used_idx),
+};
+#undef Q
+
 static void virtio_mmio_save(void *opaque, struct state_buf *s)
 {
     struct virtio_mmio *t = opaque;
     state_put_u8(s, VIRTIO_MMIO_STATE_VERSION);
     state_put_u32(s, t->dev->device_id);
-    state_put_u32(s, t->status);
-    state_put_u32(s, t->device_features_sel);
-    state_put_u32(s, t->driver_features_sel);
-    state_put_u64(s, t->driver_features);
-    state_put_u8(s, t->driver_features_bad);
-    state_put_u32(s, t->queue_sel);
-    state_put_u32(s, t->interrupt_status);
-    state_put_u32(s, t->config_generation);
+    state_put_fields(s, mmio_fields, ARRAY_SIZE(mmio_fields), t);
     state_put_u8(s, (uint8_t)nqueues(t));
-    for (unsigned q = 0; q < nqueues(t); q++) {
-        const struct virtq *vq = &t->vq[q];
-        state_put_u32(s, vq->num);
-        state_put_u8(s, vq->ready);
-        state_put_u64(s, vq->desc_addr);
-        state_put_u64(s, vq->avail_addr);
-        state_put_u64(s, vq->used_addr);
-        state_put_u16(s, vq->last_avail);
-        state_put_u16(s, vq->used_idx);
-    }
+    for (unsigned q = 0; q < nqueues(t); q++)
+        state_put_fields(s, vq_fields, ARRAY_SIZE(vq_fields), &t->vq[q]);
     if (t->dev->save)
         t->dev->save(t->dev_opaque, s);
 }
 
-/* Everything is read into a copy and checked before it replaces the live
- * state: a malformed stream leaves the device as it was. */
-static int virtio_mmio_load(void *opaque, struct state_buf *s)
+/* Parse the transport's part into a scratch copy and check it. */
+static int mmio_parse(const struct virtio_mmio *t, struct state_buf *s, struct virtio_mmio *n)
 {
-    struct virtio_mmio *t = opaque;
-    struct virtio_mmio n = *t;
-
+    *n = *t;
     if (state_get_u8(s) != VIRTIO_MMIO_STATE_VERSION || s->err)
         return -EINVAL;
     uint32_t id = state_get_u32(s);
-    n.status = state_get_u32(s);
-    n.device_features_sel = state_get_u32(s);
-    n.driver_features_sel = state_get_u32(s);
-    n.driver_features = state_get_u64(s);
-    n.driver_features_bad = state_get_u8(s) != 0;
-    n.queue_sel = state_get_u32(s);
-    n.interrupt_status = state_get_u32(s);
-    n.config_generation = state_get_u32(s);
+    state_get_fields(s, mmio_fields, ARRAY_SIZE(mmio_fields), n);
     unsigned nq = state_get_u8(s);
-    if (s->err || id != t->dev->device_id || nq != nqueues(t) || (n.status & ~VIRTIO_STATUS_KNOWN) ||
-        (n.interrupt_status & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)))
+    if (s->err || id != t->dev->device_id || nq != nqueues(t) ||
+        (n->status & ~VIRTIO_STATUS_KNOWN) ||
+        (n->interrupt_status & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)))
         return -EINVAL;
-    if ((n.status & VIRTIO_STATUS_FEATURES_OK) &&
-        (n.driver_features_bad || (n.driver_features & ~virtio_mmio_device_features(t))))
+    if ((n->status & VIRTIO_STATUS_FEATURES_OK) &&
+        (n->driver_features_bad || (n->driver_features & ~virtio_mmio_device_features(t))))
         return -EINVAL;
-    if ((n.status & VIRTIO_STATUS_DRIVER_OK) && !(n.status & VIRTIO_STATUS_FEATURES_OK))
+    if ((n->status & VIRTIO_STATUS_DRIVER_OK) && !(n->status & VIRTIO_STATUS_FEATURES_OK))
         return -EINVAL;
     for (unsigned q = 0; q < nq; q++) {
-        struct virtq *vq = &n.vq[q];
-        vq->num = state_get_u32(s);
-        vq->ready = state_get_u8(s) != 0;
-        vq->desc_addr = state_get_u64(s);
-        vq->avail_addr = state_get_u64(s);
-        vq->used_addr = state_get_u64(s);
-        vq->last_avail = state_get_u16(s);
-        vq->used_idx = state_get_u16(s);
+        state_get_fields(s, vq_fields, ARRAY_SIZE(vq_fields), &n->vq[q]);
         if (s->err)
             return -EINVAL;
-        if (vq->ready && (!(n.status & VIRTIO_STATUS_FEATURES_OK) || virtq_check_layout(&n, q) < 0))
+        if (n->vq[q].ready &&
+            (!(n->status & VIRTIO_STATUS_FEATURES_OK) || virtq_check_layout(n, q) < 0))
             return -EINVAL;
     }
     for (unsigned q = nq; q < VIRTIO_MAX_QUEUES; q++)
-        memset(&n.vq[q], 0, sizeof(n.vq[q]));
+        memset(&n->vq[q], 0, sizeof(n->vq[q]));
+    return 0;
+}
+
+/* Everything - the transport's part and the device's - is parsed and
+ * checked before anything replaces the live state: a malformed stream
+ * leaves transport and device as they were. */
+static int virtio_mmio_load(void *opaque, struct state_buf *s)
+{
+    struct virtio_mmio *t = opaque;
+    struct virtio_mmio n;
+    int r = mmio_parse(t, s, &n);
+    if (r < 0)
+        return r;
+    if (t->dev->load) {
+        struct state_buf check = *s; /* a second reader over the same bytes */
+        r = t->dev->load(t->dev_opaque, &check, false);
+        if (r < 0 || check.err)
+            return r < 0 ? r : -EINVAL;
+    }
     n.irq_level = t->irq_level;
     n.epoch = t->epoch + 1;
     *t = n;
     update_irq(t);
     if (t->dev->load)
-        return t->dev->load(t->dev_opaque, s);
+        return t->dev->load(t->dev_opaque, s, true);
     return 0;
 }
 

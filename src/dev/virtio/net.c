@@ -150,7 +150,7 @@ static void net_save(void *opaque, struct state_buf *s)
     state_put_bytes(s, vn->mac, 6);
 }
 
-static int net_load(void *opaque, struct state_buf *s)
+static int net_load(void *opaque, struct state_buf *s, bool commit)
 {
     struct virtio_net *vn = opaque;
     uint8_t mac[6];
@@ -160,7 +160,8 @@ static int net_load(void *opaque, struct state_buf *s)
     if (s->err || (mac[0] & 1))
         return -EINVAL;
     /* the guest's driver already knows this MAC: keep it */
-    memcpy(vn->mac, mac, 6);
+    if (commit)
+        memcpy(vn->mac, mac, 6);
     return 0;
 }
 

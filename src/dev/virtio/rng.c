@@ -62,9 +62,10 @@ static void rng_save(void *opaque, struct state_buf *s)
     state_put_u8(s, VIRTIO_RNG_STATE_VERSION);
 }
 
-static int rng_load(void *opaque, struct state_buf *s)
+static int rng_load(void *opaque, struct state_buf *s, bool commit)
 {
     (void)opaque;
+    (void)commit;
     if (state_get_u8(s) != VIRTIO_RNG_STATE_VERSION || s->err)
         return -EINVAL;
     return 0;

@@ -153,64 +153,47 @@ bool riscv_check_interrupts(struct riscv_cpu *cpu)
     return false;
 }
 
-#define CPU_STATE_VERSION 1
+#define CPU_STATE_VERSION 2
+
+/* The architectural state, described once for save and load. */
+#define F(m) STATE_FIELD(struct riscv_cpu, m)
+static const struct state_field cpu_fields[] = {
+    STATE_ARRAY_N(struct riscv_cpu, x, 32), /* x[32] is a write sink, not state */
+    F(pc), STATE_ARRAY(struct riscv_cpu, f),
+    STATE_FIELD_MAX(struct riscv_cpu, fflags, 0x1f), STATE_FIELD_MAX(struct riscv_cpu, frm, 7),
+    STATE_FIELD_MAX(struct riscv_cpu, priv, PRV_M),
+    F(mstatus), F(misa), F(medeleg), F(mideleg), F(mie), F(mip), F(mtvec), F(mscratch),
+    F(mepc), F(mcause), F(mtval), F(mcounteren), F(menvcfg), F(mcountinhibit),
+    F(stvec), F(sscratch), F(sepc), F(scause), F(stval), F(satp), F(scounteren), F(senvcfg),
+    F(stimecmp), F(instret), F(reservation), F(reservation_val), F(mhartid),
+    STATE_ARRAY(struct riscv_cpu, pmpcfg), STATE_ARRAY(struct riscv_cpu, pmpaddr),
+    STATE_BOOL(struct riscv_cpu, wfi),
+};
+#undef F
 
 void riscv_cpu_save(struct riscv_cpu *cpu, struct state_buf *s)
 {
     state_put_u8(s, CPU_STATE_VERSION);
-    for (int i = 0; i < 32; i++)
-        state_put_u64(s, cpu->x[i]);
-    state_put_u64(s, cpu->pc);
-    for (int i = 0; i < 32; i++)
-        state_put_u64(s, cpu->f[i]);
-    state_put_u32(s, cpu->fflags);
-    state_put_u32(s, cpu->frm);
-    state_put_u32(s, cpu->priv);
-    const uint64_t csrs[] = { cpu->mstatus, cpu->misa, cpu->medeleg, cpu->mideleg, cpu->mie,
-                              cpu->mip, cpu->mtvec, cpu->mscratch, cpu->mepc, cpu->mcause,
-                              cpu->mtval, cpu->mcounteren, cpu->menvcfg, cpu->mcountinhibit,
-                              cpu->stvec, cpu->sscratch, cpu->sepc, cpu->scause, cpu->stval,
-                              cpu->satp, cpu->scounteren, cpu->senvcfg, cpu->stimecmp,
-                              cpu->instret, cpu->reservation, cpu->mhartid };
-    for (size_t i = 0; i < ARRAY_SIZE(csrs); i++)
-        state_put_u64(s, csrs[i]);
-    for (int i = 0; i < 2; i++)
-        state_put_u64(s, cpu->pmpcfg[i]);
-    for (int i = 0; i < 16; i++)
-        state_put_u64(s, cpu->pmpaddr[i]);
-    state_put_u8(s, cpu->wfi);
+    state_put_fields(s, cpu_fields, ARRAY_SIZE(cpu_fields), cpu);
 }
 
+/* Parsed into a scratch hart and checked; the live hart changes only when
+ * everything is valid. */
 int riscv_cpu_load(struct riscv_cpu *cpu, struct state_buf *s)
 {
-    if (state_get_u8(s) != CPU_STATE_VERSION)
+    if (state_get_u8(s) != CPU_STATE_VERSION || s->err)
         return -EINVAL;
-    for (int i = 0; i < 32; i++)
-        cpu->x[i] = state_get_u64(s);
-    cpu->x[0] = 0;
-    cpu->pc = state_get_u64(s);
-    for (int i = 0; i < 32; i++)
-        cpu->f[i] = state_get_u64(s);
-    cpu->fflags = state_get_u32(s) & 0x1f;
-    cpu->frm = state_get_u32(s) & 7;
-    cpu->priv = state_get_u32(s);
-    if (cpu->priv == 2)
-        return -EINVAL;
-    uint64_t *csrs[] = { &cpu->mstatus, &cpu->misa, &cpu->medeleg, &cpu->mideleg, &cpu->mie,
-                         &cpu->mip, &cpu->mtvec, &cpu->mscratch, &cpu->mepc, &cpu->mcause,
-                         &cpu->mtval, &cpu->mcounteren, &cpu->menvcfg, &cpu->mcountinhibit,
-                         &cpu->stvec, &cpu->sscratch, &cpu->sepc, &cpu->scause, &cpu->stval,
-                         &cpu->satp, &cpu->scounteren, &cpu->senvcfg, &cpu->stimecmp,
-                         &cpu->instret, &cpu->reservation, &cpu->mhartid };
-    for (size_t i = 0; i < ARRAY_SIZE(csrs); i++)
-        *csrs[i] = state_get_u64(s);
-    for (int i = 0; i < 2; i++)
-        cpu->pmpcfg[i] = state_get_u64(s);
-    for (int i = 0; i < 16; i++)
-        cpu->pmpaddr[i] = state_get_u64(s);
-    cpu->wfi = state_get_u8(s);
-    if (s->err || cpu->priv > PRV_M)
-        return -EINVAL;
-    riscv_tlb_reset(cpu);
-    return 0;
+    struct riscv_cpu *n = calloc(1, sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    state_get_fields(s, cpu_fields, ARRAY_SIZE(cpu_fields), n);
+    /* priv 2 is reserved; a hart's id is the board's, not the stream's */
+    int r = s->err || n->priv == 2 || n->x[0] != 0 || n->mhartid != cpu->mhartid ? -EINVAL : 0;
+    if (r == 0) {
+        state_copy_fields(cpu_fields, ARRAY_SIZE(cpu_fields), cpu, n);
+        riscv_tlb_reset(cpu); /* contexts, M-mode mappings and jump cache alike */
+        riscv_mode_changed(cpu);
+    }
+    free(n);
+    return r;
 }

@@ -1,0 +1,344 @@
+/* The snapshot file: header page with the section table, the sections, and
+ * the crash-safe write (temporary name, fsync, rename, fsync of the
+ * directory). Reading checks the header, the table and every section's
+ * bounds and checksum before anything is used. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "snapshot_internal.h"
+
+#define SNAP_MAGIC "CONDOSNP"
+#define MAX_SECTIONS 8
+#define TAG_LEN 16
+#define ENTRY_SIZE 48
+#define TABLE_OFF 64
+#define HDR_CRC_OFF (TABLE_OFF + MAX_SECTIONS * ENTRY_SIZE)
+#define DEF_VERSION 1
+#define MACHINE_SECTION_VERSION 1
+/* A definition is a small JSON document; anything larger is not ours. */
+#define DEF_MAX (1u << 20)
+
+struct section {
+    char tag[TAG_LEN + 1];
+    uint32_t version, flags;
+    uint64_t off, len;
+    uint32_t crc;
+    const uint8_t *data;
+};
+
+struct snap_view {
+    char arch[17], board[17];
+    uint64_t ram_base, ram_size;
+    unsigned n;
+    struct section sec[MAX_SECTIONS];
+};
+
+static uint32_t crc(const uint8_t *p, uint64_t len)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (len) {
+        uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        len -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+/* --- writing --- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void fsync_dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
+
+static int write_file(const char *path, struct section *sec, unsigned n,
+                      const struct machine *m, const struct guest_ram *ram, uint64_t *bytes,
+                      struct error *err)
+{
+    uint8_t hdr[SNAP_PAGE] = { 0 };
+    memcpy(hdr, SNAP_MAGIC, 8);
+    le32_store(hdr + 8, SNAPSHOT_VERSION);
+    le32_store(hdr + 12, n);
+    strncpy((char *)hdr + 16, m->ops->arch, TAG_LEN);
+    strncpy((char *)hdr + 32, m->ops->name, TAG_LEN);
+    le64_store(hdr + 48, ram->base);
+    le64_store(hdr + 56, ram->size);
+    uint64_t off = SNAP_PAGE;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *e = hdr + TABLE_OFF + i * ENTRY_SIZE;
+        strncpy((char *)e, sec[i].tag, TAG_LEN);
+        le32_store(e + 16, sec[i].version);
+        le32_store(e + 20, sec[i].flags);
+        le64_store(e + 24, off);
+        le64_store(e + 32, sec[i].len);
+        le32_store(e + 40, crc(sec[i].data, sec[i].len));
+        off += sec[i].len;
+    }
+    le32_store(hdr + HDR_CRC_OFF, crc(hdr, HDR_CRC_OFF));
+
+    char tmp[4200];
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return error_set(err, -ENAMETOOLONG, "snapshot %s: the path is too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return error_set_errno(err, -errno, "cannot create the snapshot %s", tmp);
+    int r = write_all(fd, hdr, sizeof(hdr));
+    for (unsigned i = 0; r == 0 && i < n; i++)
+        r = write_all(fd, sec[i].data, sec[i].len);
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    close(fd);
+    if (r == 0 && rename(tmp, path) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlink(tmp);
+        return error_set_errno(err, r, "cannot write the snapshot %s", path);
+    }
+    fsync_dir_of(path);
+    *bytes = off;
+    return 0;
+}
+
+int snapshot_save(const char *path, const char *mem_path, const char *definition,
+                  struct machine *m, struct snapshot_stats *stats, struct error *err)
+{
+    struct snapshot_stats st = { 0 };
+    struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
+    if (!ram)
+        return error_set(err, -ENOTSUP, "the %s machine cannot be snapshotted", m->ops->name);
+    size_t def_len = strlen(definition);
+    if (def_len > DEF_MAX)
+        return error_set(err, -EINVAL, "the VM definition is too large for a snapshot");
+
+    struct state_buf mach, rs;
+    state_init_writer(&mach);
+    state_init_writer(&rs);
+    int r = m->ops->save(m, &mach, err);
+    uint32_t ram_flags = 0;
+    if (r == 0)
+        r = snap_ram_encode(ram, mem_path, &rs, &ram_flags, &st.ram_pages, &st.mem_bytes, err);
+    if (r == 0 && (mach.err || rs.err))
+        r = error_set(err, -ENOMEM, "out of memory while saving the snapshot");
+    if (r == 0) {
+        struct section sec[3] = {
+            { .tag = "definition", .version = DEF_VERSION, .data = (const uint8_t *)definition,
+              .len = def_len },
+            { .tag = "machine", .version = MACHINE_SECTION_VERSION, .data = mach.data,
+              .len = mach.len },
+            { .tag = "ram", .version = SNAP_RAM_VERSION, .flags = ram_flags, .data = rs.data,
+              .len = rs.len },
+        };
+        st.state_bytes = mach.len;
+        r = write_file(path, sec, 3, m, ram, &st.file_bytes, err);
+    }
+    state_free(&mach);
+    state_free(&rs);
+    if (r == 0 && stats)
+        *stats = st;
+    return r;
+}
+
+/* --- reading --- */
+
+static int parse(const uint8_t *d, size_t len, const char *name, struct snap_view *v,
+                 struct error *err)
+{
+    memset(v, 0, sizeof(*v));
+    if (len < SNAP_PAGE || memcmp(d, SNAP_MAGIC, 8) != 0)
+        return error_set(err, -EINVAL, "%s is not a condo snapshot (no CONDOSNP header)", name);
+    uint32_t version = le32_load(d + 8);
+    if (version != SNAPSHOT_VERSION)
+        return error_set(err, -EINVAL,
+                         "%s is a snapshot of format version %u; this condo reads version %u%s",
+                         name, version, SNAPSHOT_VERSION,
+                         version > SNAPSHOT_VERSION ? ": use a newer condo" : "");
+    if (le32_load(d + HDR_CRC_OFF) != crc(d, HDR_CRC_OFF))
+        return error_set(err, -EINVAL, "%s: the snapshot header is corrupt (checksum mismatch)",
+                         name);
+    v->n = le32_load(d + 12);
+    if (v->n == 0 || v->n > MAX_SECTIONS)
+        return error_set(err, -EINVAL, "%s: %u sections (1..%u allowed)", name, v->n,
+                         MAX_SECTIONS);
+    memcpy(v->arch, d + 16, 16);
+    memcpy(v->board, d + 32, 16);
+    v->ram_base = le64_load(d + 48);
+    v->ram_size = le64_load(d + 56);
+    for (unsigned i = 0; i < v->n; i++) {
+        const uint8_t *e = d + TABLE_OFF + i * ENTRY_SIZE;
+        struct section *s = &v->sec[i];
+        memcpy(s->tag, e, TAG_LEN);
+        s->version = le32_load(e + 16);
+        s->flags = le32_load(e + 20);
+        s->off = le64_load(e + 24);
+        s->len = le64_load(e + 32);
+        s->crc = le32_load(e + 40);
+        if (s->off < SNAP_PAGE || s->off > len || s->len > len - s->off)
+            return error_set(err, -EINVAL,
+                             "%s: section '%s' lies beyond the end of the file (truncated?)",
+                             name, s->tag);
+        s->data = d + s->off;
+        if (crc(s->data, s->len) != s->crc)
+            return error_set(err, -EINVAL, "%s: section '%s' is corrupt (checksum mismatch)",
+                             name, s->tag);
+    }
+    return 0;
+}
+
+static const struct section *find(const struct snap_view *v, const char *tag, uint32_t version,
+                                  const char *name, struct error *err)
+{
+    for (unsigned i = 0; i < v->n; i++) {
+        if (strcmp(v->sec[i].tag, tag) != 0)
+            continue;
+        if (v->sec[i].version != version) {
+            error_set(err, -EINVAL, "%s: section '%s' has version %u, this condo reads %u", name,
+                      tag, v->sec[i].version, version);
+            return NULL;
+        }
+        return &v->sec[i];
+    }
+    error_set(err, -EINVAL, "%s: the snapshot has no '%s' section", name, tag);
+    return NULL;
+}
+
+/* The file, mapped read-only. */
+static int map_file(const char *path, const uint8_t **data, size_t *len, struct error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return error_set_errno(err, -errno, "cannot open the snapshot %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(err, -EINVAL, "%s is not a regular file", path);
+    }
+    if (st.st_size < (off_t)SNAP_PAGE) {
+        close(fd);
+        return error_set(err, -EINVAL, "%s is not a condo snapshot (%lld bytes: too short)",
+                         path, (long long)st.st_size);
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return error_set_errno(err, -errno, "cannot map the snapshot %s", path);
+    *data = p;
+    *len = (size_t)st.st_size;
+    return 0;
+}
+
+int snapshot_read_definition(const char *path, char **definition, struct error *err)
+{
+    const uint8_t *d;
+    size_t len;
+    int r = map_file(path, &d, &len, err);
+    if (r < 0)
+        return r;
+    struct snap_view *v = malloc(sizeof(*v));
+    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    const struct section *s = r == 0 ? find(v, "definition", DEF_VERSION, path, err) : NULL;
+    if (r == 0 && !s)
+        r = -EINVAL;
+    if (r == 0 && (s->len > DEF_MAX || memchr(s->data, 0, s->len)))
+        r = error_set(err, -EINVAL, "%s: the VM definition section is malformed", path);
+    if (r == 0) {
+        *definition = malloc(s->len + 1);
+        if (!*definition) {
+            r = error_set(err, -ENOMEM, "out of memory");
+        } else {
+            memcpy(*definition, s->data, s->len);
+            (*definition)[s->len] = 0;
+        }
+    }
+    free(v);
+    munmap((void *)d, len);
+    return r;
+}
+
+int snapshot_restore_data(const uint8_t *d, size_t len, const char *name, struct machine *m,
+                          struct error *err)
+{
+    struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
+    if (!ram)
+        return error_set(err, -ENOTSUP, "the %s machine cannot restore snapshots", m->ops->name);
+    struct snap_view *v = malloc(sizeof(*v));
+    if (!v)
+        return error_set(err, -ENOMEM, "out of memory");
+    int r = parse(d, len, name, v, err);
+    if (r == 0 && (strncmp(v->arch, m->ops->arch, TAG_LEN) != 0 ||
+                   strncmp(v->board, m->ops->name, TAG_LEN) != 0))
+        r = error_set(err, -EINVAL, "%s is a snapshot of a %s %s machine, not %s %s", name,
+                      v->arch, v->board, m->ops->arch, m->ops->name);
+    if (r == 0 && (v->ram_base != ram->base || v->ram_size != ram->size))
+        r = error_set(err, -EINVAL,
+                      "%s: RAM of %llu MiB at 0x%llx, this machine has %llu MiB at 0x%llx", name,
+                      (unsigned long long)(v->ram_size >> 20), (unsigned long long)v->ram_base,
+                      (unsigned long long)(ram->size >> 20), (unsigned long long)ram->base);
+    const struct section *ms = NULL, *rs = NULL;
+    if (r == 0 && (!(ms = find(v, "machine", MACHINE_SECTION_VERSION, name, err)) ||
+                   !(rs = find(v, "ram", SNAP_RAM_VERSION, name, err))))
+        r = -EINVAL;
+    /* Everything checked before anything changes: the RAM section (and its
+     * memory file), then the machine state, which the board loads all or
+     * nothing. RAM goes last. */
+    if (r == 0)
+        r = snap_ram_check(rs->data, rs->len, rs->flags, ram, name, err);
+    if (r == 0) {
+        struct state_buf s;
+        state_init_reader(&s, ms->data, ms->len);
+        r = m->ops->load(m, &s, err);
+        if (r == 0 && s.pos != s.len)
+            r = error_set(err, -EINVAL, "%s: %zu bytes after the machine state", name,
+                          s.len - s.pos);
+        if (r < 0)
+            error_prefix(err, "%s: ", name);
+    }
+    if (r == 0)
+        r = snap_ram_apply(rs->data, rs->len, rs->flags, ram, name, err);
+    free(v);
+    return r;
+}
+
+int snapshot_restore(const char *path, struct machine *m, struct error *err)
+{
+    const uint8_t *d;
+    size_t len;
+    int r = map_file(path, &d, &len, err);
+    if (r < 0)
+        return r;
+    r = snapshot_restore_data(d, len, path, m, err);
+    munmap((void *)d, len);
+    return r;
+}
