@@ -10,6 +10,7 @@
 int vm_with_machine_stopped(struct vm *vm, int (*fn)(struct machine *m, void *arg), void *arg);
 const struct vm_config *vm_config_of(const struct vm *vm);
 const struct vm_run_options *vm_options_of(const struct vm *vm);
+struct event_loop *vm_loop_of(struct vm *vm);
 
 /* vm_snapshot.c: resume a snapshot into the freshly created machine m
  * (before any CPU runs). */
