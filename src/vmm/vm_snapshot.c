@@ -46,7 +46,7 @@ struct save_job {
     pid_t pid;    /* the writer, 0 when written in place */
     int rd;       /* its result pipe */
     int watch;    /* event loop watch (Ctrl-A s) */
-    uint64_t t0;
+    uint64_t t0, t_stopped, t_captured, t_forked; /* the pause, in steps (-vv) */
 };
 
 /* One save at a time per VM process (a VMM runs one VM). */
@@ -73,9 +73,11 @@ static int save_stopped(struct machine *m, void *arg)
 {
     struct save_job *j = arg;
     struct snapshot_capture *c;
+    j->t_stopped = condo_clock_ns();
     int r = snapshot_capture(m, j->definition, &c, j->err);
     if (r < 0)
         return r;
+    j->t_captured = condo_clock_ns();
     int p[2];
     pid_t pid = -1, parent = getpid();
     if (pipe2(p, O_CLOEXEC) == 0) {
@@ -86,6 +88,7 @@ static int save_stopped(struct machine *m, void *arg)
         if (pid < 0)
             close(p[0]);
     }
+    j->t_forked = condo_clock_ns();
     if (pid > 0) {
         j->pid = pid;
         j->rd = p[0];
@@ -163,6 +166,13 @@ static int save_start(struct vm *vm, struct save_job *j, struct error *err)
     j->t0 = condo_clock_ns();
     int r = vm_with_machine_stopped(vm, save_stopped, j);
     j->pause_ns = condo_clock_ns() - j->t0;
+    if (r == 0)
+        condo_debug("snapshot pause %.2f ms: vCPUs parked after %.2f, state captured in %.2f, "
+                    "fork %.2f, vCPUs released %.2f",
+                    (double)j->pause_ns / 1e6, (double)(j->t_stopped - j->t0) / 1e6,
+                    (double)(j->t_captured - j->t_stopped) / 1e6,
+                    (double)(j->t_forked - j->t_captured) / 1e6,
+                    (double)(j->t0 + j->pause_ns - j->t_forked) / 1e6);
     free(def);
     j->definition = NULL;
     return r;
