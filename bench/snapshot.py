@@ -21,14 +21,16 @@ running guest) and then:
             migrate-to-file is its nearest equivalent.
   restore   `--runs` times (default 20): `condo run --restore FILE` (RAM
             mapped from the file) and `qemu-system-riscv64 ... -incoming
-            "exec:cat FILE"`. A command is typed at once; measured from
-            just before the process is spawned to its answer (QEMU's UART
-            drops what is typed while the stream loads: for QEMU an empty
-            line probes for the prompt every 20 ms first). condo also
+            "exec:cat FILE"`. condo: a command is typed at once, measured
+            from just before the process is spawned to its answer. QEMU:
+            the time until its monitor reports the VM running, then a
+            command is typed (5 s to answer; QEMU 7.2's restored riscv
+            guest has not answered in our runs, which is reported). condo also
             reports (with -v) the time from its start to the first guest
             instruction, in-process and from the spawn.
   clones    `--clones` (default 20) restores of one snapshot at once, each
-            its own process: the time until every one answered, then each
+            its own process: the time until every one answered (QEMU:
+            until every one runs), then each
             one's RSS and PSS (/proc/PID/smaps_rollup) next to a freshly
             booted VM's. condo's clones map the file copy-on-write, so
             pages they did not write are shared (PSS splits them).
@@ -175,21 +177,7 @@ def condo_restore_once(a, snap, log):
             "first_insn_spawn_ms": (int(m.group(2)) - t0) / 1e6}
 
 
-def probe_prompt(vm, timeout=120):
-    """QEMU's UART drops what is typed while the migration stream loads:
-    an empty line every 20 ms until the prompt comes back."""
-    deadline = time.monotonic() + timeout
-    while True:
-        vm.sendline("")
-        try:
-            vm.expect(PROMPT, 0.02)
-            return
-        except driver.Timeout:
-            if time.monotonic() > deadline:
-                raise
-
-
-def run_clones(argv_of, n, logdir, tag, probe=False, settle_s=2.0):
+def run_clones(argv_of, n, logdir, tag, settle_s=2.0):
     """n VMs at once; time until each answered; then RSS/PSS of each."""
     vms = []
     t0 = time.monotonic()
@@ -199,8 +187,6 @@ def run_clones(argv_of, n, logdir, tag, probe=False, settle_s=2.0):
         hung = 0
         for vm in vms:
             try:
-                if probe:
-                    probe_prompt(vm, 120)
                 st, out = vm.run("echo alive", timeout=120)
                 if st != 0 or "alive" not in out:
                     hung += 1
@@ -288,26 +274,64 @@ def qemu_save_once(a, work, logdir, i):
         vm.kill()
 
 
-def qemu_restore_argv(a, path):
-    return qemu_argv(a, ["-monitor", "none", "-incoming", "exec:cat %s" % path])
+def qemu_restore_argv(a, path, mon):
+    return qemu_argv(a, ["-monitor", "unix:%s,server,nowait" % mon,
+                         "-incoming", "exec:cat %s" % path])
 
 
-def qemu_restore_once(a, path, log):
-    """ms to the answer, or None when the restored guest never answered
-    (seen now and then: QEMU's restored console stays silent)."""
-    t0 = time.monotonic_ns()
-    vm = driver.VM(qemu_restore_argv(a, path), log=log)
+def wait_running(mon_path, timeout=60):
+    """Poll QEMU's monitor until the incoming VM runs."""
+    m = Monitor(mon_path, timeout)
+    deadline = time.monotonic() + timeout
     try:
-        probe_prompt(vm, 30)
-        st, out = vm.run("echo alive", timeout=30)
-        t = (time.monotonic_ns() - t0) / 1e6
-        if st != 0 or "alive" not in out:
-            return None
-        return t
-    except driver.Timeout:
-        return None
+        while "running" not in m.cmd("info status"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("QEMU's incoming VM did not start")
+            time.sleep(0.005)
+    finally:
+        m.close()
+
+
+def qemu_restore_once(a, path, work, log):
+    """(ms to the VM running, ms to the typed command answered or None).
+    QEMU 7.2's restored riscv guest has not answered in our runs: its
+    kernel echoes input but the shell never runs (consistent with the
+    guest's timer not being re-armed after an incoming migration)."""
+    mon = os.path.join(work, "qemu-in.sock")
+    t0 = time.monotonic_ns()
+    vm = driver.VM(qemu_restore_argv(a, path, mon), log=log)
+    try:
+        wait_running(mon)
+        t_run = (time.monotonic_ns() - t0) / 1e6
+        try:
+            st, out = vm.run("echo alive", timeout=5)
+            t = (time.monotonic_ns() - t0) / 1e6 if st == 0 and "alive" in out else None
+        except driver.Timeout:
+            t = None
+        return t_run, t
     finally:
         vm.kill()
+
+
+def qemu_clones(a, path, n, work, logdir):
+    """n incoming QEMUs at once: time until all run, then RSS/PSS."""
+    vms = []
+    t0 = time.monotonic()
+    try:
+        for i in range(n):
+            mon = os.path.join(work, "qemu-clone%d.sock" % i)
+            vms.append((driver.VM(qemu_restore_argv(a, path, mon),
+                                  log=os.path.join(logdir, "qemu-clone%d.log" % i)), mon))
+        for _, mon in vms:
+            wait_running(mon, 300)
+        all_ms = (time.monotonic() - t0) * 1e3
+        time.sleep(2)
+        mem = [mem_of(vm.proc.pid) for vm, _ in vms]
+    finally:
+        for vm, _ in vms:
+            vm.kill()
+    return {"all_running_ms": all_ms, "rss_kib": [m[0] for m in mem],
+            "pss_kib": [m[1] for m in mem]}
 
 
 # ------------------------------------------------------------------- main
@@ -372,13 +396,14 @@ def main():
             res["qemu_save"] = {"downtime_ms": downs, "total_ms": totals,
                                 "file_bytes": os.path.getsize(path)}
             print("qemu: %d restores ..." % a.runs, flush=True)
-            qr = [qemu_restore_once(a, path, os.path.join(logdir, "qemu-restore%d.log" % i))
+            qr = [qemu_restore_once(a, path, work,
+                                    os.path.join(logdir, "qemu-restore%d.log" % i))
                   for i in range(a.runs)]
-            res["qemu_restore"] = [t for t in qr if t is not None]
-            res["qemu_restore_hung"] = qr.count(None)
+            res["qemu_restore_running"] = [r[0] for r in qr]
+            res["qemu_restore"] = [r[1] for r in qr if r[1] is not None]
+            res["qemu_restore_silent"] = sum(1 for r in qr if r[1] is None)
             print("qemu: %d clones ..." % a.clones, flush=True)
-            res["qemu_clones"] = run_clones(lambda i: qemu_restore_argv(a, path), a.clones,
-                                            logdir, "qemu", probe=True)
+            res["qemu_clones"] = qemu_clones(a, path, a.clones, work, logdir)
             res["qemu_booted_mem_kib"] = booted_mem(
                 qemu_argv(a, ["-monitor", "none"]), os.path.join(logdir, "qemu-booted.log"),
                 settle)
@@ -416,6 +441,7 @@ def report(res):
         cr and [r["first_insn_inproc_ms"] for r in cr], None)
     row("restore: first guest instruction (from spawn)",
         cr and [r["first_insn_spawn_ms"] for r in cr], None)
+    row("restore: VM running (QEMU: monitor says so)", None, res.get("qemu_restore_running"))
     row("restore: typed command answered (from spawn)", cr and [r["answer_ms"] for r in cr], qr)
     print("%-48s %19s %19s %7s" % ("P50 / P90", "condo", "QEMU", "c/Q"))
     for name, c, q, ratio, unit in rows:
@@ -426,15 +452,18 @@ def report(res):
             continue
         booted = res.get(vmm + "_booted_mem_kib") or (0, 0)
         n = len(cl["rss_kib"])
-        print("%s: %d clones all answering after %.0f ms%s; per clone RSS %.1f MiB, PSS %.1f MiB "
+        print("%s: %d clones all %s after %.0f ms%s; per clone RSS %.1f MiB, PSS %.1f MiB "
               "(mean); one booted VM: RSS %.1f MiB, PSS %.1f MiB" % (
-                  vmm, n, cl["all_answering_ms"],
-                  " (%d never answered)" % cl["never_answered"] if cl["never_answered"] else "",
+                  vmm, n, "answering" if "all_answering_ms" in cl else "running",
+                  cl.get("all_answering_ms", cl.get("all_running_ms")),
+                  " (%d never answered)" % cl["never_answered"] if cl.get("never_answered")
+                  else "",
                   statistics.mean(cl["rss_kib"]) / 1024,
                   statistics.mean(cl["pss_kib"]) / 1024, booted[0] / 1024, booted[1] / 1024))
-    if res.get("qemu_restore_hung"):
-        print("QEMU: %d of its restores never answered (not in the figures)" %
-              res["qemu_restore_hung"])
+    if res.get("qemu_restore_silent"):
+        print("QEMU: %d of %d restored guests never answered a typed command within 5 s "
+              "(not in the figures)" % (res["qemu_restore_silent"],
+                                        len(res.get("qemu_restore_running", []))))
     if cs:
         print("condo snapshot file: %.1f MiB long, %.1f MiB on disk (zero pages are holes)" % (
             cs["file_bytes"] / 2**20, cs["file_alloc_bytes"] / 2**20))

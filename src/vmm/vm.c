@@ -724,6 +724,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     status = io_loop(vm);
 stop:
     join_cpus(vm);
+    vm_snapshot_wait(vm); /* a Ctrl-A s still being written completes */
     if (vm->m && vm->start_ns) {
         struct machine_stats st;
         ops->stats(vm->m, &st);

@@ -233,11 +233,19 @@ static void key_done(void *opaque, short revents)
 {
     (void)revents;
     struct key_job *k = opaque;
-    event_loop_remove(vm_loop_of(k->vm), k->j.watch);
+    if (k->j.watch >= 0)
+        event_loop_remove(vm_loop_of(k->vm), k->j.watch);
     int r = save_finish(&k->j);
     key_report(&k->j, r, &k->err);
     busy = NULL;
     free(k);
+}
+
+void vm_snapshot_wait(struct vm *vm)
+{
+    (void)vm;
+    if (busy) /* key_done blocks in save_finish until the writer is done */
+        key_done((struct key_job *)busy, 0); /* j is its first member */
 }
 
 void vm_snapshot_key(struct vm *vm)

@@ -18,5 +18,8 @@ int vm_snapshot_restore(struct vm *vm, struct machine *m, const char *path, stru
 /* Ctrl-A s: a snapshot named by the time into --snapshot-dir; reports on
  * stderr (the user pressed a key and watches the console). */
 void vm_snapshot_key(struct vm *vm);
+/* At the VM's end: wait for a Ctrl-A s writer still running (it would die
+ * with the VMM otherwise) and report it. */
+void vm_snapshot_wait(struct vm *vm);
 
 #endif
