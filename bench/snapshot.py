@@ -24,8 +24,10 @@ running guest) and then:
             "exec:cat FILE"`. condo: a command is typed at once, measured
             from just before the process is spawned to its answer. QEMU:
             the time until its monitor reports the VM running, then a
-            command is typed (5 s to answer; QEMU 7.2's restored riscv
-            guest has not answered in our runs, which is reported). condo also
+            command is typed (QEMU's restored guest loses what is typed
+            while the stream loads; its shell then never answered) and
+            given 5 s to answer (restores that did not are counted and
+            left out of the figure). condo also
             reports (with -v) the time from its start to the first guest
             instruction, in-process and from the spawn.
   clones    `--clones` (default 20) restores of one snapshot at once, each
@@ -294,9 +296,8 @@ def wait_running(mon_path, timeout=60):
 
 def qemu_restore_once(a, path, work, log):
     """(ms to the VM running, ms to the typed command answered or None).
-    QEMU 7.2's restored riscv guest has not answered in our runs: its
-    kernel echoes input but the shell never runs (consistent with the
-    guest's timer not being re-armed after an incoming migration)."""
+    Typed only once QEMU runs the VM: typed earlier, the restored guest's
+    kernel echoed the line but its shell never ran it."""
     mon = os.path.join(work, "qemu-in.sock")
     t0 = time.monotonic_ns()
     vm = driver.VM(qemu_restore_argv(a, path, mon), log=log)
