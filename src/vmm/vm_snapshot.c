@@ -55,7 +55,9 @@ static struct save_job *busy;
 static void child_write(const struct save_job *j, const struct snapshot_capture *c, int wr,
                         pid_t parent)
 {
-    /* the guest's own console keys must not reach the writer */
+    /* the VMM's handlers poke the parent's event loop (a shared eventfd):
+     * in the writer, a SIGINT or SIGTERM to the process group just ends
+     * it, as it ends the VMM */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -78,15 +80,18 @@ static int save_stopped(struct machine *m, void *arg)
     if (r < 0)
         return r;
     j->t_captured = condo_clock_ns();
-    int p[2];
+    int p[2], e = 0;
     pid_t pid = -1, parent = getpid();
     if (pipe2(p, O_CLOEXEC) == 0) {
         pid = fork();
+        e = errno;
         if (pid == 0)
             child_write(j, c, p[1], parent);
         close(p[1]);
         if (pid < 0)
             close(p[0]);
+    } else {
+        e = errno;
     }
     j->t_forked = condo_clock_ns();
     if (pid > 0) {
@@ -95,7 +100,7 @@ static int save_stopped(struct machine *m, void *arg)
         r = 0;
     } else {
         condo_info("snapshot: cannot fork a writer (%s): writing with the guest paused",
-                   strerror(errno));
+                   strerror(e));
         r = snapshot_write(c, j->path, j->mem_path, SNAPSHOT_RAM_MAPPED, &j->stats, j->err);
     }
     snapshot_capture_free(c); /* the child has its own copy */
