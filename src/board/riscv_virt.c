@@ -255,13 +255,16 @@ static int load_images(struct riscv_virt *v, struct error *err)
 
 /* --- lifecycle --- */
 
-static int virt_reset(struct machine *m, struct error *err)
+/* images: false when a snapshot is about to replace RAM and the harts
+ * (reading firmware, kernel and initrd and building the device tree is
+ * most of a restore's time otherwise). */
+static int virt_reset_images(struct machine *m, bool images, struct error *err)
 {
     struct riscv_virt *v = to_virt(m);
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->impl[i].ops->reset)
             v->impl[i].ops->reset(v->impl[i].state);
-    int r = load_images(v, err);
+    int r = images ? load_images(v, err) : 0;
     if (r < 0)
         return r;
     for (unsigned h = 0; h < v->ncpus; h++) {
@@ -273,6 +276,11 @@ static int virt_reset(struct machine *m, struct error *err)
     }
     memset(&v->exit, 0, sizeof(v->exit));
     return 0;
+}
+
+static int virt_reset(struct machine *m, struct error *err)
+{
+    return virt_reset_images(m, true, err);
 }
 
 /* Fill row `i` of the table with its device. */
@@ -475,7 +483,9 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
             goto fail;
         }
     }
-    r = virt_reset(&v->base, err);
+    /* a bare-metal program's HTIF addresses come from its ELF: loaded
+     * even for a restore */
+    r = virt_reset_images(&v->base, !env->restoring || cfg->bare_metal, err);
     if (r < 0)
         goto fail;
     *out = &v->base;

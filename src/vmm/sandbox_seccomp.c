@@ -128,6 +128,15 @@ static void build(struct filter *f, const struct sandbox *sb)
                      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
                      CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PTRACE | CLONE_UNTRACED,
                  SANDBOX_CLONE_THREAD_FLAGS, true);
+    /* fork, and only fork (glibc's flags exactly): a snapshot's writer is
+     * a child that sees guest RAM frozen copy-on-write while the guest
+     * runs on (src/vmm/vm_snapshot.c); it inherits this filter. With it:
+     * the pipe it reports through, its parent-death signal, its reaping. */
+    allow_eq(f, SCMP_SYS(clone), 0, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, false);
+    allow_eq(f, SCMP_SYS(pipe2), 1, O_CLOEXEC, true);
+    allow_eq(f, SCMP_SYS(prctl), 0, PR_SET_PDEATHSIG, true);
+    allow(f, SCMP_SYS(getppid));
+    allow(f, SCMP_SYS(wait4));
     /* clone3 passes its flags in memory, out of a filter's reach: ENOSYS
      * makes glibc fall back to clone */
     rule(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);

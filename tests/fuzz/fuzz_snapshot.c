@@ -1,7 +1,9 @@
 /* libFuzzer target: hostile snapshot files for the snapshot loader (condo
  * run --restore). The input is a whole snapshot file: header, section
  * table, checksums, the definition, the machine state and the RAM section
- * (page bitmap and zstd frame, or a memory file reference). It is
+ * (page bitmap and zstd frame, a memory file reference, or format 2's
+ * mapped RAM: a descriptor and RAM raw after the sections, copied from
+ * memory here since there is no file to map). It is
  * restored into a small fake machine (64 KiB of RAM, a one-field machine
  * state) through snapshot_restore_data(), and its definition read through
  * snapshot_read_definition(). Any failure must come with its message; a

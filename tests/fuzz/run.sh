@@ -30,7 +30,7 @@ image   65536   disk images: qcow2 headers, tables, backing names (--disk, condo
 loader  65536   kernel Image, ELF program, raw firmware and initrd loading
 options 1024    condo run's command line, every option and --disk value
 api     65536   the control API's method, path and body handling
-snapshot 65536  snapshot files: header, section table, checksums, machine state, RAM (condo run --restore)
+snapshot 131072 snapshot files: header, section table, checksums, machine state, RAM (condo run --restore)
 "
 
 secs=${1:-${FUZZ_SECONDS:-20}}

@@ -174,14 +174,14 @@ SEEDS = {"virtq": VIRTQ, "net": NET}
 # fuzz target's fake machine (64 KiB of RAM at 0x80000000).
 
 def snapshot_file(ram_section, ram_flags=0, definition=b'{"name":"fuzz"}',
-                  machine=b"\x01\x2a\x00\x00\x00"):
+                  machine=b"\x01\x2a\x00\x00\x00", version=1, tail=b""):
     import struct
     import zlib
     secs = [(b"definition", 1, 0, definition), (b"machine", 1, 0, machine),
-            (b"ram", 1, ram_flags, ram_section)]
+            (b"ram", version, ram_flags, ram_section)]
     hdr = bytearray(4096)
     hdr[0:8] = b"CONDOSNP"
-    struct.pack_into("<II16s16sQQ", hdr, 8, 1, len(secs), b"riscv64", b"riscv-virt",
+    struct.pack_into("<II16s16sQQ", hdr, 8, version, len(secs), b"riscv64", b"riscv-virt",
                      0x80000000, 64 << 10)
     off = 4096
     for i, (tag, ver, flags, data) in enumerate(secs):
@@ -189,7 +189,21 @@ def snapshot_file(ram_section, ram_flags=0, definition=b'{"name":"fuzz"}',
                          zlib.crc32(data))
         off += len(data)
     struct.pack_into("<I", hdr, 64 + 48 * 8, zlib.crc32(bytes(hdr[:64 + 48 * 8])))
-    return bytes(hdr) + b"".join(s[3] for s in secs)
+    return bytes(hdr) + b"".join(s[3] for s in secs) + tail
+
+
+def mapped_snapshot():
+    """Format 2, mapped RAM: the descriptor (version, size, offset), then
+    RAM raw at the next page boundary (two pages with data, the rest
+    zero)."""
+    import struct
+    end = 4096 + len(b'{"name":"fuzz"}') + 5 + 17
+    off = (end + 4095) // 4096 * 4096
+    ram = bytearray(64 << 10)
+    ram[0:4096] = b"\x22" * 4096
+    ram[5 * 4096:6 * 4096] = bytes(range(256)) * 16
+    return snapshot_file(b"\x02" + struct.pack("<QQ", 64 << 10, off), ram_flags=2, version=2,
+                         tail=bytes(off - end) + bytes(ram))
 
 
 def snapshot_seeds(out):
@@ -210,6 +224,7 @@ def snapshot_seeds(out):
         "inline": snapshot_file(inline),
         "memfile": snapshot_file(b"\x01" + struct.pack("<QQH", 64 << 10, 7, 13) +
                                  b"/nonexistent!", ram_flags=1),
+        "mapped": mapped_snapshot(),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, "seed-" + name), "wb") as f:
