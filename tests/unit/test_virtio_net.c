@@ -385,7 +385,7 @@ static bool rec_can(void *opaque)
     return true;
 }
 
-static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
+static void rec_receive(void *opaque, const struct net_vhdr *h, const uint8_t *frame, size_t len)
 {
     struct recorder *r = opaque;
     r->frames++;
