@@ -197,6 +197,14 @@ void virtq_unpop(struct virtio_mmio *t, unsigned q);
  * device broken since the element was popped. */
 void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *elem,
                 uint32_t written);
+/* virtq_push in two steps, for a device that hands back several elements
+ * as one unit (virtio-net's mergeable receive buffers): virtq_fill writes
+ * the used element k places after the last published one (false: the
+ * element is stale, nothing written), virtq_flush then publishes count
+ * filled elements at once and raises the interrupt. */
+bool virtq_fill(struct virtio_mmio *t, unsigned q, const struct virtq_elem *elem,
+                uint32_t written, unsigned k);
+void virtq_flush(struct virtio_mmio *t, unsigned q, unsigned count);
 /* Whether the driver negotiated feature `bit`. */
 bool virtio_has_feature(const struct virtio_mmio *t, unsigned bit);
 /* Mark the device broken (a request the device cannot make sense of). */

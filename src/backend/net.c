@@ -49,7 +49,8 @@ static bool flush_rx_hold(struct net_backend *nb)
         return false;
     size_t len = nb->rx_hold_len;
     nb->rx_hold_len = 0;
-    nb->peer.receive(nb->peer.opaque, nb->rx_hold, len);
+    nb->peer.receive(nb->peer.opaque, nb->rx_hold_has_vhdr ? &nb->rx_hold_vhdr : NULL,
+                     nb->rx_hold, len);
     return true;
 }
 
@@ -269,6 +270,46 @@ int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n)
     return nb->ops->send(nb, iov, n);
 }
 
+static int send_segment(void *opaque, const struct iovec *iov, int n)
+{
+    struct net_backend *nb = opaque;
+    int r = nb->ops->send(nb, iov, n);
+    /* a segment lost to a full host queue is lost as on a wire; the rest
+     * still go (TCP retransmits what is missing) */
+    return r == -ENOBUFS || r == -EAGAIN ? 0 : r;
+}
+
+int net_backend_send_offload(struct net_backend *nb, const struct net_vhdr *h, uint8_t *frame,
+                             size_t len)
+{
+    if (nb->bps && !rate_limit_consume(&nb->tx_rl, len)) {
+        nb->tx_want = len;
+        nb->tx_blocked = true;
+        return -EAGAIN;
+    }
+    struct iovec iov = { frame, len };
+    if (nb->ops->send_vhdr)
+        return nb->ops->send_vhdr(nb, h, &iov, 1);
+    if (h->gso_type != NET_VHDR_GSO_NONE) {
+        int r = net_offload_segment(h, frame, len, send_segment, nb);
+        if (r < 0)
+            return r;
+        nb->tx_segmented++;
+        return 0;
+    }
+    if (h->flags & NET_VHDR_F_NEEDS_CSUM) {
+        net_offload_csum(h, frame, len);
+        nb->tx_csummed++;
+    }
+    return nb->ops->send(nb, &iov, 1);
+}
+
+void net_backend_set_rx_offload(struct net_backend *nb, const struct net_offload_caps *caps)
+{
+    if (nb->ops->set_rx_offload)
+        nb->ops->set_rx_offload(nb, caps);
+}
+
 void net_backend_rx_ready(struct net_backend *nb)
 {
     if (!nb->rx_blocked || !flush_rx_hold(nb))
@@ -287,7 +328,8 @@ bool net_backend_can_deliver(struct net_backend *nb)
     return ok;
 }
 
-void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t len)
+void net_backend_deliver_vhdr(struct net_backend *nb, const struct net_vhdr *h,
+                              const uint8_t *frame, size_t len)
 {
     if (len < NET_ETH_HLEN || len > NET_FRAME_MAX || !nb->peer.receive)
         return;
@@ -295,8 +337,16 @@ void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t le
         /* hold it until the bucket allows (source_dispatch) */
         memcpy(nb->rx_hold, frame, len);
         nb->rx_hold_len = len;
+        nb->rx_hold_has_vhdr = h != NULL;
+        if (h)
+            nb->rx_hold_vhdr = *h;
         nb->rx_blocked = true;
         return;
     }
-    nb->peer.receive(nb->peer.opaque, frame, len);
+    nb->peer.receive(nb->peer.opaque, h, frame, len);
+}
+
+void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t len)
+{
+    net_backend_deliver_vhdr(nb, NULL, frame, len);
 }

@@ -50,7 +50,7 @@ static bool rec_can(void *opaque)
     return ((struct rec *)opaque)->can;
 }
 
-static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
+static void rec_receive(void *opaque, const struct net_vhdr *h, const uint8_t *frame, size_t len)
 {
     struct rec *r = opaque;
     if (r->match && r->match(frame, len))
