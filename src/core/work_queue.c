@@ -1,8 +1,9 @@
 /* One worker thread running jobs in submission order (see work_queue.h).
  * One mutex guards the lists; the eventfd is written when the finished
- * list goes from empty to non-empty and read when it is taken, both under
- * the mutex, so a wake is never lost and never left pending for nothing
- * for long (a stale wake finds an empty list: harmless). */
+ * list goes from empty to non-empty (or, with an owner lock, when the
+ * worker could not complete them itself) and read when it is taken, both
+ * under the mutex, so a wake is never lost and never left pending for
+ * nothing for long (a stale wake finds an empty list: harmless). */
 #include <errno.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -20,6 +21,14 @@ int work_queue_init(struct work_queue *q)
     pthread_cond_init(&q->work_cv, NULL);
     pthread_cond_init(&q->idle_cv, NULL);
     return 0;
+}
+
+/* Wake the event loop: finished jobs wait (q->mu held). */
+static void work_queue_signal(struct work_queue *q)
+{
+    uint64_t one = 1;
+    ssize_t r = write(q->done_fd, &one, sizeof(one));
+    (void)r; /* EAGAIN: the counter is full, the fd is readable anyway */
 }
 
 static void *work_queue_main(void *arg)
@@ -47,16 +56,45 @@ static void *work_queue_main(void *arg)
         else
             q->done_head = w;
         q->done_tail = w;
-        if (was_empty) {
-            uint64_t one = 1;
-            ssize_t r = write(q->done_fd, &one, sizeof(one));
-            (void)r; /* EAGAIN: the counter is full, the fd is readable anyway */
+        if (q->owner_lock && !q->stop) {
+            /* Complete it here if the owner's lock is free: no thread to
+             * wake. `completing` keeps waiters (wait_idle, cancel) from
+             * returning while complete() runs; a waiter that holds the
+             * owner lock makes the trylock fail, so it never waits for us
+             * in vain. */
+            q->completing = true;
+            pthread_mutex_unlock(&q->mu);
+            bool done = pthread_mutex_trylock(q->owner_lock) == 0;
+            if (done) {
+                q->complete(q->opaque);
+                pthread_mutex_unlock(q->owner_lock);
+            }
+            pthread_mutex_lock(&q->mu);
+            q->completing = false;
+            pthread_cond_broadcast(&q->idle_cv); /* set_owner, cancel */
+            if (!done && q->done_head)
+                work_queue_signal(q);
+        } else if (was_empty) {
+            work_queue_signal(q);
         }
         if (!q->head)
             pthread_cond_broadcast(&q->idle_cv);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
+}
+
+void work_queue_set_owner(struct work_queue *q, pthread_mutex_t *lock,
+                          void (*complete)(void *opaque), void *opaque)
+{
+    pthread_mutex_lock(&q->mu);
+    /* taking the completion away: wait until the worker is out of it */
+    while (!complete && q->completing)
+        pthread_cond_wait(&q->idle_cv, &q->mu);
+    q->owner_lock = complete ? lock : NULL;
+    q->complete = complete;
+    q->opaque = opaque;
+    pthread_mutex_unlock(&q->mu);
 }
 
 int work_queue_fd(const struct work_queue *q)
@@ -101,7 +139,7 @@ struct work_item *work_queue_take_done(struct work_queue *q)
 void work_queue_wait_idle(struct work_queue *q)
 {
     pthread_mutex_lock(&q->mu);
-    while (q->head || q->running)
+    while (q->head || q->running || q->completing)
         pthread_cond_wait(&q->idle_cv, &q->mu);
     pthread_mutex_unlock(&q->mu);
 }
@@ -111,7 +149,7 @@ struct work_item *work_queue_cancel(struct work_queue *q)
     pthread_mutex_lock(&q->mu);
     struct work_item *w = q->head;
     q->head = q->tail = NULL;
-    while (q->running)
+    while (q->running || q->completing)
         pthread_cond_wait(&q->idle_cv, &q->mu);
     pthread_mutex_unlock(&q->mu);
     return w;

@@ -157,6 +157,7 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(write));   /* console, eventfd wakes, tap, log */
     allow(f, SCMP_SYS(writev));  /* tap frames */
     allow(f, SCMP_SYS(preadv));  /* disk images: guest data and qcow2 tables */
+    allow(f, SCMP_SYS(preadv2)); /* RWF_NOWAIT: cached disk reads on the vCPU */
     allow(f, SCMP_SYS(pread64)); /* the API's /proc/self/statm (opened before) */
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
