@@ -139,6 +139,8 @@ struct virtio_device_ops {
     void (*reset)(void *opaque);
     /* Optional: timed work (a rate limit's wait), as dev_ops.poll. */
     uint64_t (*poll)(void *opaque);
+    /* Optional: as dev_ops.next_deadline. */
+    uint64_t (*next_deadline)(void *opaque);
     /* Device state after the transport's; the device writes its own
      * version byte first. May be NULL (nothing to save). load is called
      * twice on the same bytes: with commit false it only parses and checks

@@ -39,6 +39,8 @@ struct work_queue {
     pthread_t thread;
     bool started, stop;
     bool completing; /* the worker is in complete() under the owner lock */
+    bool polled;     /* a job just ended: look for the next before sleeping */
+    bool signalled;  /* done_fd was written and not read since */
     int done_fd; /* eventfd: readable while finished jobs wait */
     pthread_mutex_t *owner_lock; /* see work_queue_set_owner */
     void (*complete)(void *opaque);

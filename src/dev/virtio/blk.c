@@ -430,6 +430,11 @@ uint64_t virtio_blk_next_deadline_ns(struct virtio_blk *b)
     return wait > UINT64_MAX - now ? UINT64_MAX : now + wait;
 }
 
+static uint64_t blk_next_deadline(void *opaque)
+{
+    return virtio_blk_next_deadline_ns(opaque);
+}
+
 static uint64_t blk_poll(void *opaque)
 {
     struct virtio_blk *b = opaque;
@@ -453,7 +458,13 @@ static void blk_done_ready(void *opaque, short revents)
  * but the guest's. */
 static void blk_worker_complete(void *opaque)
 {
-    blk_done_ready(opaque, POLLIN);
+    struct virtio_blk *b = opaque;
+    blk_done_ready(b, POLLIN);
+    /* more requests popped here may wait for the rate limit: the I/O
+     * thread must learn the new deadline (it only recomputes it when
+     * woken) */
+    if (b->loop && virtio_blk_next_deadline_ns(b) != UINT64_MAX)
+        event_loop_wake(b->loop);
 }
 
 int virtio_blk_set_loop(struct virtio_blk *b, struct event_loop *loop)
@@ -623,6 +634,7 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
         .queue_notify = blk_queue_notify,
         .reset = blk_reset,
         .poll = blk_poll,
+        .next_deadline = blk_next_deadline,
         .save = blk_save,
         .load = blk_load,
     };
