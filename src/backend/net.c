@@ -255,6 +255,16 @@ void net_backend_tx_ready(struct net_backend *nb)
         nb->peer.tx_ready(nb->peer.opaque);
 }
 
+/* The device did something (sent a frame, gave buffers) on a vCPU thread:
+ * the I/O thread must look at the backend's fds again (slirp polls a
+ * socket only while its queue towards the guest has room; a tap or switch
+ * port reads again after rx_ready), at most one wake per loop round. */
+static void kick_loop(struct net_backend *nb)
+{
+    if (nb->loop)
+        event_loop_wake(nb->loop);
+}
+
 int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n)
 {
     if (nb->bps) {
@@ -267,7 +277,9 @@ int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n)
             return -EAGAIN;
         }
     }
-    return nb->ops->send(nb, iov, n);
+    int r = nb->ops->send(nb, iov, n);
+    kick_loop(nb);
+    return r;
 }
 
 static int send_segment(void *opaque, const struct iovec *iov, int n)
@@ -288,6 +300,7 @@ int net_backend_send_offload(struct net_backend *nb, const struct net_vhdr *h, u
         return -EAGAIN;
     }
     struct iovec iov = { frame, len };
+    kick_loop(nb);
     if (nb->ops->send_vhdr)
         return nb->ops->send_vhdr(nb, h, &iov, 1);
     if (h->gso_type != NET_VHDR_GSO_NONE) {
@@ -312,6 +325,7 @@ void net_backend_set_rx_offload(struct net_backend *nb, const struct net_offload
 
 void net_backend_rx_ready(struct net_backend *nb)
 {
+    kick_loop(nb);
     if (!nb->rx_blocked || !flush_rx_hold(nb))
         return;
     nb->rx_blocked = false;
