@@ -155,7 +155,7 @@ def vm_user(r, condo, logdir):
 
         def features():
             out = run_ok(vm, "for d in /sys/bus/virtio/devices/*; do "
-                             "[ \"$(cat $d/device)\" = 0x0001 ] && cat $d/features; done")
+                             "[ \"$(cat $d/device)\" = 0x0001 ] && cat $d/features; done; true")
             m = re.search(r"^[01]{32,}$", out, re.M)
             if not m:
                 return False, "no virtio-net feature string in %r" % out[-200:]
