@@ -32,6 +32,9 @@
  * anything longer as a guest error. */
 #define NET_FRAME_MAX 65535
 #define NET_ETH_HLEN 14
+/* The link MTU of user networking (libslirp's largest, 65521, rounded
+ * down to a multiple of 8: slirp4netns's choice) */
+#define NET_SLIRP_MTU 65520
 
 struct net_backend;
 
@@ -82,6 +85,7 @@ struct net_backend {
     const struct net_backend_ops *ops;
     struct net_peer peer;
     uint8_t mac[6]; /* the guest's MAC address */
+    uint16_t mtu;   /* the link's MTU the card offers the guest; 0: 1500 */
     void *priv;
     struct event_loop *loop;
     /* bps= limit: one byte bucket per direction (guest->host tx,

@@ -49,12 +49,15 @@
  * in buffers of at least 1.5 KiB, as Linux posts them, takes 44). */
 #define VIRTIO_NET_MRG_MAX 64
 /* config space: mac[6], le16 status */
-#define VIRTIO_NET_CONFIG_LEN 8
+/* mac[6], status, max_virtqueue_pairs, mtu (virtio 1.2, 5.1.4) */
+#define VIRTIO_NET_CONFIG_LEN 12
 
 struct virtio_net {
     struct virtio_mmio mmio; /* the transport: map it with virtio_mmio_ops */
     struct net_backend *nb;
+    struct virtio_device_ops ops; /* virtio_net_device_ops + MTU if the backend has one */
     uint8_t mac[6];
+    uint16_t mtu; /* offered with VIRTIO_NET_F_MTU when non-zero */
     /* what the device saw (tests, debugging) */
     uint64_t tx_frames, rx_frames, tx_dropped, rx_dropped;
     uint64_t tx_bytes, rx_bytes; /* frame bytes, without the virtio header */

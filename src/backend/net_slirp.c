@@ -453,6 +453,14 @@ int net_slirp_open(struct net_backend *nb, char **opts, int nopts)
      * server lives there). */
     cfg.disable_host_loopback = false;
     cfg.enable_emu = false; /* libslirp calls its protocol emulation unsafe */
+    /* A large link MTU (as slirp4netns uses): libslirp then sends the
+     * guest TCP segments of up to 64 KiB, and takes as large ones, so a
+     * transfer costs the emulated guest one frame per 64 KiB instead of
+     * per 1460 bytes. The card offers it to the guest (VIRTIO_NET_F_MTU);
+     * a guest that does not take it keeps 1500 and its MSS says so. */
+    cfg.if_mtu = NET_SLIRP_MTU;
+    cfg.if_mru = NET_SLIRP_MTU;
+    nb->mtu = NET_SLIRP_MTU;
 
     s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
     if (!s->slirp) {

@@ -185,7 +185,9 @@ static void test_config_and_features(void **state)
     assert_int_equal(rd_config(&f->d, 6, 2), VIRTIO_NET_S_LINK_UP);
     assert_int_equal(rd_config(&f->d, 0, 4), 0x12005452u);
     /* beyond the config space: zero, no crash */
-    assert_int_equal(rd_config(&f->d, 8, 4), 0);
+    assert_int_equal(rd_config(&f->d, 8, 2), 1);    /* max_virtqueue_pairs */
+    assert_int_equal(rd_config(&f->d, 10, 2), 1500); /* mtu (no F_MTU: a plain link) */
+    assert_int_equal(rd_config(&f->d, 12, 4), 0);
     assert_int_equal(rd_config(&f->d, 0xef0, 4), 0);
     /* read-only */
     virtio_mmio_ops.write(&f->vn.mmio, VIRTIO_MMIO_CONFIG, 1, 0xff);

@@ -16,6 +16,8 @@ static void net_config_read(void *opaque, uint64_t off, unsigned size, uint64_t 
     uint8_t cfg[VIRTIO_NET_CONFIG_LEN];
     memcpy(cfg, vn->mac, 6);
     le16_store(cfg + 6, VIRTIO_NET_S_LINK_UP);
+    le16_store(cfg + 8, 1);                           /* max_virtqueue_pairs */
+    le16_store(cfg + 10, vn->mtu ? vn->mtu : 1500);   /* mtu */
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
         if (off + i < sizeof(cfg))
@@ -378,7 +380,12 @@ void virtio_net_init(struct virtio_net *vn, struct net_backend *nb, struct guest
     memset(vn, 0, sizeof(*vn));
     vn->nb = nb;
     memcpy(vn->mac, nb->mac, 6);
-    virtio_mmio_init(&vn->mmio, &virtio_net_device_ops, vn, ram, irq);
+    vn->ops = virtio_net_device_ops;
+    if (nb->mtu > 1500) {
+        vn->mtu = nb->mtu;
+        vn->ops.features |= 1ull << VIRTIO_NET_F_MTU;
+    }
+    virtio_mmio_init(&vn->mmio, &vn->ops, vn, ram, irq);
     struct net_peer peer = {
         .can_receive = net_can_receive,
         .receive = net_receive,
