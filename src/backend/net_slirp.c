@@ -27,7 +27,7 @@
 /* Frames slirp produced while the guest had no receive buffers: a bounded
  * queue (TCP retransmits what overflows, as it would on a real link). */
 #define SLIRP_RXQ_MAX_FRAMES 128
-#define SLIRP_RXQ_MAX_BYTES (512 * 1024)
+#define SLIRP_RXQ_MAX_BYTES (4 * 1024 * 1024) /* 64 frames of 64 KiB */
 
 struct slirp_timer {
     struct slirp_timer *next;
