@@ -178,7 +178,8 @@ struct work_item *work_queue_cancel(struct work_queue *q)
 {
     pthread_mutex_lock(&q->mu);
     struct work_item *w = q->head;
-    q->head = q->tail = NULL;
+    __atomic_store_n(&q->head, NULL, __ATOMIC_RELEASE); /* the polling worker reads it */
+    q->tail = NULL;
     while (q->running || q->completing)
         pthread_cond_wait(&q->idle_cv, &q->mu);
     pthread_mutex_unlock(&q->mu);
