@@ -57,6 +57,9 @@ struct riscv_virt {
     struct vm_clock clock;
     unsigned ncpus;
     struct riscv_cpu *cpu[RISCV_VIRT_MAX_HARTS];
+    /* the earliest device deadline at the last io_tick: what the I/O
+     * thread sleeps to (machine lock) */
+    uint64_t io_deadline;
 
     /* the table, and what sits in each row */
     struct riscv_virt_dev devs[RISCV_VIRT_MAX_DEVS];
@@ -149,8 +152,13 @@ static void uart_room(void *opaque)
 static void bus_written(void *opaque, const struct bus_region *r)
 {
     struct riscv_virt *v = opaque;
-    if (r->ops->poll && v->env.loop)
-        event_loop_wake(v->env.loop);
+    if (!r->ops->poll || !v->env.loop)
+        return;
+    /* most writes (a virtio notify) move nothing: no wake, no I/O thread
+     * round per request */
+    if (r->ops->next_deadline && r->ops->next_deadline(r->opaque) >= v->io_deadline)
+        return;
+    event_loop_wake(v->env.loop);
 }
 
 /* --- images --- */
@@ -592,6 +600,7 @@ static uint64_t virt_io_tick(struct machine *m)
         if (t < d)
             d = t;
     }
+    v->io_deadline = d; /* what the I/O thread sleeps to (bus_written) */
     return d;
 }
 

@@ -20,6 +20,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -166,6 +167,7 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(write));   /* console, eventfd wakes, tap, log */
     allow(f, SCMP_SYS(writev));  /* tap frames */
     allow(f, SCMP_SYS(preadv));  /* disk images: guest data and qcow2 tables */
+    allow(f, SCMP_SYS(preadv2)); /* RWF_NOWAIT: cached disk reads on the vCPU */
     allow(f, SCMP_SYS(pread64)); /* the API's /proc/self/statm (opened before) */
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
@@ -185,6 +187,9 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow_eq(f, SCMP_SYS(ioctl), 1, TCGETS, true);
     allow_eq(f, SCMP_SYS(ioctl), 1, TCSETS, false);
     allow_eq(f, SCMP_SYS(ioctl), 1, FIONREAD, false);
+    /* a tap's offloads follow what the guest negotiates (at any time) */
+    allow_eq(f, SCMP_SYS(ioctl), 1, TUNSETOFFLOAD, false);
+    allow(f, SCMP_SYS(readv)); /* tap frames behind their virtio-net header */
 
     /* --- the filesystem (Landlock and the jail decide which paths) --- */
     /* openat: read-only (a reboot reloads the boot images; libslirp reads

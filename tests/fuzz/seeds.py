@@ -166,7 +166,37 @@ ELF = {
     "outside-ram": elf(paddr=0x10000000),
 }
 
-SEEDS = {"virtq": VIRTQ, "net": NET}
+# --- offload (tests/fuzz/fuzz_offload.c): caps byte, virtio-net header,
+# frame --------------------------------------------------------------------
+def _ip4_tcp(payload, flags=0x18):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 5001, 1000, 1, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64,
+                     6, 0, bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2]))
+    eth = bytes([0x52, 0x55, 10, 0, 2, 2, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0x08, 0x00])
+    return eth + ip + tcp + payload
+
+
+def _ip6_tcp(payload):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 5001, 1000, 1, 5 << 4, 0x18, 65535, 0, 0)
+    ip = struct.pack(">IHBB16s16s", 6 << 28, len(tcp) + len(payload), 6, 64,
+                     bytes(15) + b"\x01", bytes(15) + b"\x02")
+    eth = bytes([0x52, 0x55, 10, 0, 2, 2, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0x86, 0xdd])
+    return eth + ip + tcp + payload
+
+
+def _vhdr(flags, gso, hdr_len, gso_size, cstart, coff):
+    return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, cstart, coff)
+
+
+OFFLOAD = {
+    "csum4": b"\x0f" + _vhdr(1, 0, 0, 0, 34, 16) + _ip4_tcp(bytes(range(200))),
+    "tso4": b"\x0f" + _vhdr(1, 1, 54, 1448, 34, 16) + _ip4_tcp(bytes(4000)),
+    "tso4-ecn": b"\x0f" + _vhdr(1, 0x81, 54, 536, 34, 16) + _ip4_tcp(bytes(3000), 0x98),
+    "tso6": b"\x0f" + _vhdr(1, 4, 74, 1428, 54, 16) + _ip6_tcp(bytes(5000)),
+    "gso0": b"\x0f" + _vhdr(1, 1, 54, 0, 34, 16) + _ip4_tcp(bytes(100)),
+}
+
+SEEDS = {"virtq": VIRTQ, "net": NET, "offload": OFFLOAD}
 
 
 # --- snapshot files, for tests/fuzz/fuzz_snapshot.c ------------------------
