@@ -158,12 +158,16 @@ static int make_private_dirs(const char *path)
         struct stat st;
         if (lstat(tmp, &st) < 0)
             return -errno;
-        /* private: 0700; shared: no access for others, the group ours */
+        /* private: 0700; shared: no access for others, the group ours. A
+         * directory we own that an earlier sandboxed VM of ours shared with
+         * its jail group is ours too (only its owner or root can have set
+         * that mode): accepted as it is, so that VM keeps its access. */
         bool private_ok = !(st.st_mode & 077);
         bool shared_ok = switch_group >= 0 && st.st_gid == (gid_t)switch_group &&
                          !(st.st_mode & 007);
+        bool earlier_share = switch_group < 0 && !(st.st_mode & 007);
         if (ours && (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-                     !(private_ok || shared_ok))) {
+                     !(private_ok || shared_ok || earlier_share))) {
             condo_err("--net switch: %s is not a private directory of this user "
                       "(want mode 0700, owner uid %u); remove it or set XDG_RUNTIME_DIR",
                       tmp, (unsigned)getuid());
