@@ -24,49 +24,14 @@
 
 #include "condo/guest_ram.h"
 #include "condo/snapshot.h"
+#include "fake_machine.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (4ull << 20)
 #define PAGE 4096u
 
 static char dir[64];
-static struct guest_ram ram;
-static uint32_t state_val;
 
-static int fake_save(struct machine *m, struct state_buf *s, struct error *err)
-{
-    (void)m;
-    (void)err;
-    state_put_u8(s, 1);
-    state_put_u32(s, state_val);
-    return 0;
-}
-
-static int fake_load(struct machine *m, struct state_buf *s, struct error *err)
-{
-    (void)m;
-    uint8_t v = state_get_u8(s);
-    uint32_t x = state_get_u32(s);
-    if (s->err || v != 1)
-        return error_set(err, -EINVAL, "machine state: malformed");
-    state_val = x;
-    return 0;
-}
-
-static struct guest_ram *fake_ram(struct machine *m)
-{
-    (void)m;
-    return &ram;
-}
-
-static const struct machine_ops fake_ops = {
-    .name = "riscv-virt",
-    .arch = "riscv64",
-    .save = fake_save,
-    .load = fake_load,
-    .ram = fake_ram,
-};
-static struct machine fake = { &fake_ops };
 
 static const char *in_dir(const char *name)
 {
@@ -79,14 +44,14 @@ static const char *in_dir(const char *name)
 
 static void fill(uint64_t page, uint8_t seed)
 {
-    uint8_t *p = ram.host + page * PAGE;
+    uint8_t *p = fake_machine_ram.host + page * PAGE;
     for (unsigned i = 0; i < PAGE; i++)
         p[i] = (uint8_t)(seed + i * 7);
 }
 
 static bool page_is(uint64_t page, uint8_t seed)
 {
-    const uint8_t *p = ram.host + page * PAGE;
+    const uint8_t *p = fake_machine_ram.host + page * PAGE;
     for (unsigned i = 0; i < PAGE; i++)
         if (p[i] != (uint8_t)(seed + i * 7))
             return false;
@@ -95,7 +60,7 @@ static bool page_is(uint64_t page, uint8_t seed)
 
 static bool page_zero(uint64_t page)
 {
-    const uint8_t *p = ram.host + page * PAGE;
+    const uint8_t *p = fake_machine_ram.host + page * PAGE;
     for (unsigned i = 0; i < PAGE; i++)
         if (p[i])
             return false;
@@ -104,8 +69,8 @@ static bool page_zero(uint64_t page)
 
 static void fresh_ram(void)
 {
-    guest_ram_free(&ram);
-    assert_int_equal(guest_ram_init(&ram, RAM_BASE, RAM_SIZE), 0);
+    guest_ram_free(&fake_machine_ram);
+    assert_int_equal(guest_ram_init(&fake_machine_ram, RAM_BASE, RAM_SIZE), 0);
 }
 
 static int setup(void **st)
@@ -113,14 +78,14 @@ static int setup(void **st)
     (void)st;
     snprintf(dir, sizeof(dir), "/tmp/condo-test-snap-%ld", (long)getpid());
     assert_int_equal(mkdir(dir, 0700), 0);
-    assert_int_equal(guest_ram_init(&ram, RAM_BASE, RAM_SIZE), 0);
+    assert_int_equal(guest_ram_init(&fake_machine_ram, RAM_BASE, RAM_SIZE), 0);
     return 0;
 }
 
 static int teardown(void **st)
 {
     (void)st;
-    guest_ram_free(&ram);
+    guest_ram_free(&fake_machine_ram);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -152,7 +117,7 @@ static void test_mapped_roundtrip(void **st)
     fill(0, 1);
     fill(5, 2);
     fill(1023, 3);
-    state_val = 0x1234;
+    fake_machine_state = 0x1234;
     const char *path = in_dir("mapped.snap");
     struct snapshot_stats s;
     save(path, SNAPSHOT_RAM_MAPPED, &s);
@@ -166,10 +131,10 @@ static void test_mapped_roundtrip(void **st)
 
     fresh_ram();
     fill(7, 9); /* restore replaces this */
-    state_val = 0;
+    fake_machine_state = 0;
     restore_ok(path);
-    assert_int_equal(state_val, 0x1234);
-    assert_true(guest_ram_backed(&ram)); /* mapped, not copied */
+    assert_int_equal(fake_machine_state, 0x1234);
+    assert_true(guest_ram_backed(&fake_machine_ram)); /* mapped, not copied */
     assert_true(page_is(0, 1) && page_is(5, 2) && page_is(1023, 3));
     assert_true(page_zero(7) && page_zero(6));
 
@@ -209,7 +174,7 @@ static void test_compressed_roundtrip(void **st)
     fresh_ram();
     fill(10, 8);
     fill(11, 9);
-    state_val = 77;
+    fake_machine_state = 77;
     const char *path = in_dir("z.snap");
     struct snapshot_stats s;
     save(path, SNAPSHOT_RAM_COMPRESSED, &s);
@@ -217,10 +182,10 @@ static void test_compressed_roundtrip(void **st)
     assert_true(s.file_bytes < 64 * 1024);
     fresh_ram();
     fill(12, 1);
-    state_val = 0;
+    fake_machine_state = 0;
     restore_ok(path);
-    assert_int_equal(state_val, 77);
-    assert_false(guest_ram_backed(&ram));
+    assert_int_equal(fake_machine_state, 77);
+    assert_false(guest_ram_backed(&fake_machine_ram));
     assert_true(page_is(10, 8) && page_is(11, 9) && page_zero(12));
 }
 
@@ -232,7 +197,7 @@ static void test_forked_writer_sees_frozen_ram(void **st)
     fresh_ram();
     for (uint64_t p = 0; p < 64; p++)
         fill(p, (uint8_t)p);
-    state_val = 5;
+    fake_machine_state = 5;
     struct error err = ERROR_INIT;
     struct snapshot_capture *c;
     assert_int_equal(snapshot_capture(&fake, "{}", &c, &err), 0);
@@ -268,7 +233,7 @@ static void test_refused(void **st)
     (void)st;
     fresh_ram();
     fill(0, 3);
-    state_val = 9;
+    fake_machine_state = 9;
     const char *path = in_dir("ok.snap"), *bad = in_dir("bad.snap");
     save(path, SNAPSHOT_RAM_MAPPED, NULL);
     FILE *f = fopen(path, "rb");
@@ -284,15 +249,15 @@ static void test_refused(void **st)
     fclose(f);
     fresh_ram();
     fill(1, 1);
-    state_val = 1;
+    fake_machine_state = 1;
     struct error err = ERROR_INIT;
     assert_int_equal(snapshot_restore(bad, &fake, &err), -EINVAL);
     assert_non_null(strstr(err.msg, bad));
     assert_non_null(strstr(err.msg, "truncated"));
     /* nothing changed */
-    assert_int_equal(state_val, 1);
+    assert_int_equal(fake_machine_state, 1);
     assert_true(page_is(1, 1));
-    assert_false(guest_ram_backed(&ram));
+    assert_false(guest_ram_backed(&fake_machine_ram));
 
     /* a flipped byte in the machine section (the second in the table) */
     uint64_t moff = 0;
@@ -307,8 +272,8 @@ static void test_refused(void **st)
     err = (struct error)ERROR_INIT;
     assert_int_equal(snapshot_restore(bad, &fake, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "machine"));
-    assert_int_equal(state_val, 1);
-    assert_false(guest_ram_backed(&ram));
+    assert_int_equal(fake_machine_state, 1);
+    assert_false(guest_ram_backed(&fake_machine_ram));
 }
 
 int main(void)
