@@ -109,7 +109,7 @@ def body(r, condo, log_dir):
             os.unlink(p)
     token = secrets.token_hex(8)
     state = {}
-    vm = PtyInVM([condo, "run", "--sandbox", "off", "--snapshot-dir", snapdir],
+    vm = PtyInVM([condo, "run"] + guestlib.cpus_args() + ["--sandbox", "off", "--snapshot-dir", snapdir],
                  log=os.path.join(log_dir, "console-orig.log"))
     steps = guestlib.Steps(r, vm)
     try:
