@@ -34,7 +34,7 @@ struct event_source {
     void *opaque;
 };
 
-#define EVENT_LOOP_MAX_SOURCES 8
+#define EVENT_LOOP_MAX_SOURCES 16
 #define EVENT_LOOP_MAX_POLLFDS 256
 
 struct event_loop {

@@ -66,6 +66,12 @@ struct virtio_net {
     uint64_t rx_merged;          /* frames spread over several buffers */
     /* the receive offloads last told to the backend */
     struct net_offload_caps rx_caps;
+    /* Transmit off the vCPU (virtio_net_set_loop): a notify only marks
+     * the queue and wakes the I/O thread, which sends (machine lock held,
+     * like every other touch of the device). */
+    struct event_loop *loop;
+    bool tx_kicked;   /* a notify came; the I/O thread has not sent yet */
+    uint64_t tx_runs; /* I/O-thread passes over the queue (tests) */
     /* scratch for one request at a time (too big for the stack) */
     struct virtq_elem tx_elem, rx_elem;
     uint8_t tx_buf[NET_FRAME_MAX], rx_buf[NET_FRAME_MAX];
@@ -77,5 +83,11 @@ extern const struct virtio_device_ops virtio_net_device_ops;
  * comes from nb->mac) and initialise its transport. */
 void virtio_net_init(struct virtio_net *vn, struct net_backend *nb, struct guest_ram *ram,
                      struct irq_line irq);
+/* Send from the I/O thread that runs `loop` instead of inside the guest's
+ * notify: 0, or -ENOSPC (no room for one more event source). Without it
+ * (unit tests), a notify sends at once. */
+int virtio_net_set_loop(struct virtio_net *vn, struct event_loop *loop);
+/* Undo virtio_net_set_loop (before the device is freed). */
+void virtio_net_unset_loop(struct virtio_net *vn);
 
 #endif

@@ -365,6 +365,9 @@ static int add_virtio_devices(struct riscv_virt *v, struct error *err)
         v->nnet = i + 1;
         virtio_net_init(v->net[i], v->netb[i], &v->ram,
                         plic_line(v, find_dev(v, RISCV_VIRT_VIRTIO, slot)->irq));
+        if (v->env.loop && virtio_net_set_loop(v->net[i], v->env.loop) < 0)
+            return error_set(err, -ENOSPC, "network card %u: the event loop has no room for "
+                             "its transmit queue (too many devices)", i);
         set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->net[i]->mmio);
     }
     v->rng = calloc(1, sizeof(*v->rng));
@@ -388,6 +391,8 @@ static void virt_destroy(struct machine *m)
     if (!v)
         return;
     for (unsigned i = 0; i < VM_MAX_NETS; i++) {
+        if (v->net[i])
+            virtio_net_unset_loop(v->net[i]);
         if (v->netb[i])
             net_backend_close(v->netb[i]);
         free(v->net[i]);

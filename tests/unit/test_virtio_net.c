@@ -231,6 +231,38 @@ static void test_tx(void **state)
     assert_int_equal(f->vn.tx_frames, 2);
 }
 
+/* With an event loop, a notify only marks the queue and wakes the loop;
+ * the loop's turn sends, completes and interrupts (off the vCPU). */
+static void test_tx_deferred_to_loop(void **state)
+{
+    struct fx *f = *state;
+    struct event_loop loop;
+    assert_int_equal(event_loop_init(&loop), 0);
+    assert_int_equal(virtio_net_set_loop(&f->vn, &loop), 0);
+    probe(f);
+    uint64_t b1 = galloc(&f->d, VIRTIO_NET_HDR_LEN + 60);
+    fill_frame(gp(&f->d, b1 + VIRTIO_NET_HDR_LEN, 60), 60, 1);
+    struct tbuf c1[] = { { b1, VIRTIO_NET_HDR_LEN + 60, false } };
+    uint16_t h1 = add_chain(&f->d, VIRTIO_NET_TXQ, c1, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+    notify(&f->d, VIRTIO_NET_TXQ); /* a second notify before the turn: one pass */
+    uint32_t id, len;
+    assert_int_equal(f->fake.nsent, 0);
+    assert_false(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    /* the wake makes the poll return at once; the pass sends */
+    assert_true(event_loop_poll(&loop, 1000) >= 0);
+    assert_int_equal(f->fake.nsent, 1);
+    assert_int_equal(f->vn.tx_runs, 1);
+    assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_int_equal(id, h1);
+    assert_int_equal(f->d.irq_level, 1);
+    /* nothing pending: another round sends nothing */
+    assert_true(event_loop_poll(&loop, 0) >= 0);
+    assert_int_equal(f->vn.tx_runs, 1);
+    virtio_net_unset_loop(&f->vn);
+    event_loop_destroy(&loop);
+}
+
 static void test_tx_hostile_lengths(void **state)
 {
     struct fx *f = *state;
@@ -804,6 +836,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_and_features, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_deferred_to_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_hostile_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_backend_error_drops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_tso_segmented, setup, teardown),

@@ -312,8 +312,61 @@ static void net_queue_notify(void *opaque, unsigned q)
         }
         net_backend_rx_ready(vn->nb);
     }
-    else if (q == VIRTIO_NET_TXQ)
-        net_tx(vn);
+    else if (q == VIRTIO_NET_TXQ) {
+        if (!vn->loop) {
+            net_tx(vn);
+            return;
+        }
+        /* Why not send here: the guest's TCP only coalesces small writes
+         * (autocorking: data joins the last unsent segment) while an
+         * earlier frame is still out, neither completed nor acknowledged.
+         * Sent inside the notify, with slirp acknowledging at once, every
+         * frame was done before the guest's next write: one 1 KiB frame,
+         * one ACK and one interrupt per write(). Handed to the I/O thread,
+         * the vCPU runs on (a second host core does the sending) and the
+         * guest's writes pile up into large frames meanwhile. */
+        if (!vn->tx_kicked) {
+            vn->tx_kicked = true;
+            event_loop_wake(vn->loop);
+        }
+    }
+}
+
+/* The I/O thread's turn (machine lock held): send what was notified. */
+static int net_tx_fill(void *opaque, struct pollfd *pfd, int max, int *timeout_ms)
+{
+    struct virtio_net *vn = opaque;
+    if (vn->tx_kicked)
+        *timeout_ms = 0;
+    return 0;
+}
+
+static void net_tx_dispatch(void *opaque, struct pollfd *pfd, int n)
+{
+    struct virtio_net *vn = opaque;
+    if (!vn->tx_kicked)
+        return;
+    vn->tx_kicked = false;
+    vn->tx_runs++;
+    net_tx(vn);
+}
+
+int virtio_net_set_loop(struct virtio_net *vn, struct event_loop *loop)
+{
+    int r = event_loop_add_source(loop, (struct event_source){ net_tx_fill, net_tx_dispatch, vn });
+    if (r < 0)
+        return r;
+    vn->loop = loop;
+    return 0;
+}
+
+void virtio_net_unset_loop(struct virtio_net *vn)
+{
+    if (!vn->loop)
+        return;
+    event_loop_remove_source(vn->loop, vn);
+    vn->loop = NULL;
+    vn->tx_kicked = false;
 }
 
 static void net_reset(void *opaque)
@@ -323,6 +376,7 @@ static void net_reset(void *opaque)
      * negotiates them */
     struct virtio_net *vn = opaque;
     static const struct net_offload_caps none;
+    vn->tx_kicked = false;
     if (memcmp(&vn->rx_caps, &none, sizeof(none)) != 0) {
         vn->rx_caps = none;
         net_backend_set_rx_offload(vn->nb, &none);
@@ -353,6 +407,12 @@ static int net_load(void *opaque, struct state_buf *s, bool commit)
      * backend may hand over what they allow again */
     vn->rx_caps = guest_rx_caps(&vn->mmio);
     net_backend_set_rx_offload(vn->nb, &vn->rx_caps);
+    /* a notify may have been pending when the state was saved: look at
+     * the transmit queue once more */
+    if (vn->loop) {
+        vn->tx_kicked = true;
+        event_loop_wake(vn->loop);
+    }
     return 0;
 }
 
