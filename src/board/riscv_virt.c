@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "condo/block.h"
 #include "condo/boards.h"
@@ -656,6 +657,29 @@ static int virt_disk_set_limit(struct machine *m, unsigned disk,
     return 0;
 }
 
+static const char *virt_disk_top(const struct machine *m, unsigned disk, bool *read_only)
+{
+    const struct riscv_virt *v = to_virt_const(m);
+    if (disk >= v->nblk || !v->disk[disk] || !v->disk[disk]->path)
+        return "";
+    *read_only = v->disk[disk]->read_only;
+    return v->disk[disk]->path;
+}
+
+static int virt_disk_freeze(struct machine *m, unsigned disk, int fd, const char *overlay,
+                            struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    if (disk >= v->nblk || !v->disk[disk]) {
+        close(fd);
+        return error_set(err, -ENODEV, "the VM has no disk %u", disk);
+    }
+    int r = block_freeze(&v->disk[disk], fd, overlay, err);
+    if (r == 0)
+        v->blk[disk]->disk = v->disk[disk]; /* nothing in flight: drained */
+    return r;
+}
+
 /* --- save and load: the harts, then each row of the table by name --- */
 
 static int virt_save(struct machine *m, struct state_buf *s, struct error *err)
@@ -765,4 +789,6 @@ const struct machine_ops riscv_virt_machine = {
     .load = virt_load,
     .ram = virt_ram,
     .disk_set_limit = virt_disk_set_limit,
+    .disk_top = virt_disk_top,
+    .disk_freeze = virt_disk_freeze,
 };
