@@ -171,7 +171,7 @@ static int fail_flush(struct block_backend *b)
     return -EIO;
 }
 
-static const struct block_ops fail_ops = { "failing", fail_rw, fail_rw, fail_flush, NULL };
+static const struct block_ops fail_ops = { "failing", fail_rw, fail_rw, fail_flush, NULL, NULL };
 
 static void test_failing_disk_storm(void **state)
 {
