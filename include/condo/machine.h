@@ -183,6 +183,11 @@ struct machine_ops {
     const char *(*disk_top)(const struct machine *m, unsigned disk, bool *read_only);
     int (*disk_freeze)(struct machine *m, unsigned disk, int overlay_fd, const char *overlay_path,
                        struct error *err);
+    /* After a restore, before the CPUs run: the machine is a new
+     * generation of the one saved (a restore, a clone). The VM generation
+     * ID device gets a new ID and interrupts; id (16 bytes, may be NULL)
+     * gets it. May be NULL (the guest is not told). */
+    void (*new_generation)(struct machine *m, uint8_t *id);
 };
 
 #endif

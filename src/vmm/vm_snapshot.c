@@ -293,9 +293,17 @@ int vm_snapshot_restore(struct vm *vm, struct machine *m, const char *path, stru
     (void)vm;
     uint64_t t0 = condo_clock_ns();
     int r = snapshot_restore(path, m, err);
-    if (r == 0)
-        condo_info("snapshot %s restored in %.2f ms", path,
-                   (double)(condo_clock_ns() - t0) / 1e6);
+    if (r < 0)
+        return r;
+    /* a restore (or a clone) is a new generation of the saved VM: the
+     * guest learns it (vmgenid) and reseeds its RNG before it runs */
+    uint8_t id[16] = { 0 };
+    if (m->ops->new_generation)
+        m->ops->new_generation(m, id);
+    condo_info("snapshot %s restored in %.2f ms; VM generation ID "
+               "%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x",
+               path, (double)(condo_clock_ns() - t0) / 1e6, id[0], id[1], id[2], id[3], id[4],
+               id[5], id[6], id[7], id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15]);
     return r;
 }
 
