@@ -121,7 +121,7 @@ struct snap_info {
     char tag[SNAP_TAG_MAX + 1];
     char parent[SNAP_TAG_MAX + 1]; /* "" for a root */
     int64_t time;                  /* seconds since the epoch */
-    uint64_t pause_ms;             /* how long the guest was paused for it */
+    uint64_t write_ms;             /* how long the create took (the guest ran meanwhile) */
     uint64_t bytes;                /* state and RAM files, allocated */
 };
 /* Like a VM name: 1..SNAP_TAG_MAX of [A-Za-z0-9_.-], not starting with

@@ -78,7 +78,7 @@ int snap_record(const struct vm_paths *vp, const struct snap_info *s, struct err
         return r;
     json_t *o = json_pack("{s:s, s:s?, s:I, s:I}", "tag", s->tag, "parent",
                           s->parent[0] ? s->parent : NULL, "time", (json_int_t)s->time,
-                          "pause_ms", (json_int_t)s->pause_ms);
+                          "write_ms", (json_int_t)s->write_ms);
     if (!o)
         return error_set(err, -ENOMEM, "out of memory");
     r = write_json(sp.meta, o, err);
@@ -99,7 +99,7 @@ static int read_one(const struct vm_paths *vp, const char *tag, struct snap_info
         if (parent && snap_tag_check(parent, NULL) == 0)
             snprintf(s->parent, sizeof(s->parent), "%s", parent);
         s->time = (int64_t)json_integer_value(json_object_get(o, "time"));
-        s->pause_ms = (uint64_t)json_integer_value(json_object_get(o, "pause_ms"));
+        s->write_ms = (uint64_t)json_integer_value(json_object_get(o, "write_ms"));
         json_decref(o);
     }
     struct stat st;

@@ -575,9 +575,10 @@ static int snapshot_create(struct vm *vm, const struct api_snapshot_create *c, s
 {
     if (vm->preboot)
         return before_start(err);
-    if (!vm->paused)
-        return error_set(err, -EBUSY, "Cannot create a snapshot of a running microVM: pause it "
-                                      "first (PATCH /vm {\"state\": \"Paused\"})");
+    /* Firecracker wants the VM Paused; condo also takes a running one:
+     * the vCPUs stop only while the state is captured and the writer
+     * forks (copy-on-write), the guest runs while the file is written,
+     * and the call returns when the file is complete. */
     if (c->snapshot_type != API_SNAPSHOT_FULL)
         return error_set(err, -ENOTSUP, "Diff snapshots are not supported: use snapshot_type "
                                         "Full (RAM pages that are all zero are left out)");
