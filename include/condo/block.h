@@ -25,6 +25,9 @@ struct block_ops {
     /* Durable: returns only when written data is on the host disk. */
     int (*flush)(struct block_backend *b);
     void (*close)(struct block_backend *b);
+    /* Stop writing (a snapshot froze the image; flushed before): the
+     * image's lock becomes shared, so others may read it as a base. */
+    void (*set_read_only)(struct block_backend *b);
     /* Optional: the whole read at once if it needs no host disk I/O and
      * no waiting (the data is in the host's page cache), else -EAGAIN;
      * -EOPNOTSUPP if the backend never can. Must not change any state. */
@@ -118,6 +121,17 @@ int block_flush(struct block_backend *b);
  * must be a multiple of 512; 0 with a backing file means the backing
  * file's size. Never overwrites an existing file (-EEXIST). */
 int block_create(const char *path, enum block_format fmt, uint64_t size, const char *backing,
+                 struct error *err);
+
+/* Freeze the disk *b for a snapshot (the VM paused, no request in flight,
+ * nothing to write back after a flush): *b is flushed and becomes
+ * read-only, its lock shared; a new qcow2 overlay written into
+ * overlay_fd (a new, empty file open read-write at overlay_path, in the
+ * same directory as the image: it names its base by file name) goes on
+ * top of it, and *b becomes that overlay. overlay_fd is taken over. On
+ * failure *b is unchanged and still writable. Block devices cannot be
+ * frozen (-ENOTSUP). */
+int block_freeze(struct block_backend **b, int overlay_fd, const char *overlay_path,
                  struct error *err);
 
 /* --- inspecting a chain (condo disk info) ------------------------------ */

@@ -175,6 +175,19 @@ struct machine_ops {
      * guest runs; NULL: none. Machine lock held. -ENODEV: no such disk. */
     int (*disk_set_limit)(struct machine *m, unsigned disk, const struct rate_limit_config *rl,
                           struct error *err);
+    /* Snapshots (CPUs stopped, drained, lock held): the image on top of
+     * disk `disk` (its path; "" if none) and whether it is read-only; and
+     * freeze it (block_freeze: it becomes read-only, a new qcow2 overlay
+     * written into overlay_fd, open read-write at overlay_path, takes the
+     * writes). overlay_fd is taken over. May be NULL. */
+    const char *(*disk_top)(const struct machine *m, unsigned disk, bool *read_only);
+    int (*disk_freeze)(struct machine *m, unsigned disk, int overlay_fd, const char *overlay_path,
+                       struct error *err);
+    /* After a restore, before the CPUs run: the machine is a new
+     * generation of the one saved (a restore, a clone). The VM generation
+     * ID device gets a new ID and interrupts; id (16 bytes, may be NULL)
+     * gets it. May be NULL (the guest is not told). */
+    void (*new_generation)(struct machine *m, uint8_t *id);
 };
 
 #endif

@@ -39,6 +39,7 @@ int condo_mkdir(const char *path, struct error *err);
 
 /* Paths of one VM's files. */
 struct vm_paths {
+    char name[VM_NAME_MAX + 1];
     char dir[PATH_MAX];     /* data/vms/NAME */
     char def[PATH_MAX];     /* .../vm.json */
     char log[PATH_MAX];     /* .../vmm.log */
@@ -49,6 +50,7 @@ struct vm_paths {
     char lock[PATH_MAX];    /* run/NAME/lock */
     char pid[PATH_MAX];     /* run/NAME/pid */
     char cpu_share[PATH_MAX]; /* run/NAME/cpu-share.json */
+    char snaps[PATH_MAX];   /* data/vms/NAME/snapshots */
 };
 int vm_paths_get(const struct condo_paths *p, const char *name, struct vm_paths *out,
                  struct error *err);
@@ -104,6 +106,45 @@ int vmm_call(const char *sock, const char *method, const char *path, json_t *bod
  * it runs; the error says why it did not. */
 int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid,
                      struct error *err);
+/* The same, resuming the snapshot file `restore` instead of booting. */
+int vm_start_process_from(const struct condo_paths *p, const char *name, const char *restore,
+                          pid_t *pid, struct error *err);
+
+/* --- snapshots of named VMs (src/manager/snapstore.c) --- */
+#define SNAP_TAG_MAX 48
+struct snap_paths {
+    char state[PATH_MAX]; /* snapshots/TAG.snap */
+    char mem[PATH_MAX];   /* snapshots/TAG.mem: RAM, mapped copy-on-write */
+    char meta[PATH_MAX];  /* snapshots/TAG.json */
+};
+struct snap_info {
+    char tag[SNAP_TAG_MAX + 1];
+    char parent[SNAP_TAG_MAX + 1]; /* "" for a root */
+    int64_t time;                  /* seconds since the epoch */
+    uint64_t write_ms;             /* how long the create took (the guest ran meanwhile) */
+    uint64_t bytes;                /* state and RAM files, allocated */
+};
+/* Like a VM name: 1..SNAP_TAG_MAX of [A-Za-z0-9_.-], not starting with
+ * '.' or '-'. */
+int snap_tag_check(const char *tag, struct error *err);
+int snap_paths_get(const struct vm_paths *vp, const char *tag, struct snap_paths *out,
+                   struct error *err);
+int snap_record(const struct vm_paths *vp, const struct snap_info *s, struct error *err);
+/* -ENOENT (with a message) when there is no such snapshot. */
+int snap_get(const struct vm_paths *vp, const char *tag, struct snap_info *s,
+             struct error *err);
+/* Every snapshot, oldest first (malloc'd). */
+int snap_list(const struct vm_paths *vp, struct snap_info **out, size_t *n, struct error *err);
+/* The tag the VM last took or was restored from; -ENOENT if none. */
+int snap_current(const struct vm_paths *vp, char *tag, size_t n);
+int snap_set_current(const struct vm_paths *vp, const char *tag);
+/* Remove a snapshot's state, RAM and record; its children hang from its
+ * parent from then on. Disk layers are kept: later layers and the VM's
+ * own disk are built on them. */
+int snap_remove(const struct vm_paths *vp, const char *tag, struct error *err);
+/* A running VM's disks as it uses them now (GET /vm/config) into its
+ * vm.json: after a snapshot froze them, or a restore layered them. */
+int vm_sync_disks(const struct condo_paths *p, const char *name, struct error *err);
 
 /* --cpu-weight (see src/manager/cpu_share.c for the mechanisms and the
  * mapping). */

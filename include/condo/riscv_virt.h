@@ -13,7 +13,7 @@
  * entropy device, then the input device (power button, Ctrl+Alt+Del). */
 #define RISCV_VIRT_FIXED_VIRTIO 2
 #define RISCV_VIRT_MAX_HARTS 8
-#define RISCV_VIRT_MAX_DEVS (5 + RISCV_VIRT_VIRTIO_SLOTS + 1)
+#define RISCV_VIRT_MAX_DEVS (6 + RISCV_VIRT_VIRTIO_SLOTS + 1)
 
 enum riscv_virt_kind {
     RISCV_VIRT_SYSCON,  /* sifive,test: poweroff and reboot */
@@ -22,6 +22,7 @@ enum riscv_virt_kind {
     RISCV_VIRT_PLIC,    /* external interrupts */
     RISCV_VIRT_UART,    /* ns16550a console */
     RISCV_VIRT_VIRTIO,  /* a virtio-mmio slot */
+    RISCV_VIRT_VMGENID, /* microsoft,vmgenid: a new ID on every restore */
 };
 
 /* One device of the board: where it sits and how it interrupts. */
@@ -35,7 +36,8 @@ struct riscv_virt_dev {
 /* The board's devices in their fixed order (which is also the order of
  * snapshot sections and of nodes in the device tree): the fixed devices of
  * QEMU virt's map, then `nvirtio` virtio-mmio slots at 0x10001000 + n*0x1000
- * with PLIC source 1 + n. Fills out[] (RISCV_VIRT_MAX_DEVS entries) and
+ * with PLIC source 1 + n, then the VM generation ID (last: it has no
+ * state, so a snapshot taken before it existed still loads). Fills out[] (RISCV_VIRT_MAX_DEVS entries) and
  * returns the count; -EINVAL when nvirtio is more than the slots. */
 int riscv_virt_layout(unsigned nvirtio, struct riscv_virt_dev *out);
 

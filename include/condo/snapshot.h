@@ -69,6 +69,45 @@ void snapshot_capture_free(struct snapshot_capture *c);
 int snapshot_save(const char *path, const char *mem_path, const char *definition,
                   struct machine *m, struct snapshot_stats *stats, struct error *err);
 
+/* Disks follow snapshots: a snapshot freezes each writable disk (its top
+ * image becomes read-only and the snapshot's; a new qcow2 overlay takes
+ * the writes) and records the frozen image in its "disks" section. A
+ * restore puts a fresh overlay on each frozen image. */
+#define SNAPSHOT_MAX_DISKS 8
+struct snapshot_disk {
+    unsigned index;     /* in the definition's disk order */
+    char frozen[4096];  /* the frozen image, an absolute path */
+};
+struct snapshot_extra {
+    const struct snapshot_disk *disks;
+    unsigned ndisks;
+};
+/* snapshot_capture with extra sections (extra may be NULL): the frozen
+ * disks are recorded in the "disks" section. */
+int snapshot_capture_ex(struct machine *m, const char *definition,
+                        const struct snapshot_extra *extra, struct snapshot_capture **out,
+                        struct error *err);
+/* The disks a snapshot froze (none for a file without the section). */
+int snapshot_read_disks(const char *path, struct snapshot_disk *out, unsigned max, unsigned *n,
+                        struct error *err);
+/* Where the next layer of a disk whose top image is `top` goes: beside it,
+ * named after the disk (its file name without our own time suffix and
+ * extension) and the time: DIR/STEM.YYYYmmdd-HHMMSS.mmm[-N].qcow2 (-N when
+ * the name is taken). 0 or -ENAMETOOLONG. */
+int snapshot_layer_name(const char *top, char *out, size_t outlen, struct error *err);
+/* For a restore: a new qcow2 overlay on the frozen image (named by
+ * snapshot_layer_name), its path in out. */
+int snapshot_disk_overlay(const char *frozen, char *out, size_t outlen, struct error *err);
+
+/* For each disk the snapshot froze, a new overlay on its frozen image;
+ * paths[index] (room for ndisks) gets the overlay's path, other entries
+ * are left alone. The number of disks given an overlay, or -errno. */
+int snapshot_restore_disks(const char *snap, char (*paths)[4096], unsigned ndisks,
+                           struct error *err);
+
+/* The memory file a snapshot's RAM lives in ("" when RAM is inline). */
+int snapshot_mem_file(const char *path, char *out, size_t outlen, struct error *err);
+
 /* The definition stored in a snapshot (malloc'd, NUL-terminated), after the
  * header and the definition section were checked. */
 int snapshot_read_definition(const char *path, char **definition, struct error *err);

@@ -225,6 +225,11 @@ int block_open_plain(const char *path, int flags, bool allow_blk, struct error *
     return fd;
 }
 
+static int open_fd(int fd, const char *path, enum block_format fmt, bool read_only,
+                   const char *backing, struct block_backend *base,
+                   const struct block_chain *up, unsigned depth, struct block_backend **out,
+                   struct error *err);
+
 int block_open_layer(const char *path, const struct block_backing_target *confine,
                      enum block_format fmt, bool read_only, const char *backing,
                      const struct block_chain *up, struct block_backend **out,
@@ -240,6 +245,17 @@ int block_open_layer(const char *path, const struct block_backing_target *confin
                      : block_open_plain(path, flags, depth == 0, err);
     if (fd < 0)
         return fd;
+    return open_fd(fd, path, fmt, read_only, backing, NULL, up, depth, out, err);
+}
+
+/* The rest of an open, on a descriptor already open on path (taken over,
+ * closed on failure); base, when given, is the layer below, already open
+ * (a freeze: the overlay goes on the image it froze). */
+static int open_fd(int fd, const char *path, enum block_format fmt, bool read_only,
+                   const char *backing, struct block_backend *base,
+                   const struct block_chain *up, unsigned depth, struct block_backend **out,
+                   struct error *err)
+{
     /* Opened without blocking; the I/O that follows may block as usual. */
     int fl = fcntl(fd, F_GETFL);
     struct stat st;
@@ -318,6 +334,7 @@ int block_open_layer(const char *path, const struct block_backing_target *confin
         .read_only = read_only,
         .probed = fmt == BLOCK_FORMAT_AUTO,
         .backing = backing,
+        .base = base,
         .chain = &self,
     };
     if (fmt == BLOCK_FORMAT_AUTO)
@@ -346,6 +363,13 @@ fail:
     free(b->path);
     free(b);
     return r;
+}
+
+int block_open_fd_over(int fd, const char *path, struct block_backend *base,
+                       struct block_backend **out, struct error *err)
+{
+    *out = NULL;
+    return open_fd(fd, path, BLOCK_FORMAT_QCOW2, false, NULL, base, NULL, 0, out, err);
 }
 
 int block_open_with(const char *path, const struct block_open_options *opt,

@@ -26,6 +26,9 @@ struct block_layer {
     bool probed;
     /* block_open_options.backing for the image the user named; NULL below. */
     const char *backing;
+    /* The layer below, already open (block_freeze): used instead of the
+     * header's name, owned by this layer from then on. */
+    struct block_backend *base;
     const struct block_chain *chain; /* this layer, then the ones above */
 };
 
@@ -66,6 +69,15 @@ int block_open_layer(const char *path, const struct block_backing_target *confin
  * (or, with allow_blk, a block device): for readers of headers. */
 int block_open_plain(const char *path, int flags, bool allow_blk, struct error *err);
 
+/* A qcow2 overlay on fd (open for writing on path), its base named by
+ * backing (a name relative to path's directory) of format bfmt ("raw" or
+ * "qcow2"), without opening the base. */
+int block_qcow2_write_new(int fd, const char *path, uint64_t size, const char *backing,
+                          const char *bfmt, struct error *err);
+/* Open a new qcow2 overlay from fd (open read-write on path) with base as
+ * its layer below (taken over on success). */
+int block_open_fd_over(int fd, const char *path, struct block_backend *base,
+                       struct block_backend **out, struct error *err);
 int block_raw_create(const char *path, uint64_t size, struct error *err);
 int block_qcow2_create(const char *path, uint64_t size, const char *backing, struct error *err);
 /* The header of a qcow2 image, for block_info_chain. */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend/block_qcow2.h"
@@ -66,7 +68,19 @@ static void q_close(struct block_backend *b)
     b->priv = NULL;
 }
 
+/* A snapshot froze the image (flushed first): it is a base from now on,
+ * read by the overlay above and shared with clones. */
+static void q_set_read_only(struct block_backend *b)
+{
+    struct qcow2 *q = b->priv;
+    pthread_mutex_lock(&q->lock);
+    q->read_only = true;
+    (void)flock(q->fd, LOCK_SH | LOCK_NB);
+    pthread_mutex_unlock(&q->lock);
+}
+
 static const struct block_ops qcow2_ops = {
+    .set_read_only = q_set_read_only,
     .name = "qcow2",
     .preadv = q_preadv,
     .pwritev = q_pwritev,
@@ -320,7 +334,11 @@ static int read_header(struct qcow2 *q, uint8_t **hdr_out, char *backing, size_t
 {
     const char *path = q->path;
     *hdr_out = NULL;
-    off_t end = lseek(q->fd, 0, SEEK_END);
+    /* fstat for a file: a sandboxed VMM opening a snapshot's new layer
+     * may not lseek */
+    struct stat st;
+    off_t end = fstat(q->fd, &st) == 0 && S_ISREG(st.st_mode) ? st.st_size
+                                                               : lseek(q->fd, 0, SEEK_END);
     if (end < 0)
         return error_set_errno(err, -errno, "cannot find the size of disk image %s", path);
     q->file_size = (uint64_t)end;
@@ -392,6 +410,10 @@ static int open_backing(struct qcow2 *q, const struct block_layer *l, const char
         return error_set(err, -EINVAL,
                          "disk image %s has no backing file: backing= is for overlays", path);
     int r;
+    if (l->base) {
+        q->backing = l->base;
+        return 0;
+    }
     if (l->backing) {
         r = block_open_layer(l->backing, NULL, bfmt, true, NULL, l->chain, &q->backing, err);
         if (r < 0)
@@ -464,6 +486,8 @@ int block_qcow2_open(int fd, const struct block_layer *l, struct block_backend *
     return 0;
 fail:
     free(hdr);
+    if (l->base && q->backing == l->base)
+        q->backing = NULL; /* still the caller's */
     qcow2_free(q);
     return r;
 }
@@ -509,8 +533,6 @@ static void ext_put(uint8_t *hdr, size_t *pos, uint32_t type, const void *data, 
 
 int block_qcow2_create(const char *path, uint64_t size, const char *backing, struct error *err)
 {
-    const unsigned cb = QCOW2_CREATE_CLUSTER_BITS;
-    const uint64_t cs = 1ull << cb;
     const char *bfmt = NULL;
     if (backing) {
         size_t bl = strlen(backing);
@@ -537,6 +559,42 @@ int block_qcow2_create(const char *path, uint64_t size, const char *backing, str
             size = bb->size;
         block_close(bb);
     }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EEXIST)
+            return error_set(err, -e,
+                             "cannot create %s: the file exists (condo never overwrites a disk; "
+                             "remove it first)",
+                             path);
+        return error_set_errno(err, -e, "cannot create %s", path);
+    }
+    int r = block_qcow2_write_new(fd, path, size, backing, bfmt, err);
+    close(fd);
+    if (r < 0) {
+        unlink(path);
+        return r;
+    }
+    /* Make the new directory entry durable too. */
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int block_qcow2_write_new(int fd, const char *path, uint64_t size, const char *backing,
+                          const char *bfmt, struct error *err)
+{
+    const unsigned cb = QCOW2_CREATE_CLUSTER_BITS;
+    const uint64_t cs = 1ull << cb;
+    if (backing && (!strlen(backing) || strlen(backing) > QCOW2_MAX_BACKING_NAME || !bfmt))
+        return error_set(err, -EINVAL, "cannot create %s: bad backing file name", path);
     if (size % 512)
         return error_set(err, -EINVAL, "cannot create %s: size %llu is not a multiple of 512 bytes",
                          path, (unsigned long long)size);
@@ -576,37 +634,13 @@ int block_qcow2_create(const char *path, uint64_t size, const char *backing, str
     for (uint64_t c = 0; c < nclusters; c++)
         be16_store(rb + c * 2, 1);
 
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(buf);
-        if (e == EEXIST)
-            return error_set(err, -e,
-                             "cannot create %s: the file exists (condo never overwrites a disk; "
-                             "remove it first)",
-                             path);
-        return error_set_errno(err, -e, "cannot create %s", path);
-    }
     int r = block_file_pwrite(fd, buf, 3 * cs, 0);
     if (r == 0 && ftruncate(fd, (off_t)(nclusters * cs)) < 0)
         r = -errno;
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
-    close(fd);
     free(buf);
-    if (r < 0) {
-        unlink(path);
+    if (r < 0)
         return error_set_errno(err, r, "cannot create %s", path);
-    }
-    /* Make the new directory entry durable too. */
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
-             slash ? path : ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "backend/block_internal.h"
@@ -60,6 +61,12 @@ static int raw_flush(struct block_backend *b)
     return 0;
 }
 
+static void raw_set_read_only(struct block_backend *b)
+{
+    struct raw *r = b->priv;
+    (void)flock(r->fd, LOCK_SH | LOCK_NB); /* clones may read it now */
+}
+
 static void raw_close(struct block_backend *b)
 {
     struct raw *r = b->priv;
@@ -79,6 +86,7 @@ static const struct block_ops raw_ops = {
     .pwritev = raw_pwritev,
     .flush = raw_flush,
     .close = raw_close,
+    .set_read_only = raw_set_read_only,
 };
 
 int block_raw_open(int fd, const struct block_layer *l, struct block_backend *b,

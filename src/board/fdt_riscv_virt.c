@@ -196,6 +196,16 @@ static int node_rtc(void *fdt, const struct riscv_virt_dev *d)
     return 0;
 }
 
+static int node_vmgenid(void *fdt, const struct riscv_virt_dev *d)
+{
+    TRY(begin_node_at(fdt, "vmgenid", d->base));
+    TRY(fdt_property_string(fdt, "compatible", "microsoft,vmgenid"));
+    TRY(prop_reg64(fdt, d->base, d->size));
+    TRY(prop_plic_irq(fdt, d->irq));
+    TRY(fdt_end_node(fdt));
+    return 0;
+}
+
 static int node_clint(void *fdt, const struct riscv_virt_fdt_config *cfg,
                       const struct riscv_virt_dev *d)
 {
@@ -265,6 +275,7 @@ static int node_soc(void *fdt, const struct riscv_virt_fdt_config *cfg)
         case RISCV_VIRT_PLIC: TRY(node_plic(fdt, cfg, d)); break;
         case RISCV_VIRT_UART: TRY(node_serial(fdt, d)); break;
         case RISCV_VIRT_VIRTIO: TRY(node_virtio(fdt, d)); break;
+        case RISCV_VIRT_VMGENID: TRY(node_vmgenid(fdt, d)); break;
         }
     }
     TRY(fdt_end_node(fdt));

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "condo/block.h"
 #include "condo/boards.h"
@@ -21,6 +22,7 @@
 #include "condo/dev_plic.h"
 #include "condo/dev_syscon.h"
 #include "condo/dev_uart16550.h"
+#include "condo/dev_vmgenid.h"
 #include "condo/event_loop.h"
 #include "condo/guest_ram.h"
 #include "condo/loader.h"
@@ -68,6 +70,7 @@ struct riscv_virt {
 
     struct syscon syscon;
     struct goldfish_rtc rtc;
+    struct vmgenid vmgenid;
     struct aclint aclint;
     struct plic plic;
     struct uart16550 uart;
@@ -482,6 +485,8 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
     set_impl(v, RISCV_VIRT_ACLINT, 0, &aclint_ops, &v->aclint);
     set_impl(v, RISCV_VIRT_PLIC, 0, &plic_ops, &v->plic);
     set_impl(v, RISCV_VIRT_UART, 0, &uart16550_ops, &v->uart);
+    vmgenid_init(&v->vmgenid, plic_line(v, find_dev(v, RISCV_VIRT_VMGENID, 0)->irq));
+    set_impl(v, RISCV_VIRT_VMGENID, 0, &vmgenid_ops, &v->vmgenid);
     if (nvirtio) {
         r = add_virtio_devices(v, err);
         if (r < 0)
@@ -680,6 +685,29 @@ static int virt_disk_set_limit(struct machine *m, unsigned disk,
     return 0;
 }
 
+static const char *virt_disk_top(const struct machine *m, unsigned disk, bool *read_only)
+{
+    const struct riscv_virt *v = to_virt_const(m);
+    if (disk >= v->nblk || !v->disk[disk] || !v->disk[disk]->path)
+        return "";
+    *read_only = v->disk[disk]->read_only;
+    return v->disk[disk]->path;
+}
+
+static int virt_disk_freeze(struct machine *m, unsigned disk, int fd, const char *overlay,
+                            struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    if (disk >= v->nblk || !v->disk[disk]) {
+        close(fd);
+        return error_set(err, -ENODEV, "the VM has no disk %u", disk);
+    }
+    int r = block_freeze(&v->disk[disk], fd, overlay, err);
+    if (r == 0)
+        v->blk[disk]->disk = v->disk[disk]; /* nothing in flight: drained */
+    return r;
+}
+
 /* --- save and load: the harts, then each row of the table by name --- */
 
 static int virt_save(struct machine *m, struct state_buf *s, struct error *err)
@@ -714,7 +742,12 @@ static int load_rows(struct riscv_virt *v, struct state_buf *s, struct error *er
     if (state_get_u8(s) != MACHINE_STATE_VERSION)
         return error_set(err, -EINVAL, "machine state: unknown version");
     uint32_t ncpus = state_get_u32(s), ndevs = state_get_u32(s);
-    if (s->err || ncpus != v->ncpus || ndevs != v->ndevs)
+    /* rows this machine has past the stream's must be stateless (a
+     * device added later, like the VM generation ID) */
+    bool tail_ok = ndevs <= v->ndevs;
+    for (unsigned i = ndevs; tail_ok && i < v->ndevs; i++)
+        tail_ok = !v->impl[i].ops->save;
+    if (s->err || ncpus != v->ncpus || !tail_ok)
         return error_set(err, -EINVAL,
                          "machine state: %u harts and %u devices, this machine has %u and %u",
                          ncpus, ndevs, v->ncpus, v->ndevs);
@@ -722,7 +755,7 @@ static int load_rows(struct riscv_virt *v, struct state_buf *s, struct error *er
     for (unsigned h = 0; h < v->ncpus; h++)
         if (riscv_cpu_load(v->cpu[h], s) < 0)
             return error_set(err, -EINVAL, "machine state: hart %u is malformed", h);
-    for (unsigned i = 0; i < v->ndevs; i++) {
+    for (unsigned i = 0; i < ndevs; i++) {
         char name[sizeof(v->devs[i].name)];
         state_get_bytes(s, name, sizeof(name));
         uint32_t len = state_get_u32(s);
@@ -766,6 +799,17 @@ static struct guest_ram *virt_ram(struct machine *m)
     return &to_virt(m)->ram;
 }
 
+static void virt_new_generation(struct machine *m, uint8_t *id)
+{
+    struct riscv_virt *v = to_virt(m);
+    pthread_mutex_t *lock = v->env.lock;
+    if (lock)
+        pthread_mutex_lock(lock);
+    vmgenid_new_generation(&v->vmgenid, id);
+    if (lock)
+        pthread_mutex_unlock(lock);
+}
+
 const struct machine_ops riscv_virt_machine = {
     .name = "riscv-virt",
     .arch = "riscv64",
@@ -789,4 +833,7 @@ const struct machine_ops riscv_virt_machine = {
     .load = virt_load,
     .ram = virt_ram,
     .disk_set_limit = virt_disk_set_limit,
+    .disk_top = virt_disk_top,
+    .disk_freeze = virt_disk_freeze,
+    .new_generation = virt_new_generation,
 };

@@ -12,11 +12,15 @@
 #include "condo/dev_plic.h"
 #include "condo/dev_syscon.h"
 #include "condo/dev_uart16550.h"
+#include "condo/dev_vmgenid.h"
 #include "condo/riscv_virt.h"
 #include "condo/virtio.h"
 
 #define VIRTIO_BASE 0x10001000ull
 #define VIRTIO_IRQ 1 /* slot n interrupts on PLIC source 1 + n */
+/* in a hole of QEMU virt's map, after the RTC; the source after the RTC's */
+static const struct riscv_virt_dev vmgenid_dev = { RISCV_VIRT_VMGENID, "vmgenid", 0x00102000ull,
+                                                   VMGENID_SIZE, 12 };
 
 static const struct riscv_virt_dev fixed_devs[] = {
     { RISCV_VIRT_SYSCON, "syscon", 0x00100000ull, SYSCON_SIZE, 0 },
@@ -41,5 +45,6 @@ int riscv_virt_layout(unsigned nvirtio, struct riscv_virt_dev *out)
         d->size = VIRTIO_MMIO_SIZE;
         d->irq = VIRTIO_IRQ + s;
     }
+    out[n++] = vmgenid_dev;
     return (int)n;
 }

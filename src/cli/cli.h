@@ -17,6 +17,7 @@ enum cli_status {
     CLI_EXISTS = 12,       /* a VM of that name exists already */
     CLI_REFUSED = 13,      /* admission control: the host cannot give what it asks */
     CLI_UNREACHABLE = 14,  /* the VM process does not answer */
+    CLI_NO_SUCH_SNAPSHOT = 15, /* the VM has no snapshot of that tag */
 };
 
 int cli_run(int argc, char **argv);

@@ -22,6 +22,8 @@ static void usage(FILE *f)
                "  host     the host's capacity, what VMs hold, what is free\n"
                "  inspect  a VM's definition and live state as JSON\n"
                "  rm       delete a VM's definition\n"
+               "  snapshot create, ls, restore, rm: a VM's snapshots (memory, devices, disks)\n"
+               "  clone    new running VMs from a snapshot (condo clone NAME TAG NEW)\n"
                "  disk     create and inspect disk images (condo disk --help)\n"
                "\n"
                "The default guest (Debian's riscv64 kernel with a BusyBox shell) is\n"

@@ -59,6 +59,33 @@ static void run_usage(FILE *f)
             cli_vm_options_help);
 }
 
+/* The snapshot's disks as they were: a new qcow2 overlay on each image
+ * the snapshot froze becomes the disk (the frozen image stays as it is). */
+static int restore_disks(struct vm_def *d, const char *snap, struct error *err)
+{
+    unsigned nd = d->cfg.hw.ndisks;
+    if (!nd)
+        return 0;
+    char (*paths)[4096] = calloc(nd, sizeof(*paths));
+    if (!paths)
+        return error_set(err, -ENOMEM, "out of memory");
+    int r = snapshot_restore_disks(snap, paths, nd, err);
+    for (unsigned i = 0; r >= 0 && i < nd; i++) {
+        if (!paths[i][0])
+            continue;
+        const char *p = vm_def_strdup(d, paths[i]);
+        if (!p) {
+            r = error_set(err, -ENOMEM, "out of memory");
+            break;
+        }
+        d->cfg.hw.disks[i].path = p;
+        d->cfg.hw.disks[i].format = 0; /* BLOCK_FORMAT_AUTO: the new qcow2 overlay */
+        d->cfg.hw.disks[i].backing = NULL;
+    }
+    free(paths);
+    return r < 0 ? r : 0;
+}
+
 int cli_fail(const struct error *err)
 {
     if (error_is_set(err))
@@ -186,6 +213,9 @@ int cli_run(int argc, char **argv)
             error_prefix(&err, "%s: ", q.restore);
         json_decref(j);
         free(text);
+        /* disks follow the snapshot: a fresh layer on each frozen image */
+        if (r == 0)
+            r = restore_disks(&q.def, q.restore, &err);
         q.def.cfg.sandbox = sb;
     } else if (r == 0 && q.ro.api_sock && !q.hw_given) {
         /* Firecracker's way: the definition comes over the socket, and

@@ -24,5 +24,7 @@ int cli_vm_console(int argc, char **argv);
 int cli_vm_ls(int argc, char **argv);
 int cli_vm_top(int argc, char **argv);
 int cli_vm_host(int argc, char **argv);
+int cli_vm_snapshot(int argc, char **argv);
+int cli_vm_clone(int argc, char **argv);
 
 #endif

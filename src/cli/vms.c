@@ -7,7 +7,8 @@
 #include "cli/vm_common.h"
 
 static const char *const verbs[] = { "create", "start",   "stop", "pause", "resume", "ls",
-                                     "console", "inspect", "rm",   "top",   "host" };
+                                     "console", "inspect", "rm",   "top",   "host",
+                                     "snapshot", "clone" };
 
 bool cli_is_vm_verb(const char *verb)
 {
@@ -41,6 +42,10 @@ int cli_vms(const char *verb, int argc, char **argv)
         return cli_vm_top(argc, argv);
     if (!strcmp(verb, "host"))
         return cli_vm_host(argc, argv);
+    if (!strcmp(verb, "snapshot"))
+        return cli_vm_snapshot(argc, argv);
+    if (!strcmp(verb, "clone"))
+        return cli_vm_clone(argc, argv);
     fprintf(stderr, "condo: unknown command '%s'\n", verb);
     return CLI_USAGE;
 }

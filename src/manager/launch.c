@@ -97,8 +97,8 @@ static void write_str(int fd, const char *s)
 }
 
 /* The monitor: never returns. */
-static void monitor(const struct vm_paths *vp, const char *name, unsigned cpu_weight,
-                    int ready_w)
+static void monitor(const struct vm_paths *vp, const char *name, const char *restore,
+                    unsigned cpu_weight, int ready_w)
 {
     prctl(PR_SET_NAME, "condo-monitor", 0, 0, 0);
     int lock = open(vp->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -133,10 +133,12 @@ static void monitor(const struct vm_paths *vp, const char *name, unsigned cpu_we
         struct cpu_share cs;
         cpu_share_apply(name, cpu_weight, &cs);
         cpu_share_save(&cs, vp->cpu_share);
-        char *argv[] = { "condo",      "run",        "--config", (char *)vp->def,
+        /* the definition: vm.json, or the snapshot's own (--restore) */
+        char *argv[] = { "condo",      "run",        restore ? "--restore" : "--config",
+                         restore ? (char *)restore : (char *)vp->def,
                          "--name",     (char *)name, "--api-sock", (char *)vp->api,
                          "--console-sock", (char *)vp->console, "--ready-fd", "3",
-                         NULL };
+                         "--snapshot-dir", (char *)vp->snaps, NULL };
         execv("/proc/self/exe", argv);
         dprintf(3, "E %d cannot run the VMM: %s\n", ENOEXEC, strerror(errno));
         _exit(127);
@@ -173,10 +175,18 @@ static void monitor(const struct vm_paths *vp, const char *name, unsigned cpu_we
 int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid_out,
                      struct error *err)
 {
+    return vm_start_process_from(p, name, NULL, pid_out, err);
+}
+
+int vm_start_process_from(const struct condo_paths *p, const char *name, const char *restore,
+                          pid_t *pid_out, struct error *err)
+{
     struct vm_paths vp;
     int r = vm_paths_get(p, name, &vp, err);
     if (!r)
         r = condo_mkdir(vp.rundir, err);
+    if (!r)
+        r = condo_mkdir(vp.snaps, err); /* Ctrl-A s and the snapshot verbs write here */
     if (r)
         return r;
     struct vm_info vi;
@@ -214,7 +224,7 @@ int vm_start_process(const struct condo_paths *p, const char *name, pid_t *pid_o
                 dup2(devnull, 1);
                 dup2(devnull, 2);
             }
-            monitor(&vp, name, cpu_weight, pipefd[1]);
+            monitor(&vp, name, restore, cpu_weight, pipefd[1]);
         }
         _exit(m < 0 ? 1 : 0);
     }

@@ -116,6 +116,9 @@ int vm_paths_get(const struct condo_paths *p, const char *name, struct vm_paths 
         r = join(o->pid, sizeof(o->pid), o->rundir, "pid", err);
     if (!r)
         r = join(o->cpu_share, sizeof(o->cpu_share), o->rundir, "cpu-share.json", err);
+    if (!r)
+        r = join(o->snaps, sizeof(o->snaps), o->dir, "snapshots", err);
+    snprintf(o->name, sizeof(o->name), "%s", name);
     if (r)
         return r;
     /* sun_path holds 108 bytes with the NUL */

@@ -4,7 +4,6 @@
  * bounds and checksum before anything is used. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "condo/file_ops.h"
 #include "snapshot_internal.h"
 
 #define SNAP_MAGIC "CONDOSNP"
@@ -23,6 +23,7 @@
 #define HDR_CRC_OFF (TABLE_OFF + MAX_SECTIONS * ENTRY_SIZE)
 #define DEF_VERSION 1
 #define MACHINE_SECTION_VERSION 1
+#define DISKS_VERSION 1
 /* A definition is a small JSON document; anything larger is not ours. */
 #define DEF_MAX (1u << 20)
 
@@ -71,29 +72,37 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static void fsync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
 struct snapshot_capture {
     char arch[TAG_LEN + 1], board[TAG_LEN + 1];
     const struct guest_ram *ram;
     char *definition;
     size_t def_len;
     struct state_buf mach;
+    struct state_buf disks; /* the "disks" section, empty without frozen disks */
 };
+
+/* The "disks" section: which disks this snapshot froze, and their frozen
+ * images (u32 count; per disk u32 index, u16 length, the path). */
+static void put_disks(struct state_buf *s, const struct snapshot_extra *x)
+{
+    state_put_u32(s, x->ndisks);
+    for (unsigned i = 0; i < x->ndisks; i++) {
+        size_t n = strlen(x->disks[i].frozen);
+        state_put_u32(s, x->disks[i].index);
+        state_put_u16(s, (uint16_t)n);
+        state_put_bytes(s, x->disks[i].frozen, n);
+    }
+}
 
 int snapshot_capture(struct machine *m, const char *definition, struct snapshot_capture **out,
                      struct error *err)
+{
+    return snapshot_capture_ex(m, definition, NULL, out, err);
+}
+
+int snapshot_capture_ex(struct machine *m, const char *definition,
+                        const struct snapshot_extra *extra, struct snapshot_capture **out,
+                        struct error *err)
 {
     *out = NULL;
     struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
@@ -112,8 +121,11 @@ int snapshot_capture(struct machine *m, const char *definition, struct snapshot_
     c->ram = ram;
     c->def_len = def_len;
     state_init_writer(&c->mach);
+    state_init_writer(&c->disks);
+    if (extra && extra->ndisks)
+        put_disks(&c->disks, extra);
     int r = m->ops->save(m, &c->mach, err);
-    if (r == 0 && c->mach.err)
+    if (r == 0 && (c->mach.err || c->disks.err))
         r = error_set(err, -ENOMEM, "out of memory while saving the snapshot");
     if (r < 0) {
         snapshot_capture_free(c);
@@ -128,6 +140,7 @@ void snapshot_capture_free(struct snapshot_capture *c)
     if (!c)
         return;
     state_free(&c->mach);
+    state_free(&c->disks);
     free(c->definition);
     free(c);
 }
@@ -162,9 +175,10 @@ static int write_file(const char *path, struct section *sec, unsigned n,
     char tmp[4200];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
         return error_set(err, -ENAMETOOLONG, "snapshot %s: the path is too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* through the VM's file broker when it is sandboxed */
+    int fd = file_create(tmp, O_WRONLY | O_TRUNC, 0600);
     if (fd < 0)
-        return error_set_errno(err, -errno, "cannot create the snapshot %s", tmp);
+        return error_set_errno(err, fd, "cannot create the snapshot %s", tmp);
     int r = write_all(fd, hdr, sizeof(hdr));
     for (unsigned i = 0; r == 0 && i < n; i++)
         r = write_all(fd, sec[i].data, sec[i].len);
@@ -178,13 +192,12 @@ static int write_file(const char *path, struct section *sec, unsigned n,
     if (r == 0 && fstat(fd, &sb) == 0)
         st->alloc_bytes = (uint64_t)sb.st_blocks * 512;
     close(fd);
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
+    if (r == 0)
+        r = file_rename(tmp, path); /* and fsyncs the directory */
     if (r < 0) {
-        unlink(tmp);
+        file_unlink(tmp);
         return error_set_errno(err, r, "cannot write the snapshot %s", path);
     }
-    fsync_dir_of(path);
     st->file_bytes = off;
     return 0;
 }
@@ -200,7 +213,7 @@ int snapshot_write(const struct snapshot_capture *c, const char *path, const cha
      * offset is known before it is written. */
     uint64_t map_off = 0;
     if (!mem_path && mode == SNAPSHOT_RAM_MAPPED) {
-        uint64_t end = SNAP_PAGE + c->def_len + c->mach.len + SNAP_RAM_MAPPED_LEN;
+        uint64_t end = SNAP_PAGE + c->def_len + c->mach.len + SNAP_RAM_MAPPED_LEN + c->disks.len;
         map_off = (end + SNAP_PAGE - 1) / SNAP_PAGE * SNAP_PAGE;
     }
     uint32_t ram_flags = 0;
@@ -211,7 +224,7 @@ int snapshot_write(const struct snapshot_capture *c, const char *path, const cha
     if (r == 0 && map_off && rs.len != SNAP_RAM_MAPPED_LEN)
         r = error_set(err, -EINVAL, "internal error: RAM descriptor of %zu bytes", rs.len);
     if (r == 0) {
-        struct section sec[3] = {
+        struct section sec[4] = {
             { .tag = "definition", .version = DEF_VERSION, .data = (const uint8_t *)c->definition,
               .len = c->def_len },
             { .tag = "machine", .version = MACHINE_SECTION_VERSION, .data = c->mach.data,
@@ -219,7 +232,11 @@ int snapshot_write(const struct snapshot_capture *c, const char *path, const cha
             { .tag = "ram", .version = SNAP_RAM_VERSION, .flags = ram_flags, .data = rs.data,
               .len = rs.len },
         };
-        r = write_file(path, sec, 3, c, map_off, &st, err);
+        unsigned n = 3;
+        if (c->disks.len) /* additive: older readers skip a tag they do not know */
+            sec[n++] = (struct section){ .tag = "disks", .version = DISKS_VERSION,
+                                         .data = c->disks.data, .len = c->disks.len };
+        r = write_file(path, sec, n, c, map_off, &st, err);
     }
     state_free(&rs);
     if (r == 0 && stats)
@@ -355,6 +372,87 @@ int snapshot_read_definition(const char *path, char **definition, struct error *
             memcpy(*definition, s->data, s->len);
             (*definition)[s->len] = 0;
         }
+    }
+    free(v);
+    munmap((void *)d, len);
+    return r;
+}
+
+int snapshot_mem_file(const char *path, char *out, size_t outlen, struct error *err)
+{
+    out[0] = 0;
+    const uint8_t *d;
+    size_t len;
+    int r = map_file(path, &d, &len, NULL, err);
+    if (r < 0)
+        return r;
+    struct snap_view *v = malloc(sizeof(*v));
+    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    const struct section *s = r == 0 ? find(v, "ram", SNAP_RAM_VERSION_MIN, SNAP_RAM_VERSION, path, err) : NULL;
+    if (r == 0 && !s)
+        r = -EINVAL;
+    /* a reference: u8 version, u64 size, u64 nonce, u16 length, the path */
+    if (r == 0 && s->flags == SNAP_RAM_MEMFILE) {
+        struct state_buf b;
+        state_init_reader(&b, s->data, s->len);
+        state_get_u8(&b);
+        state_get_u64(&b);
+        state_get_u64(&b);
+        uint16_t n = state_get_u16(&b);
+        if (b.err || n == 0 || n >= outlen || n != b.len - b.pos)
+            r = error_set(err, -EINVAL, "%s: the RAM section's memory file reference is "
+                                        "malformed", path);
+        else {
+            state_get_bytes(&b, out, n);
+            out[n] = 0;
+        }
+    }
+    free(v);
+    munmap((void *)d, len);
+    return r;
+}
+
+int snapshot_read_disks(const char *path, struct snapshot_disk *out, unsigned max, unsigned *n,
+                        struct error *err)
+{
+    *n = 0;
+    const uint8_t *d;
+    size_t len;
+    int r = map_file(path, &d, &len, NULL, err);
+    if (r < 0)
+        return r;
+    struct snap_view *v = malloc(sizeof(*v));
+    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    const struct section *s = NULL;
+    for (unsigned i = 0; r == 0 && i < v->n; i++)
+        if (!strcmp(v->sec[i].tag, "disks"))
+            s = &v->sec[i];
+    if (r == 0 && s && s->version != DISKS_VERSION)
+        r = error_set(err, -EINVAL, "%s: section 'disks' has version %u, this condo reads %u",
+                      path, s->version, DISKS_VERSION);
+    if (r == 0 && s) {
+        struct state_buf b;
+        state_init_reader(&b, s->data, s->len);
+        uint32_t count = state_get_u32(&b);
+        if (b.err || count > max)
+            r = error_set(err, -EINVAL, "%s: the disks section is malformed", path);
+        for (uint32_t i = 0; r == 0 && i < count; i++) {
+            out[i].index = state_get_u32(&b);
+            uint16_t l = state_get_u16(&b);
+            if (b.err || l == 0 || l >= sizeof(out[i].frozen) || l > b.len - b.pos ||
+                out[i].index >= max) {
+                r = error_set(err, -EINVAL, "%s: the disks section is malformed", path);
+                break;
+            }
+            state_get_bytes(&b, out[i].frozen, l);
+            out[i].frozen[l] = 0;
+            if (memchr(out[i].frozen, 0, l) || out[i].frozen[0] != '/')
+                r = error_set(err, -EINVAL, "%s: the disks section names a bad path", path);
+        }
+        if (r == 0 && b.pos != b.len)
+            r = error_set(err, -EINVAL, "%s: the disks section is malformed", path);
+        if (r == 0)
+            *n = count;
     }
     free(v);
     munmap((void *)d, len);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "condo/file_ops.h"
 #include "snapshot_internal.h"
 
 #define ZSTD_LEVEL 1 /* the guest is paused while this runs: fast beats small */
@@ -125,9 +126,9 @@ static int write_mem_file(const struct guest_ram *ram, const char *path, uint64_
     char tmp[MEM_PATH_MAX + 32];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
         return error_set(err, -ENAMETOOLONG, "memory file %s: the path is too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = file_create(tmp, O_WRONLY | O_TRUNC, 0600); /* the broker when sandboxed */
     if (fd < 0)
-        return error_set_errno(err, -errno, "cannot create the memory file %s", tmp);
+        return error_set_errno(err, fd, "cannot create the memory file %s", tmp);
     uint8_t *touched = touched_pages(ram);
     uint8_t hdr[SNAP_MEM_HEADER] = { 0 };
     memcpy(hdr, SNAP_MEM_MAGIC, 8);
@@ -150,10 +151,10 @@ static int write_mem_file(const struct guest_ram *ram, const char *path, uint64_
     if (r == 0 && fstat(fd, &st) == 0)
         *bytes = (uint64_t)st.st_blocks * 512;
     close(fd);
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
+    if (r == 0)
+        r = file_rename(tmp, path);
     if (r < 0) {
-        unlink(tmp);
+        file_unlink(tmp);
         return error_set_errno(err, r, "cannot write the memory file %s", path);
     }
     return 0;

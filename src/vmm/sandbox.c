@@ -230,6 +230,9 @@ int sandbox_prepare(struct sandbox *sb, const struct sandbox_config *cfg,
         if (b > fsize)
             fsize = b;
     }
+    /* a snapshot's memory file holds RAM raw (plus a header page) */
+    if (hw->memory + 64 * MIB > fsize)
+        fsize = hw->memory + 64 * MIB;
     sb->fsize = fsize;
     sb->nofile_extra = NOFILE_MARGIN + (sb->user_net ? NOFILE_MARGIN_USER_NET : 0);
     return 0;

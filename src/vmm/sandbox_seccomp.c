@@ -171,6 +171,11 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(pread64)); /* the API's /proc/self/statm (opened before) */
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
+    /* snapshots: files the file broker created (src/vmm/vm_files.c) are
+     * written, made durable; a frozen disk layer's lock becomes shared */
+    allow(f, SCMP_SYS(pwrite64));
+    allow(f, SCMP_SYS(fsync));
+    allow(f, SCMP_SYS(flock));
     allow(f, SCMP_SYS(close));
     allow(f, SCMP_SYS(getrandom)); /* virtio-rng, random MAC addresses */
     allow(f, SCMP_SYS(poll));   /* the event loop; the control API server's */

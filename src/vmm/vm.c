@@ -37,6 +37,7 @@
 #include "condo/event_loop.h"
 #include "condo/sandbox.h"
 #include "condo/vm.h"
+#include "condo/vm_def.h"
 #include "vm_snapshot_internal.h"
 #include "vmm/vm_internal.h"
 
@@ -568,9 +569,35 @@ int vm_boot(struct vm *vm, bool *fatal, struct error *err)
         .opaque = vm,
         .restoring = vm->opts->restore != NULL,
     };
+    /* The sandboxed VMM cannot create files: a broker, forked now (one
+     * thread only), creates snapshot files and disk layers for it in the
+     * snapshot directory and the writable disks' directories. */
+    if (cfg->sandbox.mode != SANDBOX_OFF) {
+        const char *dirs[VM_MAX_DISKS + 1];
+        char dbuf[VM_MAX_DISKS][4096];
+        unsigned nd = 0;
+        dirs[nd++] = vm->opts->snapshot_dir;
+        for (unsigned i = 0; i < cfg->hw.ndisks; i++) {
+            if (cfg->hw.disks[i].read_only)
+                continue;
+            snprintf(dbuf[i], sizeof(dbuf[i]), "%s", cfg->hw.disks[i].path);
+            char *slash = strrchr(dbuf[i], '/');
+            if (slash == dbuf[i])
+                slash[1] = 0;
+            else if (slash)
+                *slash = 0;
+            else
+                snprintf(dbuf[i], sizeof(dbuf[i]), ".");
+            dirs[nd++] = dbuf[i];
+        }
+        r = vm_files_start(&vm->files, dirs, nd, err);
+        if (r < 0)
+            return r;
+    }
+    const char *restore = vm->restore_path[0] ? vm->restore_path : vm->opts->restore;
     r = ops->create(&cfg->hw, &env, &vm->m, err);
-    if (r == 0 && vm->opts->restore)
-        r = vm_snapshot_restore(vm, vm->m, vm->opts->restore, err);
+    if (r == 0 && restore)
+        r = vm_snapshot_restore(vm, vm->m, restore, err);
     if (r < 0) {
         if (vm->m)
             ops->destroy(vm->m);
@@ -612,6 +639,10 @@ int vm_boot(struct vm *vm, bool *fatal, struct error *err)
     if (vm->con.tty)
         condo_err("VM started: Ctrl-A h for help, Ctrl-A x to quit");
     vm->start_ns = condo_clock_ns();
+    if (vm->start_paused) { /* a loaded snapshot waits for PATCH /vm Resumed */
+        set_ctl(vm, CTL_PAUSE, 0);
+        vm->paused = true;
+    }
     r = start_cpus(vm, err);
     if (r < 0)
         return r;
@@ -650,6 +681,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     vm->ops = ops;
     vm->exit_status = -1;
     vm->api_watch = -1;
+    vm->files.sock = -1;
     vm->cpu_limit_pct = cfg->cpu_limit_pct;
     vm->cpu_weight = cfg->cpu_weight;
     pthread_mutex_init(&vm->lock, NULL);
@@ -737,6 +769,7 @@ stop:
 out:
     signal_loop = NULL;
     vm_api_stop(vm);
+    vm_files_stop(&vm->files);
     console_close(&vm->con);
     if (vm->m)
         ops->destroy(vm->m);
@@ -746,6 +779,10 @@ out:
         pthread_cond_destroy(&vm->vcpu[i].cv);
     }
     free(vm->pre);
+    if (vm->loaded) {
+        vm_def_free(vm->loaded);
+        free(vm->loaded);
+    }
     free(vm);
     return status;
 }

@@ -14,11 +14,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "condo/rate_limit.h"
+#include "condo/snapshot.h"
+#include "condo/vm_def.h"
+#include "vm_snapshot_internal.h"
 #include "vmm/vm_internal.h"
 
 #define FC_AFTER_START "The requested operation is not supported after starting the microVM."
@@ -545,6 +549,138 @@ static int put_logger(struct vm *vm, const struct api_logger *l, struct error *e
     return 0;
 }
 
+/* --- snapshots (Firecracker's shapes) --- */
+
+/* A sandboxed VM writes only where its file broker may create files: the
+ * snapshot directory (and, for disk layers, its disks' directories). */
+static int check_writable(struct vm *vm, const char *what, const char *path, struct error *err)
+{
+    if (path[0] != '/')
+        return error_set(err, -EINVAL, "%s %s: give an absolute path", what, path);
+    if (vm->cfg->sandbox.mode == SANDBOX_OFF || vm_files_covers(&vm->files, path))
+        return 0;
+    const char *dir = vm->opts->snapshot_dir;
+    if (!dir)
+        return error_set(err, -EPERM,
+                         "%s %s: this VM is sandboxed and has no snapshot directory: start it "
+                         "with --snapshot-dir DIR and write into DIR (or --sandbox off)",
+                         what, path);
+    return error_set(err, -EPERM,
+                     "%s %s: a sandboxed VM writes snapshots only into its snapshot "
+                     "directory %s",
+                     what, path, dir);
+}
+
+static int snapshot_create(struct vm *vm, const struct api_snapshot_create *c, struct error *err)
+{
+    if (vm->preboot)
+        return before_start(err);
+    /* Firecracker wants the VM Paused; condo also takes a running one:
+     * the vCPUs stop only while the state is captured and the writer
+     * forks (copy-on-write), the guest runs while the file is written,
+     * and the call returns when the file is complete. */
+    if (c->snapshot_type != API_SNAPSHOT_FULL)
+        return error_set(err, -ENOTSUP, "Diff snapshots are not supported: use snapshot_type "
+                                        "Full (RAM pages that are all zero are left out)");
+    int r = check_writable(vm, "snapshot_path", c->snapshot_path, err);
+    if (r == 0 && c->has_mem_file_path)
+        r = check_writable(vm, "mem_file_path", c->mem_file_path, err);
+    if (r < 0)
+        return r;
+    return vm_snapshot_save(vm, c->snapshot_path, c->has_mem_file_path ? c->mem_file_path : NULL,
+                            err);
+}
+
+/* Before InstanceStart: the machine is rebuilt from the snapshot's own
+ * definition (as condo run --restore does), its disks get new layers on
+ * the images the snapshot froze, and it starts paused unless resume_vm. */
+static int snapshot_load(struct vm *vm, const struct api_snapshot_load *l, struct error *err)
+{
+    if (!vm->preboot)
+        return after_start(err);
+    if (l->mem_backend == API_MEM_BACKEND_UFFD)
+        return error_set(err, -ENOTSUP, "mem_backend Uffd is not supported: use File (condo "
+                                        "maps the memory file copy-on-write)");
+    int r = check_file("snapshot_path", l->snapshot_path, err);
+    if (r < 0)
+        return r;
+    if (l->mem_backend == API_MEM_BACKEND_FILE) {
+        char mem[API_PATH_MAX];
+        r = snapshot_mem_file(l->snapshot_path, mem, sizeof(mem), err);
+        if (r < 0)
+            return r;
+        struct stat a, b;
+        if (!mem[0])
+            return error_set(err, -EINVAL, "%s holds its RAM itself: give no mem_backend",
+                             l->snapshot_path);
+        if (stat(l->mem_path, &a) < 0 || stat(mem, &b) < 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino)
+            return error_set(err, -EINVAL,
+                             "mem_backend %s: the snapshot %s was written with its RAM in %s; "
+                             "give that file", l->mem_path, l->snapshot_path, mem);
+    }
+    if (l->n_network_overrides)
+        return error_set(err, -ENOTSUP, "network_overrides are not supported");
+    char *text = NULL;
+    r = snapshot_read_definition(l->snapshot_path, &text, err);
+    json_error_t je;
+    json_t *j = r == 0 ? json_loads(text, 0, &je) : NULL;
+    free(text);
+    if (r == 0 && !j)
+        r = error_set(err, -EINVAL, "%s: the VM definition in the snapshot is not JSON",
+                      l->snapshot_path);
+    struct vm_def *d = r == 0 ? calloc(1, sizeof(*d)) : NULL;
+    if (r == 0 && !d)
+        r = error_set(err, -ENOMEM, "out of memory");
+    if (r == 0) {
+        vm_def_init(d);
+        r = vm_def_from_json(d, j, err);
+        if (r < 0)
+            error_prefix(err, "%s: ", l->snapshot_path);
+    }
+    json_decref(j);
+    unsigned nd = r == 0 ? d->cfg.hw.ndisks : 0;
+    if (r == 0 && nd) {
+        char (*paths)[4096] = calloc(nd, sizeof(*paths));
+        r = paths ? snapshot_restore_disks(l->snapshot_path, paths, nd, err)
+                  : error_set(err, -ENOMEM, "out of memory");
+        for (unsigned i = 0; r >= 0 && i < nd; i++) {
+            if (!paths[i][0])
+                continue;
+            d->cfg.hw.disks[i].path = vm_def_strdup(d, paths[i]);
+            d->cfg.hw.disks[i].format = 0;
+            d->cfg.hw.disks[i].backing = NULL;
+            if (!d->cfg.hw.disks[i].path)
+                r = error_set(err, -ENOMEM, "out of memory");
+        }
+        free(paths);
+        r = r < 0 ? r : 0;
+    }
+    if (r < 0) {
+        if (d)
+            vm_def_free(d);
+        free(d);
+        return r;
+    }
+    struct sandbox_config sb = vm->pre_cfg.sandbox;
+    vm->pre_cfg = d->cfg;
+    vm->pre_cfg.sandbox = sb;
+    vm->cpu_limit_pct = d->cfg.cpu_limit_pct;
+    vm->loaded = d; /* owns the strings pre_cfg points to */
+    copy_str(vm->restore_path, sizeof(vm->restore_path), l->snapshot_path);
+    vm->start_paused = !l->resume_vm;
+    bool fatal;
+    r = vm_boot(vm, &fatal, err);
+    if (r < 0) {
+        condo_err("snapshot load failed: %s", err->msg);
+        if (fatal)
+            vm_request_exit(vm, vm_exit_status_of(err));
+        return r;
+    }
+    vm->preboot = false;
+    return 0;
+}
+
 static int vm_api_call(void *opaque, const struct api_call *c, struct api_reply *rep,
                        struct error *err)
 {
@@ -589,8 +725,9 @@ static int vm_api_call(void *opaque, const struct api_call *c, struct api_reply 
         get_vm_config(vm, &rep->vm_config);
         return 0;
     case API_OP_SNAPSHOT_CREATE:
+        return snapshot_create(vm, &c->snapshot_create, err);
     case API_OP_SNAPSHOT_LOAD:
-        return error_set(err, -ENOTSUP, "snapshots are not available in this condo yet");
+        return snapshot_load(vm, &c->snapshot_load, err);
     case API_OP_PUT_LOGGER:
         return put_logger(vm, &c->logger, err);
     case API_OP_PUT_METRICS:

@@ -11,6 +11,7 @@
 #include "condo/event_loop.h"
 #include "condo/sandbox.h"
 #include "condo/vm.h"
+#include "vmm/vm_files.h"
 
 struct vm;
 
@@ -76,6 +77,13 @@ struct vm {
     /* ids of the drives and network cards, in machine_config order */
     char drive_id[VM_MAX_DISKS][API_ID_MAX];
     char net_id[VM_MAX_NETS][API_ID_MAX];
+
+    /* snapshots */
+    struct vm_files files;  /* the file broker (sandboxed VMs) */
+    char disk_path[VM_MAX_DISKS][4096]; /* disk tops after a freeze */
+    char restore_path[API_PATH_MAX];    /* PUT /snapshot/load; "" none */
+    bool start_paused;      /* PUT /snapshot/load without resume_vm */
+    struct vm_def *loaded;  /* the definition PUT /snapshot/load read */
 };
 
 /* The CPU control flags (vm.ctl). */

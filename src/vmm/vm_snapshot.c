@@ -1,6 +1,9 @@
 /* The running VM's side of snapshots: pause the CPUs through the parking
- * protocol, write the snapshot (src/snapshot/), resume; restore into a
- * new machine before its CPUs start; Ctrl-A s. */
+ * protocol, freeze the disks (each writable disk's top image becomes the
+ * snapshot's, a new qcow2 overlay takes the writes), capture the machine,
+ * fork the writer (src/snapshot/), resume; restore into a new machine
+ * before its CPUs start; Ctrl-A s. Files are created through file_ops:
+ * the file broker when the VM is sandboxed (vm_files.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -16,9 +19,11 @@
 #include <unistd.h>
 
 #include "condo/event_loop.h"
+#include "condo/file_ops.h"
 #include "condo/snapshot.h"
 #include "condo/vm_def.h"
 #include "vm_snapshot_internal.h"
+#include "vmm/vm_internal.h"
 
 /* A save in two steps. While the machine is stopped: the machine state is
  * captured (small) and the VMM forks; the guest's RAM is a private
@@ -29,7 +34,10 @@
  * dies with the VMM (PR_SET_PDEATHSIG), leaving any older snapshot of
  * the same name intact. Where fork is refused (it should not be: the
  * sandbox allows exactly this fork) the file is written while the guest
- * waits, as before. */
+ * waits, as before. The disks are frozen while the machine is stopped,
+ * before the capture; the writer creates and renames its file through
+ * file_ops (the broker's socket is shared with the parent, which makes no
+ * broker call while a writer runs: one save at a time, `busy`). */
 
 /* What the child reports. */
 struct save_result {
@@ -39,6 +47,7 @@ struct save_result {
 };
 
 struct save_job {
+    struct vm *vm;
     const char *path, *mem_path, *definition;
     struct snapshot_stats stats;
     uint64_t pause_ns;
@@ -71,12 +80,81 @@ static void child_write(const struct save_job *j, const struct snapshot_capture 
     _exit(n == (ssize_t)sizeof(res) && res.code == 0 ? 0 : 1);
 }
 
+/* The VM's configuration now names disk i's new top (what GET /vm/config
+ * reports and the next snapshot's definition holds). */
+static void set_disk_path(struct vm *vm, unsigned i, const char *path)
+{
+    snprintf(vm->disk_path[i], sizeof(vm->disk_path[i]), "%s", path);
+    struct vm_disk_config *dc = (struct vm_disk_config *)&vm->cfg->hw.disks[i];
+    dc->path = vm->disk_path[i];
+    dc->format = 0;      /* BLOCK_FORMAT_AUTO: a qcow2 overlay */
+    dc->backing = NULL;  /* its header names its base */
+}
+
+/* Freeze every writable disk; x gets the frozen images. On a failure the
+ * disks frozen so far stay on their new overlays (a consistent chain: the
+ * guest sees no difference) and no snapshot is written. */
+static int freeze_disks(struct vm *vm, struct machine *m, struct snapshot_disk *fz,
+                        struct snapshot_extra *x, struct error *err)
+{
+    const struct machine_config *hw = &vm->cfg->hw;
+    x->disks = fz;
+    x->ndisks = 0;
+    if (!m->ops->disk_top || !m->ops->disk_freeze)
+        return hw->ndisks ? error_set(err, -ENOTSUP, "this board's disks cannot follow "
+                                                     "snapshots") : 0;
+    for (unsigned i = 0; i < hw->ndisks && i < SNAPSHOT_MAX_DISKS; i++) {
+        bool ro = false;
+        const char *top = m->ops->disk_top(m, i, &ro);
+        if (!top[0] || ro)
+            continue; /* a read-only disk is the same in every snapshot */
+        char overlay[4096];
+        int r = snapshot_layer_name(top, overlay, sizeof(overlay), err);
+        if (r < 0)
+            return r;
+        int fd = file_create(overlay, O_RDWR | O_EXCL, 0600);
+        if (fd < 0)
+            return error_set_errno(err, fd, "snapshot: cannot create the disk layer %s",
+                                   overlay);
+        snprintf(fz[x->ndisks].frozen, sizeof(fz[0].frozen), "%s", top);
+        fz[x->ndisks].index = i;
+        r = m->ops->disk_freeze(m, i, fd, overlay, err);
+        if (r < 0) {
+            file_unlink(overlay);
+            return error_prefix(err, "snapshot: "), r;
+        }
+        x->ndisks++;
+        condo_info("disk %s frozen for the snapshot; writes go to %s", top, overlay);
+    }
+    return 0;
+}
+
 static int save_stopped(struct machine *m, void *arg)
 {
     struct save_job *j = arg;
-    struct snapshot_capture *c;
+    struct vm *vm = j->vm;
+    struct snapshot_capture *c = NULL;
     j->t_stopped = condo_clock_ns();
-    int r = snapshot_capture(m, j->definition, &c, j->err);
+    /* disk requests in flight complete first: their data belongs to the
+     * image being frozen, their answers to the saved state */
+    if (m->ops->drain)
+        m->ops->drain(m);
+    struct snapshot_disk *fz = calloc(SNAPSHOT_MAX_DISKS, sizeof(*fz));
+    if (!fz)
+        return error_set(j->err, -ENOMEM, "out of memory");
+    /* the definition (built before the stop) names the images as they are
+     * before the freeze: the frozen ones, which the snapshot keeps */
+    struct snapshot_extra x;
+    int r = freeze_disks(vm, m, fz, &x, j->err);
+    if (r == 0)
+        r = snapshot_capture_ex(m, j->definition, &x, &c, j->err);
+    /* the disks that were frozen are now their new overlays, whatever
+     * else happened */
+    for (unsigned k = 0; k < x.ndisks; k++) {
+        bool ro;
+        set_disk_path(vm, fz[k].index, m->ops->disk_top(m, fz[k].index, &ro));
+    }
+    free(fz);
     if (r < 0)
         return r;
     j->t_captured = condo_clock_ns();
@@ -186,7 +264,7 @@ static int save_start(struct vm *vm, struct save_job *j, struct error *err)
 static int snapshot_save_vm(struct vm *vm, const char *path, const char *mem_path,
                             struct snapshot_stats *stats, uint64_t *pause_ns, struct error *err)
 {
-    struct save_job j = { .path = path, .mem_path = mem_path };
+    struct save_job j = { .vm = vm, .path = path, .mem_path = mem_path };
     int r = save_start(vm, &j, err);
     /* the guest runs again; this caller wants the file complete */
     if (r == 0 && j.pid > 0)
@@ -200,7 +278,14 @@ static int snapshot_save_vm(struct vm *vm, const char *path, const char *mem_pat
 
 int vm_snapshot_save(struct vm *vm, const char *path, const char *mem_path, struct error *err)
 {
-    return snapshot_save_vm(vm, path, mem_path, NULL, NULL, err);
+    struct snapshot_stats st = { 0 };
+    uint64_t pause_ns = 0;
+    int r = snapshot_save_vm(vm, path, mem_path, &st, &pause_ns, err);
+    if (r == 0)
+        condo_info("snapshot %s written (guest paused %.1f ms, %llu non-zero pages, %llu bytes)",
+                   path, (double)pause_ns / 1e6, (unsigned long long)st.ram_pages,
+                   (unsigned long long)st.file_bytes);
+    return r;
 }
 
 int vm_snapshot_restore(struct vm *vm, struct machine *m, const char *path, struct error *err)
@@ -208,9 +293,17 @@ int vm_snapshot_restore(struct vm *vm, struct machine *m, const char *path, stru
     (void)vm;
     uint64_t t0 = condo_clock_ns();
     int r = snapshot_restore(path, m, err);
-    if (r == 0)
-        condo_info("snapshot %s restored in %.2f ms", path,
-                   (double)(condo_clock_ns() - t0) / 1e6);
+    if (r < 0)
+        return r;
+    /* a restore (or a clone) is a new generation of the saved VM: the
+     * guest learns it (vmgenid) and reseeds its RNG before it runs */
+    uint8_t id[16] = { 0 };
+    if (m->ops->new_generation)
+        m->ops->new_generation(m, id);
+    condo_info("snapshot %s restored in %.2f ms; VM generation ID "
+               "%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x%02x",
+               path, (double)(condo_clock_ns() - t0) / 1e6, id[0], id[1], id[2], id[3], id[4],
+               id[5], id[6], id[7], id[8], id[9], id[10], id[11], id[12], id[13], id[14], id[15]);
     return r;
 }
 
@@ -266,6 +359,7 @@ void vm_snapshot_key(struct vm *vm)
         return;
     }
     k->vm = vm;
+    k->j.vm = vm;
     k->err = (struct error)ERROR_INIT;
     /* tag = the time, UTC, to the millisecond */
     struct timespec ts;

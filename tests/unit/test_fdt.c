@@ -30,10 +30,13 @@ static void set_virtio(struct riscv_virt_fdt_config *cfg, unsigned n)
     unsigned k = n > RISCV_VIRT_VIRTIO_SLOTS ? RISCV_VIRT_VIRTIO_SLOTS : n;
     int count = riscv_virt_layout(k, devs);
     assert_true(count > 0);
+    int last = count - 1; /* the last virtio slot (the VM generation ID follows it) */
+    while (last > 0 && devs[last].kind != RISCV_VIRT_VIRTIO)
+        last--;
     for (unsigned i = k; i < n; i++) {
-        devs[count] = devs[count - 1];
-        devs[count].base += 0x1000;
-        devs[count].irq++;
+        devs[count] = devs[last];
+        devs[count].base += 0x1000 * (i - k + 1);
+        devs[count].irq += i - k + 1;
         count++;
     }
     cfg->devs = devs;
@@ -279,6 +282,12 @@ static void test_soc_devices(void **state)
     check_compat(buf, rtc, "google,goldfish-rtc");
     check_reg(buf, rtc, 0x101000, 0x1000);
     check_plic_irq(buf, rtc, 11);
+
+    /* Linux's drivers/virt/vmgenid.c: one reg (the 16-byte ID), one interrupt */
+    int gen = node(buf, "/soc/vmgenid@102000");
+    check_compat(buf, gen, "microsoft,vmgenid");
+    check_reg(buf, gen, 0x102000, 0x1000);
+    check_plic_irq(buf, gen, 12);
 
     int test = node(buf, "/soc/test@100000");
     static const char *const test_compat[] = {"sifive,test1", "sifive,test0", "syscon",

@@ -210,7 +210,7 @@ static int fail_flush(struct block_backend *b)
     return -EIO;
 }
 
-static const struct block_ops fail_ops = { "failing", fail_rw, fail_rw, fail_flush, NULL, NULL };
+static const struct block_ops fail_ops = { .name = "failing", .preadv = fail_rw, .pwritev = fail_rw, .flush = fail_flush };
 
 static void test_failing_disk_storm(void **state)
 {
