@@ -24,12 +24,16 @@ SLIRP_LIBS := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
           $(OPT) $(SANFLAGS) -Iinclude -Isrc $(SLIRP_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-# libmicrohttpd and jansson: the control API (src/vmm/api/); libcurl: the CLI
-# talks to each VM process over it.
+# jansson: the control API's JSON (src/vmm/api/). libmicrohttpd (the API's
+# HTTP) and libcurl (with which the CLI talks to each VM process) are not
+# linked: src/vmm/api/api_server.c and src/manager/client.c load them on
+# first use (dlopen). Their dependencies (GnuTLS, Kerberos, LDAP, ...:
+# about 30 libraries) cost every condo process, a VM restoring a snapshot
+# without --api-sock included, ~15 ms of dynamic loading.
 # libfdt-dev is not co-installable across architectures (Multi-Arch: no):
 # the cross build links Debian's runtime libfdt1:arm64 by its file name.
 FDT_LIBS ?= -lfdt
-LDLIBS := $(FDT_LIBS) $(SLIRP_LIBS) -lmicrohttpd -ljansson -lcurl -lseccomp -lzstd -lz -lm -lpthread
+LDLIBS := $(FDT_LIBS) $(SLIRP_LIBS) -ljansson -lseccomp -lzstd -lz -lm -lpthread -ldl
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

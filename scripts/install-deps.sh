@@ -22,10 +22,12 @@ PKGS=(
     libjansson-dev:arm64 libcurl4-openssl-dev:arm64 libseccomp-dev:arm64
     libzstd-dev:arm64 zlib1g-dev:arm64
 )
-# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON;
+# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON (libmicrohttpd
+#            is loaded when the first API server starts, not linked);
 #            curl drives it in tests/api/ as Firecracker's guide does
 # libcurl4-openssl-dev:
-#            the CLI talks HTTP to each VM's control socket
+#            the CLI talks HTTP to each VM's control socket (headers at build
+#            time; src/manager/client.c loads libcurl.so.4 when it first needs it)
 # gcc-aarch64-linux-gnu and the :arm64 libraries (dpkg's arm64 foreign
 #            architecture, added below): `make cross-aarch64`, condo for
 #            aarch64 hosts, which test_snapshot_port.py runs under
