@@ -24,9 +24,16 @@ SLIRP_LIBS := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
           $(OPT) $(SANFLAGS) -Iinclude -Isrc $(SLIRP_CFLAGS) -MMD -MP $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-# libmicrohttpd and jansson: the control API (src/vmm/api/); libcurl: the CLI
-# talks to each VM process over it.
-LDLIBS := -lfdt $(SLIRP_LIBS) -lmicrohttpd -ljansson -lcurl -lseccomp -lzstd -lz -lm -lpthread
+# jansson: the control API's JSON (src/vmm/api/). libmicrohttpd (the API's
+# HTTP) and libcurl (with which the CLI talks to each VM process) are not
+# linked: src/vmm/api/api_server.c and src/manager/client.c load them on
+# first use (dlopen). Their dependencies (GnuTLS, Kerberos, LDAP, ...:
+# about 30 libraries) cost every condo process, a VM restoring a snapshot
+# without --api-sock included, ~15 ms of dynamic loading.
+# libfdt-dev is not co-installable across architectures (Multi-Arch: no):
+# the cross build links Debian's runtime libfdt1:arm64 by its file name.
+FDT_LIBS ?= -lfdt
+LDLIBS := $(FDT_LIBS) $(SLIRP_LIBS) -ljansson -lseccomp -lzstd -lz -lm -lpthread -ldl
 
 LIB_SRCS := $(filter-out src/cli/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
@@ -87,7 +94,7 @@ unit check-unit: $(FPU_VECTORS)
 check-isa: $(BUILD)/condo
 	SUITES="isa virtio smp" tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
-check-guest: $(BUILD)/condo $(BLOCKTOOL)
+check-guest: $(BUILD)/condo $(BLOCKTOOL) cross-aarch64
 	tests/guest/run-all.sh $(abspath $(BUILD)/condo)
 
 # The core guest suites again on a 2-hart guest (CONDO_TEST_CPUS=2: every
@@ -135,14 +142,24 @@ FUZZ_SECONDS ?= 20
 fuzz:
 	FUZZ_HOSTILE_SECONDS=$(FUZZ_HOSTILE_SECONDS) tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# condo for aarch64 hosts, in build-aarch64/ (interpreter only: the JIT is
+# x86-64 code), with Debian's cross compiler and arm64 libraries
+# (scripts/install-deps.sh); runs under qemu-aarch64 user mode
+# (binfmt, or `qemu-aarch64 -L /usr/aarch64-linux-gnu build-aarch64/condo`).
+# tests/guest/test_snapshot_port.py moves a snapshot onto it.
+CROSS_AARCH64 := $(MAKE) BUILD=build-aarch64 CC=aarch64-linux-gnu-gcc \
+	SLIRP_CFLAGS=-I/usr/include/slirp SLIRP_LIBS=-lslirp FDT_LIBS=-l:libfdt.so.1
+cross-aarch64:
+	$(CROSS_AARCH64) build-aarch64/condo
+
 # Benchmarks against QEMU (not tests: they print ratios, assert nothing).
 bench: $(BUILD)/condo
 	bench/run.py
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-aarch64
 
-.PHONY: fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest \
+.PHONY: cross-aarch64 fuzz bench all unit check check-lint check-unit check-unit-asan check-isa check-guest \
 	check-asan check-qemu check-api check-guest-smp clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:

@@ -18,11 +18,23 @@ PKGS=(
     cpio xz-utils zstd libzstd-dev zlib1g-dev e2fsprogs kmod
     python3 file time ca-certificates gnupg debian-archive-keyring
     libcurl4-openssl-dev util-linux
+    gcc-aarch64-linux-gnu libfdt1:arm64 libslirp-dev:arm64 libmicrohttpd-dev:arm64
+    libjansson-dev:arm64 libcurl4-openssl-dev:arm64 libseccomp-dev:arm64
+    libzstd-dev:arm64 zlib1g-dev:arm64
 )
-# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON;
+# libmicrohttpd-dev, libjansson-dev: the control API's HTTP and JSON (libmicrohttpd
+#            is loaded when the first API server starts, not linked);
 #            curl drives it in tests/api/ as Firecracker's guide does
 # libcurl4-openssl-dev:
-#            the CLI talks HTTP to each VM's control socket
+#            the CLI talks HTTP to each VM's control socket (headers at build
+#            time; src/manager/client.c loads libcurl.so.4 when it first needs it)
+# gcc-aarch64-linux-gnu and the :arm64 libraries (dpkg's arm64 foreign
+#            architecture, added below): `make cross-aarch64`, condo for
+#            aarch64 hosts, which test_snapshot_port.py runs under
+#            qemu-aarch64 (about 145 MB for the toolchain and 95 MB for the
+#            arm64 libraries, most of it libcurl's dependencies). libfdt1,
+#            not libfdt-dev: libfdt-dev is not Multi-Arch, its arm64 package
+#            would remove the amd64 one (the headers are the same).
 # util-linux: setpriv, to test as an unprivileged user
 # libseccomp-dev: the VM process's system call filter (src/vmm/sandbox_seccomp.c)
 # kmod: modinfo, to resolve kernel module dependencies (guest/build-guest.sh)
@@ -54,6 +66,10 @@ missing() {
 }
 
 step "checking packages"
+ADD_ARM64=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    ADD_ARM64=1
+fi
 mapfile -t MISSING < <(missing "${PKGS[@]}")
 
 # The trixie signing keys: guest/build-guest.sh verifies trixie's indexes
@@ -83,6 +99,11 @@ else
         cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
         if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then need_update=1; break; fi
     done
+fi
+if [ "$ADD_ARM64" = 1 ]; then
+    step "adding dpkg's arm64 architecture (the aarch64 cross build's libraries)"
+    "${SUDO[@]}" dpkg --add-architecture arm64
+    need_update=1
 fi
 if [ "$need_update" = 1 ]; then
     step "updating apt's package lists"

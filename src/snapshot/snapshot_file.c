@@ -208,13 +208,14 @@ int snapshot_write(const struct snapshot_capture *c, const char *path, const cha
     struct snapshot_stats st = { .state_bytes = c->mach.len };
     struct state_buf rs;
     state_init_writer(&rs);
-    /* Mapped RAM starts at the first page boundary after the sections;
+    /* Mapped RAM starts at the first SNAP_MAP_ALIGN boundary after the
+     * sections (the gap is a hole: it costs no disk);
      * the RAM descriptor's size is fixed (version, size, offset), so the
      * offset is known before it is written. */
     uint64_t map_off = 0;
     if (!mem_path && mode == SNAPSHOT_RAM_MAPPED) {
         uint64_t end = SNAP_PAGE + c->def_len + c->mach.len + SNAP_RAM_MAPPED_LEN + c->disks.len;
-        map_off = (end + SNAP_PAGE - 1) / SNAP_PAGE * SNAP_PAGE;
+        map_off = (end + SNAP_MAP_ALIGN - 1) / SNAP_MAP_ALIGN * SNAP_MAP_ALIGN;
     }
     uint32_t ram_flags = 0;
     int r = snap_ram_encode(c->ram, mem_path, map_off, &rs, &ram_flags, &st.ram_pages,

@@ -8,6 +8,12 @@
 #include "condo/state.h"
 
 #define SNAP_PAGE 4096u
+/* Mapped RAM starts on a 64 KiB boundary (the largest common host page:
+ * aarch64 and ppc64le kernels with 64 KiB pages), so every such host can
+ * map it. Readers accept any SNAP_PAGE multiple (files written before
+ * were 4 KiB-aligned) and read instead of mapping when the host's page
+ * does not divide the offset. */
+#define SNAP_MAP_ALIGN 65536u
 /* RAM section versions: 1 (inline, memory file), 2 adds mapped. */
 #define SNAP_RAM_VERSION 2
 #define SNAP_RAM_VERSION_MIN 1

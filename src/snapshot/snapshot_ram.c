@@ -470,6 +470,26 @@ static int apply_inline(const struct ram_view *v, struct guest_ram *ram, const c
     return r;
 }
 
+/* Guest RAM from fd at off: mapped copy-on-write when the host's page
+ * size divides off, else read in (a 64 KiB-page host and a file whose RAM
+ * or memory-file header is only 4 KiB-aligned). */
+static int map_or_read(struct guest_ram *ram, int fd, uint64_t off)
+{
+    long psz = sysconf(_SC_PAGESIZE);
+    if (psz > 0 && off % (uint64_t)psz == 0)
+        return guest_ram_map_file(ram, fd, off);
+    for (uint64_t done = 0; done < ram->size;) {
+        size_t want = ram->size - done > (1u << 30) ? (1u << 30) : (size_t)(ram->size - done);
+        ssize_t got = pread(fd, ram->host + done, want, (off_t)(off + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got < 0 ? -errno : -EIO;
+        done += (uint64_t)got;
+    }
+    return 0;
+}
+
 int snap_ram_apply(const uint8_t *sec, size_t len, uint32_t flags, struct guest_ram *ram,
                    const uint8_t *file, uint64_t file_len, int fd, const char *name,
                    struct error *err)
@@ -485,7 +505,7 @@ int snap_ram_apply(const uint8_t *sec, size_t len, uint32_t flags, struct guest_
          * pages are read when first touched, writes never reach the file,
          * and clones of one snapshot share the pages they did not write */
         if (fd >= 0)
-            r = guest_ram_map_file(ram, fd, v->map_off);
+            r = map_or_read(ram, fd, v->map_off);
         else
             memcpy(ram->host, file + v->map_off, (size_t)v->size);
         if (r < 0)
@@ -495,7 +515,7 @@ int snap_ram_apply(const uint8_t *sec, size_t len, uint32_t flags, struct guest_
         if (mfd < 0) {
             r = mfd;
         } else {
-            r = guest_ram_map_file(ram, mfd, SNAP_MEM_HEADER);
+            r = map_or_read(ram, mfd, SNAP_MEM_HEADER);
             if (r < 0)
                 error_set_errno(err, r, "%s: cannot map memory file %s", name, v->path);
             close(mfd);

@@ -12,6 +12,7 @@
  * on past a further MiB. Headers are bounded by MHD's per-connection
  * memory; idle connections time out; the number of connections is capped.
  * Nothing in the URL is percent-decoded. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <poll.h>
@@ -25,6 +26,62 @@
 #include <unistd.h>
 
 #include "vmm/api/api_internal.h"
+
+/* libmicrohttpd is loaded when the first API server starts (dlopen), not
+ * linked: it pulls in GnuTLS and its eight libraries, ~5 ms of dynamic
+ * loading in every condo process, a VM restored without --api-sock
+ * included. Loaded before any sandbox (api_server_start runs first). */
+static struct {
+    __typeof__(MHD_create_response_from_buffer_with_free_callback) *create_response_from_buffer_with_free_callback;
+    __typeof__(MHD_add_response_header) *add_response_header;
+    __typeof__(MHD_queue_response) *queue_response;
+    __typeof__(MHD_destroy_response) *destroy_response;
+    __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+    __typeof__(MHD_start_daemon) *start_daemon;
+    __typeof__(MHD_get_daemon_info) *get_daemon_info;
+    __typeof__(MHD_stop_daemon) *stop_daemon;
+    __typeof__(MHD_quiesce_daemon) *quiesce_daemon;
+    __typeof__(MHD_run) *run;
+    __typeof__(MHD_get_timeout) *get_timeout;
+} mhd;
+static char mhd_load_error[256];
+
+static void mhd_load(void)
+{
+    void *lib = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(mhd_load_error, sizeof(mhd_load_error), "%s", e ? e : "not found");
+        return;
+    }
+#define MHD_SYM(n) { (void **)&mhd.n, "MHD_" #n }
+    struct {
+        void **slot;
+        const char *name;
+    } syms[] = {
+        MHD_SYM(create_response_from_buffer_with_free_callback),
+        MHD_SYM(add_response_header),
+        MHD_SYM(queue_response),
+        MHD_SYM(destroy_response),
+        MHD_SYM(lookup_connection_value),
+        MHD_SYM(start_daemon),
+        MHD_SYM(get_daemon_info),
+        MHD_SYM(stop_daemon),
+        MHD_SYM(quiesce_daemon),
+        MHD_SYM(run),
+        MHD_SYM(get_timeout),
+    };
+#undef MHD_SYM
+    for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+        *syms[i].slot = dlsym(lib, syms[i].name);
+        if (!*syms[i].slot) {
+            snprintf(mhd_load_error, sizeof(mhd_load_error), "libmicrohttpd.so.12 lacks %s",
+                     syms[i].name);
+            mhd.start_daemon = NULL;
+            return;
+        }
+    }
+}
 
 #define DISCARD_MAX (1u << 20) /* bytes of an over-long body read before cutting */
 #define STOP_GRACE_NS 2000000000ull
@@ -56,15 +113,15 @@ static enum MHD_Result queue(struct MHD_Connection *c, int status, char *body)
 {
     /* (from_buffer_with_free_callback: not deprecated in libmicrohttpd 1.x) */
     struct MHD_Response *r =
-        MHD_create_response_from_buffer_with_free_callback(body ? strlen(body) : 0, body, free);
+        mhd.create_response_from_buffer_with_free_callback(body ? strlen(body) : 0, body, free);
     if (!r) {
         free(body);
         return MHD_NO;
     }
     if (body)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
-    MHD_destroy_response(r);
+        mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    enum MHD_Result ret = mhd.queue_response(c, (unsigned)status, r);
+    mhd.destroy_response(r);
     return ret;
 }
 
@@ -111,7 +168,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (atomic_load(&s->closing))
             return queue_fault(c, 503, "condo is shutting down");
         const char *cl =
-            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && declared_too_big(cl, s->cfg.body_max)) {
             snprintf(msg, sizeof(msg),
                      "Request payload with size %.24s is larger than the limit of %zu bytes "
@@ -208,6 +265,12 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
     *out = NULL;
     if (!cfg || !cfg->socket_path || !cfg->ops || !cfg->ops->call)
         return error_set(err, -EINVAL, "API server: no socket path or backend given");
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, mhd_load);
+    if (!mhd.start_daemon)
+        return error_set(err, -ENOENT, "cannot start the API server on %s: cannot load "
+                         "libmicrohttpd (%s): install libmicrohttpd12 (scripts/install-deps.sh)",
+                         cfg->socket_path, mhd_load_error);
     struct api_server *s = calloc(1, sizeof(*s));
     if (!s)
         return error_set(err, -ENOMEM, "API server: out of memory");
@@ -255,7 +318,7 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
     unsigned flags = s->cfg.external ? MHD_USE_EPOLL | MHD_USE_ERROR_LOG
                                      : MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC |
                                            MHD_USE_ERROR_LOG;
-    s->mhd = MHD_start_daemon(
+    s->mhd = mhd.start_daemon(
         flags, 0, NULL, NULL,
         on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
@@ -270,9 +333,9 @@ int api_server_start(const struct api_server_config *cfg, struct api_server **ou
         goto unlisten;
     }
     if (s->cfg.external) {
-        const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+        const union MHD_DaemonInfo *di = mhd.get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
         if (!di || di->epoll_fd < 0) {
-            MHD_stop_daemon(s->mhd);
+            mhd.stop_daemon(s->mhd);
             r = error_set(err, -ENOSYS, "cannot start the API server on %s (no epoll)",
                           s->socket_path);
             goto unlisten;
@@ -301,7 +364,7 @@ void api_server_stop(struct api_server *s)
         return;
     atomic_store(&s->closing, true);
     /* No new connections, and no new clients find the socket. */
-    MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
+    MHD_socket lfd = mhd.quiesce_daemon(s->mhd);
     api_socket_remove(s->socket_path, s->dev, s->ino);
     /* Let a request in progress (say, the PUT /condo/stop that led here)
      * get its answer out; a client that stalls mid-request gets cut. */
@@ -321,7 +384,7 @@ void api_server_stop(struct api_server *s)
                 break;
             struct pollfd p = { .fd = s->poll_fd, .events = POLLIN };
             poll(&p, 1, 50);
-            MHD_run(s->mhd);
+            mhd.run(s->mhd);
         }
     } else {
         pthread_mutex_lock(&s->lock);
@@ -330,7 +393,7 @@ void api_server_stop(struct api_server *s)
                 break;
         pthread_mutex_unlock(&s->lock);
     }
-    MHD_stop_daemon(s->mhd);
+    mhd.stop_daemon(s->mhd);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
     api_proc_close();
@@ -349,13 +412,13 @@ int api_server_poll_fd(const struct api_server *s)
 void api_server_run(struct api_server *s)
 {
     if (s && s->cfg.external)
-        MHD_run(s->mhd);
+        mhd.run(s->mhd);
 }
 
 int api_server_timeout_ms(struct api_server *s)
 {
     MHD_UNSIGNED_LONG_LONG ms;
-    if (!s || !s->cfg.external || MHD_get_timeout(s->mhd, &ms) != MHD_YES)
+    if (!s || !s->cfg.external || mhd.get_timeout(s->mhd, &ms) != MHD_YES)
         return -1;
     return ms > 1000 ? 1000 : (int)ms;
 }
