@@ -485,7 +485,10 @@ void jit_emit_insn(struct jit_ctx *c, const struct rv_insn *in, unsigned k)
         jit_load_to(c, d, rs1);
         if (imm & 31)
             jit_shift_imm(e, sh, false, d, (unsigned)imm & 31);
-        jit_movsxd(e, d, jit_r(d));
+        /* a logical right shift by 1-31 leaves bit 31 clear, so the 32-bit
+         * op's zero extension is already the sign extension */
+        if (!(op == OP_SRLIW && (imm & 31)))
+            jit_movsxd(e, d, jit_r(d));
         jit_store_from(c, rd, d);
         return;
     }
