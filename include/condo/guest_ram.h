@@ -21,9 +21,18 @@ struct guest_ram {
      * write mappings etc.); may be NULL. */
     void (*code_written)(void *opaque, uint64_t page);
     void *code_opaque;
+    /* RAM is a private copy-on-write view of a file (a snapshot's memory
+     * file): discarding must map fresh zero pages, as MADV_DONTNEED would
+     * bring the file's bytes back. */
+    bool file_backed;
 };
 
 int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size);
+/* Withdraw the transparent-huge-page advice (before the guest runs): for
+ * RAM a balloon gives back in pieces smaller than 2 MiB, where a huge page
+ * would only be split and kept whole until the host runs short, and
+ * khugepaged would fill the holes again. */
+void guest_ram_small_pages(struct guest_ram *r);
 void guest_ram_free(struct guest_ram *r);
 
 static inline bool guest_ram_contains(const struct guest_ram *r, uint64_t addr, uint64_t len)
@@ -50,6 +59,16 @@ static inline void guest_ram_note_write(struct guest_ram *r, uint64_t addr, uint
         return;
     guest_ram_note_write_slow(r, addr, len);
 }
+
+/* Give the host the pages inside [addr, addr+len) back (only whole
+ * 4 KiB pages; a partial page at either end is left alone): they read as
+ * zero afterwards, and decoded code from them is dropped. The guest must
+ * not be using them (a balloon's inflated or reported free pages). Returns
+ * the bytes discarded (0 when no whole page is inside), -EFAULT when the
+ * range is not all RAM, or another negative errno when the host refused
+ * (the pages are then zeroed in place instead, so they still read as
+ * zero). */
+int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len);
 
 /* Bounds-checked copies; -EFAULT when the range is not all RAM. */
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len);

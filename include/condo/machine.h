@@ -32,6 +32,15 @@ struct vm_disk_config {
     uint64_t iops, bps; /* 0 = unlimited */
 };
 
+/* --balloon: the virtio-balloon device (docs/BALLOON.md). */
+struct vm_balloon_config {
+    bool enabled;
+    bool reporting;           /* free page reporting */
+    bool deflate_on_oom;
+    unsigned stats_interval_s; /* 0: no statistics */
+    uint64_t amount_mib;      /* the initial target */
+};
+
 /* The hardware part of a VM's definition: what the board is built from. */
 struct machine_config {
     unsigned cpus;
@@ -45,6 +54,7 @@ struct machine_config {
     unsigned ndisks;
     const char *nets[VM_MAX_NETS]; /* --net specs, parsed by the backend */
     unsigned nnets;
+    struct vm_balloon_config balloon;
 };
 
 struct event_loop;
@@ -99,6 +109,18 @@ struct machine_stats {
     unsigned ndisks, nnics; /* in the order of machine_config's disks and nets */
     struct machine_disk_stats disks[VM_MAX_DISKS];
     struct machine_nic_stats nics[VM_MAX_NETS];
+};
+
+/* The balloon as the API shows it (GET /balloon, /balloon/statistics).
+ * stats[] is indexed by the virtio statistics tag (0..15), valid where
+ * the bit in stats_present is set. */
+#define MACHINE_BALLOON_STATS 16
+struct machine_balloon_info {
+    uint32_t target_pages, actual_pages; /* 4 KiB pages */
+    unsigned stats_interval_s;
+    uint32_t stats_present;
+    uint64_t stats[MACHINE_BALLOON_STATS];
+    uint64_t inflated_pages, deflated_pages, reported_bytes;
 };
 
 struct rate_limit_config;
@@ -171,6 +193,12 @@ struct machine_ops {
      * guest runs; NULL: none. Machine lock held. -ENODEV: no such disk. */
     int (*disk_set_limit)(struct machine *m, unsigned disk, const struct rate_limit_config *rl,
                           struct error *err);
+    /* The balloon, machine lock held; -ENODEV when the machine has none.
+     * A new target in 4 KiB pages (-EINVAL beyond RAM); a new statistics
+     * interval (-EINVAL when statistics were not enabled, or 0). */
+    int (*balloon_info)(struct machine *m, struct machine_balloon_info *out, struct error *err);
+    int (*balloon_set_target)(struct machine *m, uint64_t pages, struct error *err);
+    int (*balloon_set_stats_interval)(struct machine *m, unsigned secs, struct error *err);
 };
 
 #endif

@@ -45,6 +45,12 @@ int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size)
     return 0;
 }
 
+void guest_ram_small_pages(struct guest_ram *r)
+{
+    if (r->host)
+        madvise(r->host, r->size, MADV_NOHUGEPAGE); /* advice: failure changes nothing */
+}
+
 void guest_ram_free(struct guest_ram *r)
 {
     if (r->host)
@@ -69,6 +75,32 @@ void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
                 r->code_written(r->code_opaque, p);
         }
     }
+}
+
+int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    if (!guest_ram_contains(r, addr, len))
+        return -EFAULT;
+    uint64_t first = (addr - r->base + GUEST_PAGE_SIZE - 1) & ~(GUEST_PAGE_SIZE - 1);
+    uint64_t end = (addr - r->base + len) & ~(GUEST_PAGE_SIZE - 1);
+    if (end <= first)
+        return 0;
+    uint8_t *p = r->host + first;
+    size_t n = (size_t)(end - first);
+    int rc = 0;
+    if (r->file_backed) {
+        /* fresh anonymous zero pages over the file's */
+        void *m = mmap(p, n, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (m == MAP_FAILED)
+            rc = -errno;
+    } else if (madvise(p, n, MADV_DONTNEED) < 0) {
+        rc = -errno;
+    }
+    if (rc < 0)
+        memset(p, 0, n); /* still zero, as promised, though not given back */
+    guest_ram_note_write_slow(r, r->base + first, n);
+    return rc < 0 ? rc : (int64_t)n;
 }
 
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len)

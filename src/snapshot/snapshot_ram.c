@@ -407,6 +407,8 @@ int snap_ram_apply(const uint8_t *sec, size_t len, uint32_t flags, struct guest_
                            MAP_PRIVATE | MAP_FIXED, fd, SNAP_MEM_HEADER);
             if (p == MAP_FAILED)
                 r = error_set_errno(err, -errno, "%s: cannot map memory file %s", name, v->path);
+            else
+                ram->file_backed = true;
             close(fd);
         }
     }
