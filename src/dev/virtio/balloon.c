@@ -33,17 +33,28 @@ static int stats_queue(const struct virtio_balloon *b)
     return virtio_has_feature(&b->mmio, VIRTIO_BALLOON_F_STATS_VQ) ? 2 : -1;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Shell sort: not qsort(3), which asks the kernel for the memory size
+ * (sysinfo, outside the sandbox's allow-list); n <= VIRTIO_BALLOON_MAX_PFNS. */
+static void sort_u32(uint32_t *a, unsigned n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
+    static const unsigned gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (unsigned g = 0; g < ARRAY_SIZE(gaps); g++) {
+        unsigned gap = gaps[g];
+        for (unsigned i = gap; i < n; i++) {
+            uint32_t v = a[i];
+            unsigned j = i;
+            for (; j >= gap && a[j - gap] > v; j -= gap)
+                a[j] = a[j - gap];
+            a[j] = v;
+        }
+    }
 }
 
 /* Inflate: discard every page named, runs of consecutive frames at once. */
 static void discard_pfns(struct virtio_balloon *b, uint32_t *pfn, unsigned n)
 {
     struct guest_ram *ram = b->mmio.ram;
-    qsort(pfn, n, sizeof(*pfn), cmp_u32);
+    sort_u32(pfn, n);
     for (unsigned i = 0; i < n;) {
         unsigned j = i + 1;
         while (j < n && (pfn[j] == pfn[j - 1] || pfn[j] == pfn[j - 1] + 1))
