@@ -2,7 +2,7 @@
 """How many idle default guests (128 MiB each) this host holds.
 
     bench/scale.py [CONDO] [--max N] [--batch N] [--margin-mib M]
-                   [--memory SIZE] [--rtt-bound S] [--keep]
+                   [--memory SIZE] [--rtt-bound S] [--balloon SPEC] [--keep]
 
 Starts VMs with `condo start` in a private CONDO_HOME, a batch at a time
 (default 10), and waits for each guest's ready line on its console socket.
@@ -99,6 +99,8 @@ def main():
     ap.add_argument("--margin-mib", type=int, default=3072)
     ap.add_argument("--memory", default="128M")
     ap.add_argument("--rtt-bound", type=float, default=2.0)
+    ap.add_argument("--balloon", help="condo create --balloon SPEC (default: condo's, "
+                    "on with free page reporting); `off` measures without it")
     ap.add_argument("--keep", action="store_true", help="leave the VMs running at the end")
     a = ap.parse_args()
     condo = os.path.abspath(a.condo)
@@ -122,7 +124,8 @@ def main():
             refused = None
             t_batch = time.monotonic()
             for n in batch:
-                rc, out, err = home("create", n, "--memory", a.memory)
+                extra = ["--balloon", a.balloon] if a.balloon else []
+                rc, out, err = home("create", n, "--memory", a.memory, *extra)
                 t0 = time.monotonic()
                 rc, out, err = home("start", n)
                 if rc == 13:
