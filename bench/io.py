@@ -2,8 +2,8 @@
 """Disk and network I/O, condo versus QEMU, side by side in one run.
 
     bench/io.py [--runs N] [--condo PATH] [--qemu PATH] [--guest DIR]
-                [--disk-mib M] [--ops K] [--fsync-ops F] [--net-mib M] [--out FILE]
-                [--baseline OLD-CONDO]
+                [--disk-mib M] [--ops K] [--fsync-ops F] [--net-mib M]
+                [--only net|disk] [--out FILE] [--baseline OLD-CONDO]
 
 Boots the same guest (default build/bench-guest-io: the default guest plus
 bench/io's static `randio` at /opt/extra, built on demand with
@@ -24,6 +24,15 @@ measures:
   net-tx     dd if=/dev/zero bs=64k count=... | nc 10.0.2.2 PORT: M MiB
              from guest to a TCP sink on the host's 127.0.0.1:PORT; time
              from the sink's first to its last byte (host clock)
+  net-tx-httpd  the host fetches M MiB of a file from the guest's busybox
+             httpd (which uses sendfile: large writes, unlike nc's 1 KiB
+             ones) through hostfwd=tcp:127.0.0.1:HPORT-:8080 (host clock)
+  net-rx     nc 10.0.2.2 PORT </dev/null | wc -c: M MiB from a TCP source
+             on the host's 127.0.0.1:PORT to the guest, which counts them
+             (must be all); the guest's /proc/uptime around the command
+
+--only net (or disk) skips the other half (and then needs no randio:
+the default guest will do, e.g. --guest build/guest).
 
 With --baseline, a second condo binary (say, a build of the previous
 commit) runs in the same rotation (baseline, condo, QEMU, ...): a before
@@ -50,6 +59,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -60,7 +70,7 @@ import driver  # noqa: E402
 VMMS = ("condo", "qemu")
 METRICS = (("seq-write", "MiB/s"), ("seq-read", "MiB/s"),
            ("rand-read", "IOPS"), ("rand-write", "IOPS"), ("fsync", "ops/s"),
-           ("net-tx", "MiB/s"))
+           ("net-tx", "MiB/s"), ("net-tx-httpd", "MiB/s"), ("net-rx", "MiB/s"))
 PROMPT = r"~ # "
 IMG_MIB = 256
 
@@ -107,6 +117,39 @@ class Sink:
             self.srv.close()
 
 
+class Source:
+    """A TCP source on 127.0.0.1: sends n bytes to the first connection,
+    then closes it."""
+
+    def __init__(self, n):
+        self.n = n
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(1)
+        self.port = self.srv.getsockname()[1]
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            self.srv.settimeout(600)
+            c, _ = self.srv.accept()
+            c.settimeout(300)
+            chunk = b"\0" * (1 << 16)
+            left = self.n
+            while left > 0:
+                k = min(left, len(chunk))
+                c.sendall(chunk[:k])
+                left -= k
+            c.close()
+        except OSError:
+            pass
+        finally:
+            self.done.set()
+            self.srv.close()
+
+
 def ensure_guest(gdir):
     if os.path.exists(os.path.join(gdir, "initramfs.cpio")):
         return
@@ -116,15 +159,24 @@ def ensure_guest(gdir):
                     "--extra", extra], check=True)
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
 def argv_for(vmm, a, img):
     g = a.guest
+    fwd = "hostfwd=tcp:127.0.0.1:%d-:8080" % a.http_port
     if vmm in ("condo", "baseline"):
         return [a.condo if vmm == "condo" else a.baseline, "run", "--memory", "512M",
                 "--bios", os.path.join(g, "fw_dynamic.bin"),
                 "--kernel", os.path.join(g, "Image"),
                 "--initrd", os.path.join(g, "initramfs.cpio"),
                 "--append", "console=ttyS0 panic=-1",
-                "--disk", img + ",format=raw", "--net", "user"]
+                "--disk", img + ",format=raw", "--net", "user," + fwd]
     return [a.qemu, "-machine", "virt", "-m", "512M", "-nographic",
             "-bios", os.path.join(g, "fw_dynamic.bin"),
             "-kernel", os.path.join(g, "Image"),
@@ -132,7 +184,7 @@ def argv_for(vmm, a, img):
             "-append", "console=ttyS0 panic=-1",
             "-drive", "file=%s,format=raw,if=none,id=d0,cache=writeback" % img,
             "-device", "virtio-blk-device,drive=d0",
-            "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+            "-netdev", "user,id=n0," + fwd, "-device", "virtio-net-device,netdev=n0"]
 
 
 def uptime_dd(vm, cmd, timeout):
@@ -151,6 +203,7 @@ def uptime_dd(vm, cmd, timeout):
 
 
 def one_run(vmm, a, logdir, idx):
+    a.http_port = free_port()
     img = os.path.join(a.workdir, "io-%s.img" % vmm)
     if os.path.exists(img):
         os.unlink(img)
@@ -172,33 +225,10 @@ def one_run(vmm, a, logdir, idx):
         if "vda" not in out or "10.0.2.15" not in out:
             raise RuntimeError("%s guest: no vda or eth0 without 10.0.2.15: %r" % (vmm, out))
         t = a.timeout
-        g, h, _ = uptime_dd(vm, "dd if=/dev/zero of=/dev/vda bs=1M count=%d conv=fsync 2>/dev/null"
-                            % a.disk_mib, t)
-        r["seq-write"] = a.disk_mib / g if g > 0 else None
-        r["seq-write-host-s"], r["seq-write-guest-s"] = h, g
-        vm.run("sync; echo 3 > /proc/sys/vm/drop_caches", t)
-        g, h, _ = uptime_dd(vm, "bad=0; for p in %s; do dd if=/dev/vda of=/dev/null bs=1M "
-                            "count=%d iflag=direct 2>/dev/null || bad=1; done; [ $bad = 0 ]"
-                            % (" ".join(str(i) for i in range(a.read_passes)), a.disk_mib), t)
-        r["seq-read"] = a.disk_mib * a.read_passes / g if g > 0 else None
-        r["seq-read-host-s"], r["seq-read-guest-s"] = h, g
-        for metric, mode, n in (("rand-read", "read", a.ops), ("rand-write", "write", a.ops),
-                                ("fsync", "fsync", a.fsync_ops)):
-            st, out = vm.run("/opt/extra/randio /dev/vda %d 1 %s" % (n, mode), t)
-            m = re.search(r"= ([\d.]+) ops/s", out)
-            if st != 0 or not m:
-                raise RuntimeError("randio %s failed (%d): %r" % (mode, st, out[-300:]))
-            r[metric] = float(m.group(1))
-        sink = Sink()
-        count = a.net_mib * 16
-        st, out = vm.run("dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
-                         % (count, sink.port), t)
-        sink.done.wait(60)
-        if not sink.result or sink.result[0] != count * 65536 or not sink.result[1]:
-            raise RuntimeError("net: sink got %r, want %d bytes (nc status %d %r)"
-                               % (sink.result, count * 65536, st, out[-200:]))
-        r["net-tx"] = sink.result[0] / 1048576 / sink.result[1]
-        r["net-tx-host-s"] = sink.result[1]
+        if a.only != "net":
+            disk_tests(vm, a, r, t)
+        if a.only != "disk":
+            net_tests(vm, a, r, t)
         vm.sendline("poweroff")
         vm.wait_exit(60)
         r["ok"] = True
@@ -214,6 +244,62 @@ def one_run(vmm, a, logdir, idx):
     return r
 
 
+def disk_tests(vm, a, r, t):
+    g, h, _ = uptime_dd(vm, "dd if=/dev/zero of=/dev/vda bs=1M count=%d conv=fsync 2>/dev/null"
+                        % a.disk_mib, t)
+    r["seq-write"] = a.disk_mib / g if g > 0 else None
+    r["seq-write-host-s"], r["seq-write-guest-s"] = h, g
+    vm.run("sync; echo 3 > /proc/sys/vm/drop_caches", t)
+    g, h, _ = uptime_dd(vm, "bad=0; for p in %s; do dd if=/dev/vda of=/dev/null bs=1M "
+                        "count=%d iflag=direct 2>/dev/null || bad=1; done; [ $bad = 0 ]"
+                        % (" ".join(str(i) for i in range(a.read_passes)), a.disk_mib), t)
+    r["seq-read"] = a.disk_mib * a.read_passes / g if g > 0 else None
+    r["seq-read-host-s"], r["seq-read-guest-s"] = h, g
+    for metric, mode, n in (("rand-read", "read", a.ops), ("rand-write", "write", a.ops),
+                            ("fsync", "fsync", a.fsync_ops)):
+        st, out = vm.run("/opt/extra/randio /dev/vda %d 1 %s" % (n, mode), t)
+        m = re.search(r"= ([\d.]+) ops/s", out)
+        if st != 0 or not m:
+            raise RuntimeError("randio %s failed (%d): %r" % (mode, st, out[-300:]))
+        r[metric] = float(m.group(1))
+
+
+def net_tests(vm, a, r, t):
+    sink = Sink()
+    count = a.net_mib * 16
+    st, out = vm.run("dd if=/dev/zero bs=64k count=%d 2>/dev/null | nc 10.0.2.2 %d"
+                     % (count, sink.port), t)
+    sink.done.wait(60)
+    if not sink.result or sink.result[0] != count * 65536 or not sink.result[1]:
+        raise RuntimeError("net: sink got %r, want %d bytes (nc status %d %r)"
+                           % (sink.result, count * 65536, st, out[-200:]))
+    r["net-tx"] = sink.result[0] / 1048576 / sink.result[1]
+    r["net-tx-host-s"] = sink.result[1]
+    # guest -> host with large writes: the guest's httpd sends a file
+    # (sendfile), the host fetches it through the forwarded port
+    vm.run("mkdir -p /tmp/www && dd if=/dev/zero of=/tmp/www/z bs=1M count=%d 2>/dev/null "
+           "&& httpd -p 8080 -h /tmp/www" % a.net_mib, t)
+    t0 = time.monotonic()
+    with urllib.request.urlopen("http://127.0.0.1:%d/z" % a.http_port, timeout=t) as resp:
+        n = len(resp.read())
+    host_s = time.monotonic() - t0
+    vm.run("killall httpd; rm -f /tmp/www/z", t)
+    if n != a.net_mib << 20:
+        raise RuntimeError("net-tx-httpd: got %d bytes, want %d" % (n, a.net_mib << 20))
+    r["net-tx-httpd"] = a.net_mib / host_s
+    r["net-tx-httpd-host-s"] = host_s
+    # host -> guest: the guest's nc connects to a source on the host
+    total = a.net_mib << 20
+    src = Source(total)
+    g, h, out = uptime_dd(vm, "nc 10.0.2.2 %d </dev/null | wc -c" % src.port, t)
+    src.done.wait(60)
+    m = re.search(r"^\s*(\d+)\s*$", out, re.M)
+    if not m or int(m.group(1)) != total:
+        raise RuntimeError("net-rx: guest counted %r, want %d" % (out[-200:], total))
+    r["net-rx"] = total / 1048576 / g if g > 0 else None
+    r["net-rx-guest-s"], r["net-rx-host-s"] = g, h
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
@@ -226,7 +312,8 @@ def main():
                     help="sequential read passes over the first --disk-mib MiB")
     ap.add_argument("--ops", type=int, default=10000, help="random 4 KiB reads, and writes")
     ap.add_argument("--fsync-ops", type=int, default=1000, help="4 KiB writes + fdatasync")
-    ap.add_argument("--net-mib", type=int, default=16, help="MiB sent guest -> host")
+    ap.add_argument("--net-mib", type=int, default=16, help="MiB sent each way")
+    ap.add_argument("--only", choices=("net", "disk"), help="run only these tests")
     ap.add_argument("--timeout", type=float, default=300.0, help="per command (s)")
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "io.json"))
     a = ap.parse_args()
@@ -238,7 +325,8 @@ def main():
             say("bench/io: %s not found" % exe)
             return 2
     a.guest = os.path.abspath(a.guest)
-    ensure_guest(a.guest)
+    if a.only != "net":
+        ensure_guest(a.guest)
     a.workdir = os.path.join(ROOT, "build", "bench", "io-work")
     logdir = os.path.join(ROOT, "build", "bench", "logs")
     os.makedirs(a.workdir, exist_ok=True)
@@ -295,7 +383,7 @@ def main():
         summary[m] = row
 
     say("")
-    n = summary["seq-write"]
+    n = summary["net-tx" if a.only == "net" else "seq-write"]
     if a.baseline:
         say("| metric | unit | baseline (median of %d) | condo (median of %d) | QEMU (median of %d) "
             "| baseline/QEMU | condo/QEMU | condo/baseline |" % (
@@ -333,7 +421,7 @@ def main():
         "baseline_sha256": baseline_sha,
         "loadavg": {"start": load_start, "end": load_end},
         "params": {"runs": a.runs, "disk_mib": a.disk_mib, "ops": a.ops, "fsync_ops": a.fsync_ops,
-                   "net_mib": a.net_mib, "read_passes": a.read_passes, "image_mib": IMG_MIB, "guest": a.guest},
+                   "net_mib": a.net_mib, "only": a.only, "read_passes": a.read_passes, "image_mib": IMG_MIB, "guest": a.guest},
         "summary": summary, "runs": runs,
     }
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)

@@ -13,6 +13,7 @@
 #   asan       make check-asan        the hostile layers under ASan/UBSan
 #   qemu       make check-qemu        the tests themselves, validated on QEMU
 #   guest      make check-guest       Linux guest suites
+#   guest-smp  make check-guest-smp   the core guest suites on a 2-hart guest
 #
 # A layer's counts come from its last `N passed, M failed[, K skipped]`
 # line (one without counts, lint, is 1 check); a layer that exits non-zero
@@ -26,7 +27,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 MAKE=${MAKE:-make}
-LAYERS=${*:-lint unit unit-asan api fuzz isa asan qemu guest}
+LAYERS=${*:-lint unit unit-asan api fuzz isa asan qemu guest guest-smp}
 
 target_of() {
     case "$1" in
@@ -39,6 +40,7 @@ target_of() {
         asan) echo check-asan ;;
         qemu) echo check-qemu ;;
         guest) echo check-guest ;;
+        guest-smp) echo check-guest-smp ;;
         *) return 1 ;;
     esac
 }

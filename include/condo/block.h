@@ -25,6 +25,10 @@ struct block_ops {
     /* Durable: returns only when written data is on the host disk. */
     int (*flush)(struct block_backend *b);
     void (*close)(struct block_backend *b);
+    /* Optional: the whole read at once if it needs no host disk I/O and
+     * no waiting (the data is in the host's page cache), else -EAGAIN;
+     * -EOPNOTSUPP if the backend never can. Must not change any state. */
+    int (*preadv_nowait)(struct block_backend *b, const struct iovec *iov, int n, uint64_t off);
 };
 
 struct block_backend {
@@ -95,6 +99,12 @@ void block_close(struct block_backend *b);
  * all bytes were transferred. */
 int block_preadv(struct block_backend *b, const struct iovec *iov, int n, uint64_t off);
 int block_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off);
+/* A read that never waits: 0 when all of it was copied from memory the
+ * host already holds, -EAGAIN when it would have to wait (do it with
+ * block_preadv on a thread that may), -EOPNOTSUPP for backends that cannot
+ * tell (qcow2), or the checks' -EINVAL. Safe on another thread than the
+ * one doing block_preadv/pwritev only for raw images (no state). */
+int block_preadv_nowait(struct block_backend *b, const struct iovec *iov, int n, uint64_t off);
 /* Durable (fdatasync, after qcow2's ordered metadata write-back); 0 for a
  * read-only backend. */
 int block_flush(struct block_backend *b);

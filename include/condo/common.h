@@ -30,6 +30,8 @@ extern int condo_verbosity;
 
 /* Host monotonic clock in nanoseconds. */
 uint64_t condo_clock_ns(void);
+/* condo_clock_ns() when the process started (before main). */
+extern uint64_t condo_start_ns;
 
 /* Little-endian loads and stores from byte buffers (host may be any endian). */
 static inline uint16_t le16_load(const void *p)

@@ -24,6 +24,12 @@ struct dev_ops {
      * due and return the host monotonic time (condo_clock_ns) of the next
      * deadline, UINT64_MAX if none. Called from the VMM's I/O thread. */
     uint64_t (*poll)(void *opaque);
+    /* Optional, with poll: the deadline poll would return now, without
+     * doing anything (under the machine lock, on any thread). The board
+     * then wakes the I/O thread after a write only when the write moved
+     * the deadline before the one the I/O thread sleeps to; without it,
+     * every write wakes it (a cost per MMIO write: a virtio notify). */
+    uint64_t (*next_deadline)(void *opaque);
     /* Save the whole device state; load it back (return 0 or -EINVAL on a
      * malformed/foreign stream). Each device writes its own section version
      * first. */

@@ -21,10 +21,12 @@ struct guest_ram {
      * write mappings etc.); may be NULL. */
     void (*code_written)(void *opaque, uint64_t page);
     void *code_opaque;
-    /* RAM is a private copy-on-write view of a file (a snapshot's memory
-     * file): discarding must map fresh zero pages, as MADV_DONTNEED would
-     * bring the file's bytes back. */
-    bool file_backed;
+    /* RAM mapped copy-on-write from a file (a restored snapshot): the
+     * file (kept open, always above 2) and where RAM starts in it; -1
+     * (or 0, in a zeroed struct) when anonymous. A page not yet touched
+     * then holds the file's bytes, not zero. */
+    int backing_fd;
+    uint64_t backing_off;
 };
 
 int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size);
@@ -34,6 +36,15 @@ int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size);
  * khugepaged would fill the holes again. */
 void guest_ram_small_pages(struct guest_ram *r);
 void guest_ram_free(struct guest_ram *r);
+/* Replace RAM's contents with a private, copy-on-write mapping of fd at
+ * off (page aligned; RAM's size must lie inside the file): pages are read
+ * when first touched, writes never reach the file. Keeps a duplicate of
+ * fd. A negative errno, RAM unchanged, on failure. */
+int guest_ram_map_file(struct guest_ram *r, int fd, uint64_t off);
+static inline bool guest_ram_backed(const struct guest_ram *r)
+{
+    return r->backing_fd > 2;
+}
 
 static inline bool guest_ram_contains(const struct guest_ram *r, uint64_t addr, uint64_t len)
 {

@@ -72,6 +72,10 @@ struct machine_env {
     /* The console input side has room again (the guest read its FIFO). */
     void (*console_room)(void *opaque);
     void *opaque;
+    /* A snapshot is restored over the new machine before any CPU runs:
+     * the board need not load its boot images (RAM and every CPU's state
+     * are about to be replaced); a later reset loads them as usual. */
+    bool restoring;
 };
 
 /* Why a CPU stopped running. */

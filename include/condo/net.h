@@ -10,8 +10,10 @@
  *
  * The device and the backend meet here:
  *   device -> backend: net_backend_can_send() / net_backend_send() for each
- *     frame the guest transmits; net_backend_rx_ready() when the guest gave
- *     receive buffers.
+ *     frame the guest transmits (net_backend_send_offload() for one whose
+ *     virtio-net header asks for a checksum or segmentation);
+ *     net_backend_rx_ready() when the guest gave receive buffers;
+ *     net_backend_set_rx_offload() with what the guest accepts on receive.
  *   backend -> device: net_backend_can_deliver() / net_backend_deliver() for
  *     each received frame (these consult the peer the device set and the
  *     rate limit); net_backend_tx_ready() -> peer.tx_ready() when sending
@@ -23,12 +25,16 @@
 #include <sys/uio.h>
 
 #include "condo/event_loop.h"
+#include "condo/net_offload.h"
 #include "condo/rate_limit.h"
 
 /* Largest frame a backend carries (without virtio header): the device drops
  * anything longer as a guest error. */
 #define NET_FRAME_MAX 65535
 #define NET_ETH_HLEN 14
+/* The link MTU of user networking (libslirp's largest, 65521, rounded
+ * down to a multiple of 8: slirp4netns's choice) */
+#define NET_SLIRP_MTU 65520
 
 struct net_backend;
 
@@ -36,8 +42,10 @@ struct net_backend;
 struct net_peer {
     /* May the device take a frame now (has it receive buffers)? */
     bool (*can_receive)(void *opaque);
-    /* One whole Ethernet frame (no virtio header). */
-    void (*receive)(void *opaque, const uint8_t *frame, size_t len);
+    /* One whole Ethernet frame; h says what the backend knows about it
+     * (a tap's header: a partial checksum, a GSO frame within what
+     * net_backend_set_rx_offload allowed; or DATA_VALID), NULL: nothing. */
+    void (*receive)(void *opaque, const struct net_vhdr *h, const uint8_t *frame, size_t len);
     /* Sending is possible again after net_backend_can_send() said no (the
      * rate limit refilled). May be NULL. */
     void (*tx_ready)(void *opaque);
@@ -49,6 +57,15 @@ struct net_backend_ops {
     /* Send one frame gathered from iov; 0 or negative errno (a full host
      * queue drops the frame, as a real NIC would). */
     int (*send)(struct net_backend *nb, const struct iovec *iov, int n);
+    /* Optional: send a frame with its offload header as is (a tap with
+     * IFF_VNET_HDR); without it net_backend_send_offload completes the
+     * checksum or segments the frame in condo and calls send. */
+    int (*send_vhdr)(struct net_backend *nb, const struct net_vhdr *h, const struct iovec *iov,
+                     int n);
+    /* Optional: what the device may receive (the guest's GUEST_* features):
+     * a backend that could hand over partial checksums or GSO frames
+     * limits itself to these. */
+    void (*set_rx_offload)(struct net_backend *nb, const struct net_offload_caps *caps);
     /* Optional: false while the backend holds a frame it could not pass on
      * yet (a switch peer's queue is full); it then calls
      * net_backend_tx_ready() when it can take more. */
@@ -68,6 +85,7 @@ struct net_backend {
     const struct net_backend_ops *ops;
     struct net_peer peer;
     uint8_t mac[6]; /* the guest's MAC address */
+    uint16_t mtu;   /* the link's MTU the card offers the guest; 0: 1500 */
     void *priv;
     struct event_loop *loop;
     /* bps= limit: one byte bucket per direction (guest->host tx,
@@ -77,6 +95,10 @@ struct net_backend {
     size_t tx_want;     /* size of the frame waiting for tx tokens, or 0 */
     uint8_t *rx_hold;   /* one received frame waiting for rx tokens */
     size_t rx_hold_len; /* its length, 0 = none */
+    struct net_vhdr rx_hold_vhdr;
+    bool rx_hold_has_vhdr;
+    uint64_t tx_segmented; /* GSO frames cut here (net_offload_segment) */
+    uint64_t tx_csummed;   /* partial checksums completed here */
     bool tx_blocked;   /* the device was told "no" and waits for tx_ready */
     bool rx_blocked;   /* a frame was held back: call rx_ready later */
     bool has_source;   /* registered as an event source with loop */
@@ -100,6 +122,15 @@ bool net_backend_can_send(struct net_backend *nb);
  * yet: the device gives the frame back to its queue, virtq_unpop, and
  * waits for peer.tx_ready), or another negative errno (dropped). */
 int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n);
+/* The same for a frame whose (checked: net_offload_check) header asks for
+ * a checksum or segmentation: passed on with the header when the backend
+ * takes it (send_vhdr), else completed or cut here and sent as plain
+ * frames. The rate limit counts the frame's bytes once. frame may be
+ * changed (a checksum filled in). */
+int net_backend_send_offload(struct net_backend *nb, const struct net_vhdr *h, uint8_t *frame,
+                             size_t len);
+/* What the guest accepts on receive (all false after a reset). */
+void net_backend_set_rx_offload(struct net_backend *nb, const struct net_offload_caps *caps);
 /* The device has receive buffers again. */
 void net_backend_rx_ready(struct net_backend *nb);
 
@@ -110,6 +141,10 @@ void net_backend_rx_ready(struct net_backend *nb);
 bool net_backend_can_deliver(struct net_backend *nb);
 /* Deliver one frame to the device (accounted against the rx rate limit). */
 void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t len);
+/* The same with what the backend knows about the frame (see
+ * net_peer.receive); h may be NULL. */
+void net_backend_deliver_vhdr(struct net_backend *nb, const struct net_vhdr *h,
+                              const uint8_t *frame, size_t len);
 /* The backend can take frames again (its can_send op said no before). */
 void net_backend_tx_ready(struct net_backend *nb);
 

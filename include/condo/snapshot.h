@@ -6,9 +6,13 @@
  *   sections, each with a tag, its own version, offset, length, CRC-32:
  *     "definition"  the VM definition (JSON, as vm.json)
  *     "machine"     machine_ops.save's stream (harts, then each device)
- *     "ram"         RAM: a bitmap of the pages that are not all zero, then
- *                   those pages zstd-compressed; or, with a separate memory
- *                   file, a reference to it (path, size, pairing nonce)
+ *     "ram"         how RAM is stored: mapped (the default since format 2:
+ *                   RAM raw in this file after the last section, page
+ *                   aligned, zero pages left as holes, so a restore maps it
+ *                   copy-on-write); compressed (a bitmap of the pages that
+ *                   are not all zero, then those pages zstd-compressed: for
+ *                   export); or a reference to a separate memory file
+ *                   (path, size, pairing nonce)
  *   memory file (optional, Firecracker's mem_file_path): a 4 KiB header
  *     (magic "CONDOMEM", size, nonce) then RAM raw and page-aligned, zero
  *     pages left as holes, so a restore maps it copy-on-write.
@@ -24,19 +28,44 @@
 #include "condo/error.h"
 #include "condo/machine.h"
 
-#define SNAPSHOT_VERSION 1
+/* Format 2 added mapped RAM; format 1 files still load. */
+#define SNAPSHOT_VERSION 2
+#define SNAPSHOT_VERSION_MIN 1
 
 /* How long the guest was stopped for, and what was written. */
 struct snapshot_stats {
     uint64_t state_bytes;  /* the machine section */
     uint64_t ram_pages;    /* pages that are not all zero */
-    uint64_t file_bytes;   /* the snapshot file */
+    uint64_t file_bytes;   /* the snapshot file (its length) */
+    uint64_t alloc_bytes;  /* the snapshot file's blocks on disk (holes are free) */
     uint64_t mem_bytes;    /* the memory file (allocated), 0 without one */
 };
 
+/* How RAM is written. */
+enum snapshot_ram_mode {
+    SNAPSHOT_RAM_MAPPED = 0,     /* raw in the file, mappable (default) */
+    SNAPSHOT_RAM_COMPRESSED = 1, /* zstd, smallest: export, archives */
+};
+
+/* What a save needs from the stopped machine, taken while it is stopped:
+ * the machine state and the definition (copied) and RAM (referenced: the
+ * writer reads RAM as it is when it runs, so it runs while the machine is
+ * still stopped, or in a forked child that sees RAM frozen at the fork). */
+struct snapshot_capture;
+
+/* Capture a stopped machine (every CPU parked, the machine lock held). */
+int snapshot_capture(struct machine *m, const char *definition, struct snapshot_capture **out,
+                     struct error *err);
+/* Write a capture to path (RAM to mem_path when not NULL, else by mode):
+ * temporary name, fsync, rename. Logs nothing, takes no lock: safe in a
+ * child forked from the multi-threaded VMM. stats may be NULL. */
+int snapshot_write(const struct snapshot_capture *c, const char *path, const char *mem_path,
+                   enum snapshot_ram_mode mode, struct snapshot_stats *stats, struct error *err);
+void snapshot_capture_free(struct snapshot_capture *c);
+
 /* Save a stopped machine (every CPU parked, the machine lock held) with
- * its definition (a JSON text) to path; RAM goes to mem_path when it is
- * not NULL. stats may be NULL. 0 or a negative errno with err set. */
+ * its definition (a JSON text) to path: capture, then write, RAM mapped
+ * (or to mem_path when it is not NULL). stats may be NULL. 0 or a negative errno with err set. */
 int snapshot_save(const char *path, const char *mem_path, const char *definition,
                   struct machine *m, struct snapshot_stats *stats, struct error *err);
 

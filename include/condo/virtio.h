@@ -139,6 +139,8 @@ struct virtio_device_ops {
     void (*reset)(void *opaque);
     /* Optional: timed work (a rate limit's wait), as dev_ops.poll. */
     uint64_t (*poll)(void *opaque);
+    /* Optional: as dev_ops.next_deadline. */
+    uint64_t (*next_deadline)(void *opaque);
     /* Device state after the transport's; the device writes its own
      * version byte first. May be NULL (nothing to save). load is called
      * twice on the same bytes: with commit false it only parses and checks
@@ -197,6 +199,14 @@ void virtq_unpop(struct virtio_mmio *t, unsigned q);
  * device broken since the element was popped. */
 void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *elem,
                 uint32_t written);
+/* virtq_push in two steps, for a device that hands back several elements
+ * as one unit (virtio-net's mergeable receive buffers): virtq_fill writes
+ * the used element k places after the last published one (false: the
+ * element is stale, nothing written), virtq_flush then publishes count
+ * filled elements at once and raises the interrupt. */
+bool virtq_fill(struct virtio_mmio *t, unsigned q, const struct virtq_elem *elem,
+                uint32_t written, unsigned k);
+void virtq_flush(struct virtio_mmio *t, unsigned q, unsigned count);
 /* Whether the driver negotiated feature `bit`. */
 bool virtio_has_feature(const struct virtio_mmio *t, unsigned bit);
 /* Mark the device broken (a request the device cannot make sense of). */

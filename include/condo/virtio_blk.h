@@ -75,6 +75,8 @@ struct virtio_blk {
     struct work_queue wq;       /* the disk's worker: I/O in pop order */
     struct blk_job *free_jobs;  /* spare request records (blk.c) */
     unsigned njobs;             /* records allocated: the peak in flight */
+    bool inline_reads;          /* the backend may serve cached reads at once */
+    uint64_t inline_ops;        /* reads so served (tests, statistics) */
     struct event_loop *loop;    /* where completions are signalled; may be NULL */
     int loop_id;
 };

@@ -77,6 +77,19 @@ static int file_rw(int fd, const struct iovec *iov, int n, uint64_t off, bool wr
     return ret;
 }
 
+int block_file_preadv_nowait(int fd, const struct iovec *iov, int n, uint64_t off,
+                             size_t len)
+{
+    if (n > IOV_MAX || off > (uint64_t)INT64_MAX)
+        return -EAGAIN; /* the ordinary path splits it */
+    ssize_t r = preadv2(fd, iov, n, (off_t)off, RWF_NOWAIT);
+    if (r < 0)
+        return errno == EOPNOTSUPP ? -EOPNOTSUPP : -EAGAIN;
+    /* short (only part cached, or the file shrank): the ordinary read
+     * does it again, whole, and reports a real error */
+    return (size_t)r == len ? 0 : -EAGAIN;
+}
+
 int block_file_preadv(int fd, const struct iovec *iov, int n, uint64_t off, bool zero_tail)
 {
     return file_rw(fd, iov, n, off, false, zero_tail);
@@ -392,6 +405,16 @@ int block_preadv(struct block_backend *b, const struct iovec *iov, int n, uint64
     if (len <= 0)
         return (int)len;
     return b->ops->preadv(b, iov, n, off);
+}
+
+int block_preadv_nowait(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    if (!b->ops->preadv_nowait)
+        return -EOPNOTSUPP;
+    int64_t len = request_len(b, iov, n, off);
+    if (len <= 0)
+        return (int)len;
+    return b->ops->preadv_nowait(b, iov, n, off);
 }
 
 int block_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)

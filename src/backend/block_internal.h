@@ -79,6 +79,10 @@ int block_qcow2_probe(int fd, const char *path, struct block_layer_info *li, str
  * fails with -EIO. Never more than IOV_MAX vectors at a time. */
 int block_file_preadv(int fd, const struct iovec *iov, int n, uint64_t off, bool zero_tail);
 int block_file_pwritev(int fd, const struct iovec *iov, int n, uint64_t off);
+/* preadv2(RWF_NOWAIT) of exactly len bytes: 0, -EAGAIN (not all in the
+ * page cache, or it would block) or -EOPNOTSUPP (the file cannot). */
+int block_file_preadv_nowait(int fd, const struct iovec *iov, int n, uint64_t off,
+                             size_t len);
 int block_file_pread(int fd, void *buf, size_t len, uint64_t off, bool zero_tail);
 int block_file_pwrite(int fd, const void *buf, size_t len, uint64_t off);
 

@@ -24,6 +24,16 @@ static int raw_preadv(struct block_backend *b, const struct iovec *iov, int n, u
     return block_file_preadv(r->fd, iov, n, off, false);
 }
 
+static int raw_preadv_nowait(struct block_backend *b, const struct iovec *iov, int n,
+                             uint64_t off)
+{
+    struct raw *r = b->priv;
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len; /* block_preadv_nowait checked the sum */
+    return block_file_preadv_nowait(r->fd, iov, n, off, len);
+}
+
 static int raw_pwritev(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
 {
     struct raw *r = b->priv;
@@ -65,6 +75,7 @@ static void raw_close(struct block_backend *b)
 static const struct block_ops raw_ops = {
     .name = "raw",
     .preadv = raw_preadv,
+    .preadv_nowait = raw_preadv_nowait,
     .pwritev = raw_pwritev,
     .flush = raw_flush,
     .close = raw_close,

@@ -49,7 +49,8 @@ static bool flush_rx_hold(struct net_backend *nb)
         return false;
     size_t len = nb->rx_hold_len;
     nb->rx_hold_len = 0;
-    nb->peer.receive(nb->peer.opaque, nb->rx_hold, len);
+    nb->peer.receive(nb->peer.opaque, nb->rx_hold_has_vhdr ? &nb->rx_hold_vhdr : NULL,
+                     nb->rx_hold, len);
     return true;
 }
 
@@ -254,6 +255,16 @@ void net_backend_tx_ready(struct net_backend *nb)
         nb->peer.tx_ready(nb->peer.opaque);
 }
 
+/* The device did something (sent a frame, gave buffers) on a vCPU thread:
+ * the I/O thread must look at the backend's fds again (slirp polls a
+ * socket only while its queue towards the guest has room; a tap or switch
+ * port reads again after rx_ready), at most one wake per loop round. */
+static void kick_loop(struct net_backend *nb)
+{
+    if (nb->loop)
+        event_loop_wake(nb->loop);
+}
+
 int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n)
 {
     if (nb->bps) {
@@ -266,11 +277,55 @@ int net_backend_send(struct net_backend *nb, const struct iovec *iov, int n)
             return -EAGAIN;
         }
     }
-    return nb->ops->send(nb, iov, n);
+    int r = nb->ops->send(nb, iov, n);
+    kick_loop(nb);
+    return r;
+}
+
+static int send_segment(void *opaque, const struct iovec *iov, int n)
+{
+    struct net_backend *nb = opaque;
+    int r = nb->ops->send(nb, iov, n);
+    /* a segment lost to a full host queue is lost as on a wire; the rest
+     * still go (TCP retransmits what is missing) */
+    return r == -ENOBUFS || r == -EAGAIN ? 0 : r;
+}
+
+int net_backend_send_offload(struct net_backend *nb, const struct net_vhdr *h, uint8_t *frame,
+                             size_t len)
+{
+    if (nb->bps && !rate_limit_consume(&nb->tx_rl, len)) {
+        nb->tx_want = len;
+        nb->tx_blocked = true;
+        return -EAGAIN;
+    }
+    struct iovec iov = { frame, len };
+    kick_loop(nb);
+    if (nb->ops->send_vhdr)
+        return nb->ops->send_vhdr(nb, h, &iov, 1);
+    if (h->gso_type != NET_VHDR_GSO_NONE) {
+        int r = net_offload_segment(h, frame, len, send_segment, nb);
+        if (r < 0)
+            return r;
+        nb->tx_segmented++;
+        return 0;
+    }
+    if (h->flags & NET_VHDR_F_NEEDS_CSUM) {
+        net_offload_csum(h, frame, len);
+        nb->tx_csummed++;
+    }
+    return nb->ops->send(nb, &iov, 1);
+}
+
+void net_backend_set_rx_offload(struct net_backend *nb, const struct net_offload_caps *caps)
+{
+    if (nb->ops->set_rx_offload)
+        nb->ops->set_rx_offload(nb, caps);
 }
 
 void net_backend_rx_ready(struct net_backend *nb)
 {
+    kick_loop(nb);
     if (!nb->rx_blocked || !flush_rx_hold(nb))
         return;
     nb->rx_blocked = false;
@@ -287,7 +342,8 @@ bool net_backend_can_deliver(struct net_backend *nb)
     return ok;
 }
 
-void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t len)
+void net_backend_deliver_vhdr(struct net_backend *nb, const struct net_vhdr *h,
+                              const uint8_t *frame, size_t len)
 {
     if (len < NET_ETH_HLEN || len > NET_FRAME_MAX || !nb->peer.receive)
         return;
@@ -295,8 +351,16 @@ void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t le
         /* hold it until the bucket allows (source_dispatch) */
         memcpy(nb->rx_hold, frame, len);
         nb->rx_hold_len = len;
+        nb->rx_hold_has_vhdr = h != NULL;
+        if (h)
+            nb->rx_hold_vhdr = *h;
         nb->rx_blocked = true;
         return;
     }
-    nb->peer.receive(nb->peer.opaque, frame, len);
+    nb->peer.receive(nb->peer.opaque, h, frame, len);
+}
+
+void net_backend_deliver(struct net_backend *nb, const uint8_t *frame, size_t len)
+{
+    net_backend_deliver_vhdr(nb, NULL, frame, len);
 }

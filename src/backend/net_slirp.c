@@ -27,7 +27,7 @@
 /* Frames slirp produced while the guest had no receive buffers: a bounded
  * queue (TCP retransmits what overflows, as it would on a real link). */
 #define SLIRP_RXQ_MAX_FRAMES 128
-#define SLIRP_RXQ_MAX_BYTES (512 * 1024)
+#define SLIRP_RXQ_MAX_BYTES (4 * 1024 * 1024) /* 64 frames of 64 KiB */
 
 struct slirp_timer {
     struct slirp_timer *next;
@@ -54,7 +54,13 @@ struct net_slirp {
     /* the pollfd window of the current event-loop round */
     struct pollfd *pfd;
     int npfd, maxpfd;
+    /* a frame gathered from several pieces (slirp_input wants one) */
+    uint8_t txbuf[NET_FRAME_MAX];
 };
+
+/* slirp builds every frame it sends, checksums included: the guest need
+ * not verify them again (passed on only if it negotiated GUEST_CSUM). */
+static const struct net_vhdr slirp_rx_vhdr = { .flags = NET_VHDR_F_DATA_VALID };
 
 static void rxq_drain(struct net_slirp *s)
 {
@@ -65,7 +71,7 @@ static void rxq_drain(struct net_slirp *s)
             s->rxq_tail = NULL;
         s->rxq_frames--;
         s->rxq_bytes -= f->len;
-        net_backend_deliver(s->nb, f->data, f->len);
+        net_backend_deliver_vhdr(s->nb, &slirp_rx_vhdr, f->data, f->len);
         free(f);
     }
 }
@@ -74,7 +80,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     struct net_slirp *s = opaque;
     if (!s->rxq_head && net_backend_can_deliver(s->nb)) {
-        net_backend_deliver(s->nb, buf, len);
+        net_backend_deliver_vhdr(s->nb, &slirp_rx_vhdr, buf, len);
         return (ssize_t)len;
     }
     if (s->rxq_frames >= SLIRP_RXQ_MAX_FRAMES || s->rxq_bytes + len > SLIRP_RXQ_MAX_BYTES)
@@ -291,22 +297,17 @@ static int slirp_send(struct net_backend *nb, const struct iovec *iov, int n)
     if (len < NET_ETH_HLEN || len > NET_FRAME_MAX)
         return -EINVAL;
     const uint8_t *frame;
-    uint8_t *buf = NULL;
     if (n == 1) {
         frame = iov[0].iov_base;
     } else {
-        buf = malloc(len);
-        if (!buf)
-            return -ENOMEM;
         size_t off = 0;
         for (int i = 0; i < n; i++) {
-            memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+            memcpy(s->txbuf + off, iov[i].iov_base, iov[i].iov_len);
             off += iov[i].iov_len;
         }
-        frame = buf;
+        frame = s->txbuf;
     }
     slirp_input(s->slirp, frame, (int)len);
-    free(buf);
     return 0;
 }
 
@@ -452,6 +453,14 @@ int net_slirp_open(struct net_backend *nb, char **opts, int nopts)
      * server lives there). */
     cfg.disable_host_loopback = false;
     cfg.enable_emu = false; /* libslirp calls its protocol emulation unsafe */
+    /* A large link MTU (as slirp4netns uses): libslirp then sends the
+     * guest TCP segments of up to 64 KiB, and takes as large ones, so a
+     * transfer costs the emulated guest one frame per 64 KiB instead of
+     * per 1460 bytes. The card offers it to the guest (VIRTIO_NET_F_MTU);
+     * a guest that does not take it keeps 1500 and its MSS says so. */
+    cfg.if_mtu = NET_SLIRP_MTU;
+    cfg.if_mru = NET_SLIRP_MTU;
+    nb->mtu = NET_SLIRP_MTU;
 
     s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
     if (!s->slirp) {

@@ -26,7 +26,15 @@
  * after setup: a peer that refused a frame is probed with an empty
  * datagram from the port's own socket (peers ignore runts). A root VMM
  * that drops to an unprivileged uid shares the directory with that uid's
- * group (net_switch_share_group): mode 0770/0660 instead of 0700. */
+ * group (net_switch_share_group): mode 0770/0660 instead of 0700.
+ *
+ * Offloads: a datagram is "CV" (2 bytes), the frame's virtio-net header
+ * (10 bytes, include/condo/net_offload.h) and the frame, so a guest's
+ * 64 KiB TCP segment or partial checksum crosses the switch whole, once.
+ * The receiving port checks the header as it would a guest's (a peer is
+ * another VM: untrusted) and hands it to its guest as is when that guest
+ * accepts it (set_rx_offload), else completes the checksum or cuts the
+ * segment itself. A datagram without the prefix is a plain frame. */
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -44,7 +52,12 @@
 #define SWITCH_MAC_AGE_NS (300ull * 1000000000ull)
 #define SWITCH_STALL_NS (200ull * 1000000ull)
 #define SWITCH_BATCH 64
+/* most pieces a frame handed to a port may come in */
+#define VIRTQ_SEGS_FOR_SWITCH 256
 #define SWITCH_PORT_NAME 32
+/* "CV" + virtio-net header before each frame */
+#define SWITCH_HDR (2 + NET_VHDR_LEN)
+#define SWITCH_DGRAM_MAX (SWITCH_HDR + NET_FRAME_MAX)
 
 struct switch_mac {
     uint8_t mac[6];
@@ -65,8 +78,10 @@ struct net_switch {
     size_t pending_len;
     char pending_port[SWITCH_PORT_NAME];
     uint64_t pending_since;
-    uint8_t pending_buf[NET_FRAME_MAX];
-    uint8_t buf[NET_FRAME_MAX + 1];
+    struct net_offload_caps rx_caps; /* what our guest accepts */
+    uint8_t pending_buf[SWITCH_DGRAM_MAX];
+    uint8_t buf[SWITCH_DGRAM_MAX + 1];
+    uint8_t seg[NET_FRAME_MAX]; /* one segment cut for a guest without TSO */
 };
 
 static unsigned switch_ports_opened; /* names ports of one process apart */
@@ -143,12 +158,16 @@ static int make_private_dirs(const char *path)
         struct stat st;
         if (lstat(tmp, &st) < 0)
             return -errno;
-        /* private: 0700; shared: no access for others, the group ours */
+        /* private: 0700; shared: no access for others, the group ours. A
+         * directory we own that an earlier sandboxed VM of ours shared with
+         * its jail group is ours too (only its owner or root can have set
+         * that mode): accepted as it is, so that VM keeps its access. */
         bool private_ok = !(st.st_mode & 077);
         bool shared_ok = switch_group >= 0 && st.st_gid == (gid_t)switch_group &&
                          !(st.st_mode & 007);
+        bool earlier_share = switch_group < 0 && !(st.st_mode & 007);
         if (ours && (!S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-                     !(private_ok || shared_ok))) {
+                     !(private_ok || shared_ok || earlier_share))) {
             condo_err("--net switch: %s is not a private directory of this user "
                       "(want mode 0700, owner uid %u); remove it or set XDG_RUNTIME_DIR",
                       tmp, (unsigned)getuid());
@@ -315,17 +334,28 @@ static void hold_pending(struct net_switch *s, const char *port, const struct io
     snprintf(s->pending_port, sizeof(s->pending_port), "%s", port);
 }
 
-static int switch_send(struct net_backend *nb, const struct iovec *iov, int n)
+/* One datagram: the prefix with h (all zero: a plain frame), then iov. */
+static int switch_send_hdr(struct net_backend *nb, const struct net_vhdr *h,
+                           const struct iovec *frame, int nframe)
 {
     struct net_switch *s = nb->priv;
     size_t len = 0;
-    for (int i = 0; i < n; i++)
-        len += iov[i].iov_len;
+    if (nframe < 1 || nframe > VIRTQ_SEGS_FOR_SWITCH)
+        return -EINVAL;
+    uint8_t pre[SWITCH_HDR] = { 'C', 'V' };
+    net_vhdr_store(h, pre + 2);
+    struct iovec iov[VIRTQ_SEGS_FOR_SWITCH + 1];
+    iov[0] = (struct iovec){ pre, sizeof(pre) };
+    for (int i = 0; i < nframe; i++) {
+        iov[i + 1] = frame[i];
+        len += frame[i].iov_len;
+    }
+    int n = nframe + 1;
     if (len < NET_ETH_HLEN || len > NET_FRAME_MAX)
         return -EINVAL;
     uint8_t eth[12];
     size_t got = 0;
-    for (int i = 0; i < n && got < sizeof(eth); i++) {
+    for (int i = 1; i < n && got < sizeof(eth); i++) {
         size_t k = iov[i].iov_len < sizeof(eth) - got ? iov[i].iov_len : sizeof(eth) - got;
         memcpy(eth + got, iov[i].iov_base, k);
         got += k;
@@ -347,6 +377,73 @@ static int switch_send(struct net_backend *nb, const struct iovec *iov, int n)
     if (r < 0)
         flood(s, iov, n); /* the peer left; maybe the MAC moved */
     return 0;
+}
+
+static int switch_send(struct net_backend *nb, const struct iovec *iov, int n)
+{
+    static const struct net_vhdr plain;
+    return switch_send_hdr(nb, &plain, iov, n);
+}
+
+static int switch_send_vhdr(struct net_backend *nb, const struct net_vhdr *h,
+                            const struct iovec *iov, int n)
+{
+    return switch_send_hdr(nb, h, iov, n);
+}
+
+static void switch_set_rx_offload(struct net_backend *nb, const struct net_offload_caps *caps)
+{
+    struct net_switch *s = nb->priv;
+    s->rx_caps = *caps;
+}
+
+/* Deliver one segment cut from a GSO frame our guest cannot take whole. */
+static int deliver_segment(void *opaque, const struct iovec *iov, int n)
+{
+    struct net_switch *s = opaque;
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len > sizeof(s->seg) - len)
+            return -EMSGSIZE;
+        memcpy(s->seg + len, iov[i].iov_base, iov[i].iov_len);
+        len += iov[i].iov_len;
+    }
+    /* a segment the guest has no buffer for is lost, as on a wire */
+    if (net_backend_can_deliver(s->nb))
+        net_backend_deliver(s->nb, s->seg, len);
+    return 0;
+}
+
+/* A frame from a peer with its header: as it is if our guest accepts it,
+ * else completed or cut here. A header that fails the checks a guest's
+ * would (another VM sent it) drops the frame. */
+static void deliver_offloaded(struct net_switch *s, const struct net_vhdr *h, uint8_t *frame,
+                              size_t len)
+{
+    static const struct net_offload_caps all = { true, true, true, true };
+    const char *why = NULL;
+    if (!net_vhdr_needs_work(h)) {
+        struct net_vhdr v = { .flags = h->flags & NET_VHDR_F_DATA_VALID };
+        net_backend_deliver_vhdr(s->nb, &v, frame, len);
+        return;
+    }
+    if (net_offload_check(h, &all, frame, len, &why) < 0) {
+        condo_debug("switch: frame of %zu bytes from a peer dropped: %s", len, why);
+        return;
+    }
+    const struct net_offload_caps *c = &s->rx_caps;
+    uint8_t gso = h->gso_type & (uint8_t)~NET_VHDR_GSO_ECN;
+    bool whole = c->csum && (gso == NET_VHDR_GSO_NONE || (gso == NET_VHDR_GSO_TCPV4 && c->tso4) ||
+                             (gso == NET_VHDR_GSO_TCPV6 && c->tso6)) &&
+                 (!(h->gso_type & NET_VHDR_GSO_ECN) || c->ecn);
+    if (whole) {
+        net_backend_deliver_vhdr(s->nb, h, frame, len);
+    } else if (gso != NET_VHDR_GSO_NONE) {
+        net_offload_segment(h, frame, len, deliver_segment, s);
+    } else {
+        net_offload_csum(h, frame, len);
+        net_backend_deliver(s->nb, frame, len);
+    }
 }
 
 static bool switch_can_send(struct net_backend *nb)
@@ -408,8 +505,18 @@ static void switch_readable(void *opaque, short revents)
                              (struct sockaddr *)&sa, &salen);
         if (n < 0)
             return; /* EAGAIN: drained */
+        if (n > SWITCH_DGRAM_MAX)
+            continue; /* truncated: not from a condo port */
+        uint8_t *frame = s->buf;
+        struct net_vhdr h;
+        bool has_hdr = n >= SWITCH_HDR && s->buf[0] == 'C' && s->buf[1] == 'V';
+        if (has_hdr) {
+            net_vhdr_load(&h, s->buf + 2);
+            frame += SWITCH_HDR;
+            n -= SWITCH_HDR;
+        }
         if (n < NET_ETH_HLEN || n > NET_FRAME_MAX)
-            continue; /* runt or truncated: not a frame from a condo port */
+            continue; /* runt: not a frame from a condo port */
         /* NUL-terminate the address so sender_port can use string ops */
         char name[SWITCH_PORT_NAME];
         const char *port = NULL;
@@ -419,9 +526,12 @@ static void switch_readable(void *opaque, short revents)
         }
         if (port) {
             snprintf(name, sizeof(name), "%s", port);
-            learn_mac(s, s->buf + 6, name);
+            learn_mac(s, frame + 6, name);
         }
-        net_backend_deliver(s->nb, s->buf, (size_t)n);
+        if (has_hdr)
+            deliver_offloaded(s, &h, frame, (size_t)n);
+        else
+            net_backend_deliver(s->nb, frame, (size_t)n);
     }
 }
 
@@ -468,6 +578,8 @@ static void switch_close(struct net_backend *nb)
 static const struct net_backend_ops switch_ops = {
     .name = "switch",
     .send = switch_send,
+    .send_vhdr = switch_send_vhdr,
+    .set_rx_offload = switch_set_rx_offload,
     .can_send = switch_can_send,
     .rx_ready = switch_rx_ready,
     .fill = switch_fill,

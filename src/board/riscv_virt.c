@@ -58,6 +58,9 @@ struct riscv_virt {
     struct vm_clock clock;
     unsigned ncpus;
     struct riscv_cpu *cpu[RISCV_VIRT_MAX_HARTS];
+    /* the earliest device deadline at the last io_tick: what the I/O
+     * thread sleeps to (machine lock) */
+    uint64_t io_deadline;
 
     /* the table, and what sits in each row */
     struct riscv_virt_dev devs[RISCV_VIRT_MAX_DEVS];
@@ -151,8 +154,13 @@ static void uart_room(void *opaque)
 static void bus_written(void *opaque, const struct bus_region *r)
 {
     struct riscv_virt *v = opaque;
-    if (r->ops->poll && v->env.loop)
-        event_loop_wake(v->env.loop);
+    if (!r->ops->poll || !v->env.loop)
+        return;
+    /* most writes (a virtio notify) move nothing: no wake, no I/O thread
+     * round per request */
+    if (r->ops->next_deadline && r->ops->next_deadline(r->opaque) >= v->io_deadline)
+        return;
+    event_loop_wake(v->env.loop);
 }
 
 /* --- images --- */
@@ -257,13 +265,16 @@ static int load_images(struct riscv_virt *v, struct error *err)
 
 /* --- lifecycle --- */
 
-static int virt_reset(struct machine *m, struct error *err)
+/* images: false when a snapshot is about to replace RAM and the harts
+ * (reading firmware, kernel and initrd and building the device tree is
+ * most of a restore's time otherwise). */
+static int virt_reset_images(struct machine *m, bool images, struct error *err)
 {
     struct riscv_virt *v = to_virt(m);
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->impl[i].ops->reset)
             v->impl[i].ops->reset(v->impl[i].state);
-    int r = load_images(v, err);
+    int r = images ? load_images(v, err) : 0;
     if (r < 0)
         return r;
     for (unsigned h = 0; h < v->ncpus; h++) {
@@ -275,6 +286,11 @@ static int virt_reset(struct machine *m, struct error *err)
     }
     memset(&v->exit, 0, sizeof(v->exit));
     return 0;
+}
+
+static int virt_reset(struct machine *m, struct error *err)
+{
+    return virt_reset_images(m, true, err);
 }
 
 /* Fill row `i` of the table with its device. */
@@ -502,7 +518,9 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
             goto fail;
         }
     }
-    r = virt_reset(&v->base, err);
+    /* a bare-metal program's HTIF addresses come from its ELF: loaded
+     * even for a restore */
+    r = virt_reset_images(&v->base, !env->restoring || cfg->bare_metal, err);
     if (r < 0)
         goto fail;
     *out = &v->base;
@@ -609,6 +627,7 @@ static uint64_t virt_io_tick(struct machine *m)
         if (t < d)
             d = t;
     }
+    v->io_deadline = d; /* what the I/O thread sleeps to (bus_written) */
     return d;
 }
 

@@ -7,15 +7,18 @@
  * host time), and the host TLB covers more of guest RAM. Where THP is off
  * the advice is simply ignored. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "condo/guest_ram.h"
 
 int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size)
 {
     memset(r, 0, sizeof(*r));
+    r->backing_fd = -1;
     if (size == 0 || (size & (GUEST_PAGE_SIZE - 1)) || base + size < base)
         return -EINVAL;
     const uint64_t huge = 2u << 20;
@@ -57,7 +60,33 @@ void guest_ram_free(struct guest_ram *r)
         munmap(r->host, r->size);
     free(r->page_gen);
     free(r->has_code);
+    if (guest_ram_backed(r))
+        close(r->backing_fd);
     memset(r, 0, sizeof(*r));
+    r->backing_fd = -1;
+}
+
+int guest_ram_map_file(struct guest_ram *r, int fd, uint64_t off)
+{
+    if (off & (GUEST_PAGE_SIZE - 1) || off > (uint64_t)INT64_MAX - r->size)
+        return -EINVAL;
+    int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (keep < 0)
+        return -errno;
+    /* MAP_FIXED replaces the anonymous pages in place: the host address
+     * (which the engine's fast paths hold) stays the same */
+    void *p = mmap(r->host, (size_t)r->size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+    if (p == MAP_FAILED) {
+        int e = -errno;
+        close(keep);
+        return e;
+    }
+    if (guest_ram_backed(r))
+        close(r->backing_fd);
+    r->backing_fd = keep;
+    r->backing_off = off;
+    return 0;
 }
 
 void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
@@ -88,8 +117,10 @@ int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len)
     uint8_t *p = r->host + first;
     size_t n = (size_t)(end - first);
     int rc = 0;
-    if (r->file_backed) {
-        /* fresh anonymous zero pages over the file's */
+    if (guest_ram_backed(r)) {
+        /* RAM mapped from a file (a restored snapshot): MADV_DONTNEED
+         * would bring the file's bytes back, so fresh anonymous zero
+         * pages go over the file's */
         void *m = mmap(p, n, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
         if (m == MAP_FAILED)

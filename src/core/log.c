@@ -2,6 +2,7 @@
  * (include/condo/log.h): a hostile guest or image must not be able to flood
  * the host terminal or slow the VMM with log I/O. guest_error() is the
  * older per-call-site form for code that has no device of its own. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,21 +48,36 @@ void condo_debug(const char *fmt, ...)
     va_end(ap);
 }
 
-/* A small table of call sites already reported. */
+/* A small table of call sites already reported. Every hart's thread and
+ * the I/O thread can report at once, so the table has a lock (taken only
+ * on this rare path). */
 #define GUEST_ERROR_SITES 64
 static const char *reported[GUEST_ERROR_SITES];
 static unsigned nreported;
+static pthread_mutex_t reported_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether site is new; records it. A full table means sites beyond it
+ * stay silent, not unlimited. */
+static bool reported_first(const char *site)
+{
+    bool first = true;
+    pthread_mutex_lock(&reported_lock);
+    for (unsigned i = 0; i < nreported; i++)
+        if (reported[i] == site)
+            first = false;
+    if (first && nreported >= GUEST_ERROR_SITES)
+        first = false;
+    if (first)
+        reported[nreported++] = site;
+    pthread_mutex_unlock(&reported_lock);
+    return first;
+}
 
 void condo_guest_error_at(const char *site, const char *fmt, ...)
 {
     if (condo_verbosity < 2) {
-        for (unsigned i = 0; i < nreported; i++)
-            if (reported[i] == site)
-                return;
-        /* A full table means sites beyond it stay silent, not unlimited. */
-        if (nreported >= GUEST_ERROR_SITES)
+        if (!reported_first(site))
             return;
-        reported[nreported++] = site;
         if (condo_verbosity < 1)
             return;
     }
@@ -134,14 +150,23 @@ static bool limit_take(struct log_limit *l)
     return true;
 }
 
+/* A handle can be shared by threads (a device's MMIO on every hart, a
+ * disk's worker and the I/O thread), so its bucket is updated under one
+ * lock; only lines that reach this point pay for it. */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void limited(struct log_limit *l, const char *what, const char *fmt, va_list ap)
 {
-    if (!limit_take(l))
+    pthread_mutex_lock(&limit_lock);
+    if (!limit_take(l)) {
+        pthread_mutex_unlock(&limit_lock);
         return;
+    }
     char buf[1024];
     vsnprintf(buf, sizeof(buf), fmt, ap);
     print_suppressed(l);
     fprintf(stderr, "\rcondo: %s: %s%s\n", l->name, what, buf);
+    pthread_mutex_unlock(&limit_lock);
 }
 
 void log_guest(struct log_limit *l, const char *fmt, ...)
@@ -164,5 +189,7 @@ void log_host(struct log_limit *l, const char *fmt, ...)
 
 void log_limit_finish(struct log_limit *l)
 {
+    pthread_mutex_lock(&limit_lock);
     print_suppressed(l);
+    pthread_mutex_unlock(&limit_lock);
 }

@@ -84,16 +84,66 @@ static void fsync_dir_of(const char *path)
     free(copy);
 }
 
-static int write_file(const char *path, struct section *sec, unsigned n,
-                      const struct machine *m, const struct guest_ram *ram, uint64_t *bytes,
-                      struct error *err)
+struct snapshot_capture {
+    char arch[TAG_LEN + 1], board[TAG_LEN + 1];
+    const struct guest_ram *ram;
+    char *definition;
+    size_t def_len;
+    struct state_buf mach;
+};
+
+int snapshot_capture(struct machine *m, const char *definition, struct snapshot_capture **out,
+                     struct error *err)
 {
+    *out = NULL;
+    struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
+    if (!ram)
+        return error_set(err, -ENOTSUP, "the %s machine cannot be snapshotted", m->ops->name);
+    size_t def_len = strlen(definition);
+    if (def_len > DEF_MAX)
+        return error_set(err, -EINVAL, "the VM definition is too large for a snapshot");
+    struct snapshot_capture *c = calloc(1, sizeof(*c));
+    if (!c || !(c->definition = strdup(definition))) {
+        free(c);
+        return error_set(err, -ENOMEM, "out of memory while saving the snapshot");
+    }
+    snprintf(c->arch, sizeof(c->arch), "%s", m->ops->arch);
+    snprintf(c->board, sizeof(c->board), "%s", m->ops->name);
+    c->ram = ram;
+    c->def_len = def_len;
+    state_init_writer(&c->mach);
+    int r = m->ops->save(m, &c->mach, err);
+    if (r == 0 && c->mach.err)
+        r = error_set(err, -ENOMEM, "out of memory while saving the snapshot");
+    if (r < 0) {
+        snapshot_capture_free(c);
+        return r;
+    }
+    *out = c;
+    return 0;
+}
+
+void snapshot_capture_free(struct snapshot_capture *c)
+{
+    if (!c)
+        return;
+    state_free(&c->mach);
+    free(c->definition);
+    free(c);
+}
+
+/* Header and sections; with map_off, RAM raw at map_off after them. */
+static int write_file(const char *path, struct section *sec, unsigned n,
+                      const struct snapshot_capture *c, uint64_t map_off,
+                      struct snapshot_stats *st, struct error *err)
+{
+    const struct guest_ram *ram = c->ram;
     uint8_t hdr[SNAP_PAGE] = { 0 };
     memcpy(hdr, SNAP_MAGIC, 8);
     le32_store(hdr + 8, SNAPSHOT_VERSION);
     le32_store(hdr + 12, n);
-    strncpy((char *)hdr + 16, m->ops->arch, TAG_LEN);
-    strncpy((char *)hdr + 32, m->ops->name, TAG_LEN);
+    memcpy(hdr + 16, c->arch, strlen(c->arch)); /* NUL-padded by the zeroed page */
+    memcpy(hdr + 32, c->board, strlen(c->board));
     le64_store(hdr + 48, ram->base);
     le64_store(hdr + 56, ram->size);
     uint64_t off = SNAP_PAGE;
@@ -118,8 +168,15 @@ static int write_file(const char *path, struct section *sec, unsigned n,
     int r = write_all(fd, hdr, sizeof(hdr));
     for (unsigned i = 0; r == 0 && i < n; i++)
         r = write_all(fd, sec[i].data, sec[i].len);
+    if (r == 0 && map_off) {
+        r = snap_ram_write_mapped(ram, fd, map_off, &st->ram_pages);
+        off = map_off + ram->size;
+    }
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
+    struct stat sb;
+    if (r == 0 && fstat(fd, &sb) == 0)
+        st->alloc_bytes = (uint64_t)sb.st_blocks * 512;
     close(fd);
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
@@ -128,46 +185,57 @@ static int write_file(const char *path, struct section *sec, unsigned n,
         return error_set_errno(err, r, "cannot write the snapshot %s", path);
     }
     fsync_dir_of(path);
-    *bytes = off;
+    st->file_bytes = off;
     return 0;
+}
+
+int snapshot_write(const struct snapshot_capture *c, const char *path, const char *mem_path,
+                   enum snapshot_ram_mode mode, struct snapshot_stats *stats, struct error *err)
+{
+    struct snapshot_stats st = { .state_bytes = c->mach.len };
+    struct state_buf rs;
+    state_init_writer(&rs);
+    /* Mapped RAM starts at the first page boundary after the sections;
+     * the RAM descriptor's size is fixed (version, size, offset), so the
+     * offset is known before it is written. */
+    uint64_t map_off = 0;
+    if (!mem_path && mode == SNAPSHOT_RAM_MAPPED) {
+        uint64_t end = SNAP_PAGE + c->def_len + c->mach.len + SNAP_RAM_MAPPED_LEN;
+        map_off = (end + SNAP_PAGE - 1) / SNAP_PAGE * SNAP_PAGE;
+    }
+    uint32_t ram_flags = 0;
+    int r = snap_ram_encode(c->ram, mem_path, map_off, &rs, &ram_flags, &st.ram_pages,
+                            &st.mem_bytes, err);
+    if (r == 0 && rs.err)
+        r = error_set(err, -ENOMEM, "out of memory while saving the snapshot");
+    if (r == 0 && map_off && rs.len != SNAP_RAM_MAPPED_LEN)
+        r = error_set(err, -EINVAL, "internal error: RAM descriptor of %zu bytes", rs.len);
+    if (r == 0) {
+        struct section sec[3] = {
+            { .tag = "definition", .version = DEF_VERSION, .data = (const uint8_t *)c->definition,
+              .len = c->def_len },
+            { .tag = "machine", .version = MACHINE_SECTION_VERSION, .data = c->mach.data,
+              .len = c->mach.len },
+            { .tag = "ram", .version = SNAP_RAM_VERSION, .flags = ram_flags, .data = rs.data,
+              .len = rs.len },
+        };
+        r = write_file(path, sec, 3, c, map_off, &st, err);
+    }
+    state_free(&rs);
+    if (r == 0 && stats)
+        *stats = st;
+    return r;
 }
 
 int snapshot_save(const char *path, const char *mem_path, const char *definition,
                   struct machine *m, struct snapshot_stats *stats, struct error *err)
 {
-    struct snapshot_stats st = { 0 };
-    struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
-    if (!ram)
-        return error_set(err, -ENOTSUP, "the %s machine cannot be snapshotted", m->ops->name);
-    size_t def_len = strlen(definition);
-    if (def_len > DEF_MAX)
-        return error_set(err, -EINVAL, "the VM definition is too large for a snapshot");
-
-    struct state_buf mach, rs;
-    state_init_writer(&mach);
-    state_init_writer(&rs);
-    int r = m->ops->save(m, &mach, err);
-    uint32_t ram_flags = 0;
-    if (r == 0)
-        r = snap_ram_encode(ram, mem_path, &rs, &ram_flags, &st.ram_pages, &st.mem_bytes, err);
-    if (r == 0 && (mach.err || rs.err))
-        r = error_set(err, -ENOMEM, "out of memory while saving the snapshot");
-    if (r == 0) {
-        struct section sec[3] = {
-            { .tag = "definition", .version = DEF_VERSION, .data = (const uint8_t *)definition,
-              .len = def_len },
-            { .tag = "machine", .version = MACHINE_SECTION_VERSION, .data = mach.data,
-              .len = mach.len },
-            { .tag = "ram", .version = SNAP_RAM_VERSION, .flags = ram_flags, .data = rs.data,
-              .len = rs.len },
-        };
-        st.state_bytes = mach.len;
-        r = write_file(path, sec, 3, m, ram, &st.file_bytes, err);
-    }
-    state_free(&mach);
-    state_free(&rs);
-    if (r == 0 && stats)
-        *stats = st;
+    struct snapshot_capture *c;
+    int r = snapshot_capture(m, definition, &c, err);
+    if (r < 0)
+        return r;
+    r = snapshot_write(c, path, mem_path, SNAPSHOT_RAM_MAPPED, stats, err);
+    snapshot_capture_free(c);
     return r;
 }
 
@@ -180,10 +248,11 @@ static int parse(const uint8_t *d, size_t len, const char *name, struct snap_vie
     if (len < SNAP_PAGE || memcmp(d, SNAP_MAGIC, 8) != 0)
         return error_set(err, -EINVAL, "%s is not a condo snapshot (no CONDOSNP header)", name);
     uint32_t version = le32_load(d + 8);
-    if (version != SNAPSHOT_VERSION)
+    if (version < SNAPSHOT_VERSION_MIN || version > SNAPSHOT_VERSION)
         return error_set(err, -EINVAL,
-                         "%s is a snapshot of format version %u; this condo reads version %u%s",
-                         name, version, SNAPSHOT_VERSION,
+                         "%s is a snapshot of format version %u; this condo reads versions %u "
+                         "to %u%s",
+                         name, version, SNAPSHOT_VERSION_MIN, SNAPSHOT_VERSION,
                          version > SNAPSHOT_VERSION ? ": use a newer condo" : "");
     if (le32_load(d + HDR_CRC_OFF) != crc(d, HDR_CRC_OFF))
         return error_set(err, -EINVAL, "%s: the snapshot header is corrupt (checksum mismatch)",
@@ -217,15 +286,15 @@ static int parse(const uint8_t *d, size_t len, const char *name, struct snap_vie
     return 0;
 }
 
-static const struct section *find(const struct snap_view *v, const char *tag, uint32_t version,
-                                  const char *name, struct error *err)
+static const struct section *find(const struct snap_view *v, const char *tag, uint32_t min,
+                                  uint32_t version, const char *name, struct error *err)
 {
     for (unsigned i = 0; i < v->n; i++) {
         if (strcmp(v->sec[i].tag, tag) != 0)
             continue;
-        if (v->sec[i].version != version) {
-            error_set(err, -EINVAL, "%s: section '%s' has version %u, this condo reads %u", name,
-                      tag, v->sec[i].version, version);
+        if (v->sec[i].version < min || v->sec[i].version > version) {
+            error_set(err, -EINVAL, "%s: section '%s' has version %u, this condo reads %u to %u",
+                      name, tag, v->sec[i].version, min, version);
             return NULL;
         }
         return &v->sec[i];
@@ -234,8 +303,9 @@ static const struct section *find(const struct snap_view *v, const char *tag, ui
     return NULL;
 }
 
-/* The file, mapped read-only. */
-static int map_file(const char *path, const uint8_t **data, size_t *len, struct error *err)
+/* The file, mapped read-only; *fdp (when not NULL) gets the open file. */
+static int map_file(const char *path, const uint8_t **data, size_t *len, int *fdp,
+                    struct error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -251,9 +321,13 @@ static int map_file(const char *path, const uint8_t **data, size_t *len, struct 
                          path, (long long)st.st_size);
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    int e = errno;
+    if (fdp && p != MAP_FAILED)
+        *fdp = fd;
+    else
+        close(fd);
     if (p == MAP_FAILED)
-        return error_set_errno(err, -errno, "cannot map the snapshot %s", path);
+        return error_set_errno(err, -e, "cannot map the snapshot %s", path);
     *data = p;
     *len = (size_t)st.st_size;
     return 0;
@@ -263,12 +337,12 @@ int snapshot_read_definition(const char *path, char **definition, struct error *
 {
     const uint8_t *d;
     size_t len;
-    int r = map_file(path, &d, &len, err);
+    int r = map_file(path, &d, &len, NULL, err);
     if (r < 0)
         return r;
     struct snap_view *v = malloc(sizeof(*v));
     r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
-    const struct section *s = r == 0 ? find(v, "definition", DEF_VERSION, path, err) : NULL;
+    const struct section *s = r == 0 ? find(v, "definition", DEF_VERSION, DEF_VERSION, path, err) : NULL;
     if (r == 0 && !s)
         r = -EINVAL;
     if (r == 0 && (s->len > DEF_MAX || memchr(s->data, 0, s->len)))
@@ -287,8 +361,8 @@ int snapshot_read_definition(const char *path, char **definition, struct error *
     return r;
 }
 
-int snapshot_restore_data(const uint8_t *d, size_t len, const char *name, struct machine *m,
-                          struct error *err)
+static int restore(const uint8_t *d, size_t len, int fd, const char *name, struct machine *m,
+                   struct error *err)
 {
     struct guest_ram *ram = m->ops->ram ? m->ops->ram(m) : NULL;
     if (!ram)
@@ -307,14 +381,14 @@ int snapshot_restore_data(const uint8_t *d, size_t len, const char *name, struct
                       (unsigned long long)(v->ram_size >> 20), (unsigned long long)v->ram_base,
                       (unsigned long long)(ram->size >> 20), (unsigned long long)ram->base);
     const struct section *ms = NULL, *rs = NULL;
-    if (r == 0 && (!(ms = find(v, "machine", MACHINE_SECTION_VERSION, name, err)) ||
-                   !(rs = find(v, "ram", SNAP_RAM_VERSION, name, err))))
+    if (r == 0 && (!(ms = find(v, "machine", MACHINE_SECTION_VERSION, MACHINE_SECTION_VERSION, name, err)) ||
+                   !(rs = find(v, "ram", SNAP_RAM_VERSION_MIN, SNAP_RAM_VERSION, name, err))))
         r = -EINVAL;
     /* Everything checked before anything changes: the RAM section (and its
      * memory file), then the machine state, which the board loads all or
      * nothing. RAM goes last. */
     if (r == 0)
-        r = snap_ram_check(rs->data, rs->len, rs->flags, ram, name, err);
+        r = snap_ram_check(rs->data, rs->len, rs->flags, ram, len, name, err);
     if (r == 0) {
         struct state_buf s;
         state_init_reader(&s, ms->data, ms->len);
@@ -326,19 +400,27 @@ int snapshot_restore_data(const uint8_t *d, size_t len, const char *name, struct
             error_prefix(err, "%s: ", name);
     }
     if (r == 0)
-        r = snap_ram_apply(rs->data, rs->len, rs->flags, ram, name, err);
+        r = snap_ram_apply(rs->data, rs->len, rs->flags, ram, d, len, fd, name, err);
     free(v);
     return r;
+}
+
+int snapshot_restore_data(const uint8_t *d, size_t len, const char *name, struct machine *m,
+                          struct error *err)
+{
+    return restore(d, len, -1, name, m, err);
 }
 
 int snapshot_restore(const char *path, struct machine *m, struct error *err)
 {
     const uint8_t *d;
     size_t len;
-    int r = map_file(path, &d, &len, err);
+    int fd;
+    int r = map_file(path, &d, &len, &fd, err);
     if (r < 0)
         return r;
-    r = snapshot_restore_data(d, len, path, m, err);
+    r = restore(d, len, fd, path, m, err);
     munmap((void *)d, len);
+    close(fd);
     return r;
 }

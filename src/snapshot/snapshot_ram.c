@@ -1,7 +1,8 @@
-/* The RAM section of a snapshot: inline (a bitmap of the pages that are not
- * all zero, then those pages as one zstd frame) or a reference to a memory
- * file holding RAM raw and page-aligned (zero pages left as holes) that a
- * restore maps copy-on-write instead of copying. */
+/* The RAM section of a snapshot: mapped (RAM raw and page-aligned after
+ * the snapshot's last section, zero pages left as holes: a restore maps
+ * it copy-on-write instead of copying), inline (a bitmap of the pages
+ * that are not all zero, then those pages as one zstd frame: for export)
+ * or a reference to a separate memory file laid out like mapped RAM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,10 +25,40 @@ static bool page_is_zero(const uint8_t *p)
     return memcmp(p, zero, SNAP_PAGE) == 0;
 }
 
+/* Mark the pages of a file-backed RAM that lie over the file's data
+ * extents (SEEK_DATA/SEEK_HOLE; a file system without holes reports all
+ * of it as data). false when the file cannot be asked. */
+static bool mark_file_data(const struct guest_ram *ram, uint8_t *t)
+{
+    int fd = ram->backing_fd;
+    off_t start = (off_t)ram->backing_off, end = start + (off_t)ram->size;
+    off_t pos = start;
+    while (pos < end) {
+        off_t d = lseek(fd, pos, SEEK_DATA);
+        if (d < 0)
+            return errno == ENXIO; /* no data after pos */
+        if (d >= end)
+            break;
+        off_t h = lseek(fd, d, SEEK_HOLE);
+        if (h < 0)
+            return false;
+        if (h > end)
+            h = end;
+        for (uint64_t p = (uint64_t)(d - start) / SNAP_PAGE;
+             p < ram->npages && (off_t)(p * SNAP_PAGE) < h - start; p++)
+            t[p] = 1;
+        pos = h;
+    }
+    return true;
+}
+
 /* Which pages of RAM were ever touched: a page neither present nor
  * swapped out (/proc/self/pagemap bits 63 and 62; readable without
  * privilege) reads as zero, and reading it would cost a page fault (about
  * 40 us each: seconds for untouched RAM, all while the guest is paused).
+ * RAM mapped from a file (a restored snapshot) is the exception: a page
+ * not touched since holds the file's bytes, so pages over the file's data
+ * (not its holes) are looked at too.
  * Returns a malloc'd byte per page, 1 = look at it; NULL when pagemap
  * cannot be read (then every page is looked at). */
 static uint8_t *touched_pages(const struct guest_ram *ram)
@@ -53,6 +84,8 @@ static uint8_t *touched_pages(const struct guest_ram *ram)
     }
     close(fd);
     free(e);
+    if (ok && guest_ram_backed(ram))
+        ok = mark_file_data(ram, t);
     if (!ok) {
         free(t);
         return NULL;
@@ -126,6 +159,31 @@ static int write_mem_file(const struct guest_ram *ram, const char *path, uint64_
     return 0;
 }
 
+int snap_ram_write_mapped(const struct guest_ram *ram, int fd, uint64_t off, uint64_t *pages)
+{
+    uint8_t *touched = touched_pages(ram);
+    int r = 0;
+    *pages = 0;
+    /* runs of pages with data in one write each (at most 1 MiB) */
+    for (uint64_t p = 0; r == 0 && p < ram->npages;) {
+        if (!page_has_data(ram, touched, p)) {
+            p++;
+            continue;
+        }
+        uint64_t q = p + 1;
+        while (q < ram->npages && q - p < 256 && page_has_data(ram, touched, q))
+            q++;
+        *pages += q - p;
+        r = write_all(fd, ram->host + p * SNAP_PAGE, (size_t)((q - p) * SNAP_PAGE),
+                      off + p * SNAP_PAGE);
+        p = q;
+    }
+    free(touched);
+    if (r == 0 && ftruncate(fd, (off_t)(off + ram->size)) < 0)
+        r = -errno;
+    return r;
+}
+
 static int encode_inline(const struct guest_ram *ram, struct state_buf *out, uint64_t *pages,
                          struct error *err)
 {
@@ -187,12 +245,19 @@ out:
     return r;
 }
 
-int snap_ram_encode(const struct guest_ram *ram, const char *mem_path, struct state_buf *out,
-                    uint32_t *flags, uint64_t *pages, uint64_t *mem_bytes, struct error *err)
+int snap_ram_encode(const struct guest_ram *ram, const char *mem_path, uint64_t map_off,
+                    struct state_buf *out, uint32_t *flags, uint64_t *pages, uint64_t *mem_bytes,
+                    struct error *err)
 {
     *pages = 0;
     *mem_bytes = 0;
     state_put_u8(out, SNAP_RAM_VERSION);
+    if (!mem_path && map_off) {
+        *flags = SNAP_RAM_MAPPED;
+        state_put_u64(out, ram->size);
+        state_put_u64(out, map_off);
+        return 0;
+    }
     if (!mem_path) {
         *flags = SNAP_RAM_INLINE;
         return encode_inline(ram, out, pages, err);
@@ -223,21 +288,38 @@ struct ram_view {
     const uint8_t *frame;
     size_t frame_len;
     uint64_t pages; /* bits set */
-    /* memory file */
-    uint64_t size, nonce;
+    /* memory file; mapped: size and map_off */
+    uint64_t size, nonce, map_off;
     char path[MEM_PATH_MAX];
 };
 
 static int parse(const uint8_t *sec, size_t len, uint32_t flags, const struct guest_ram *ram,
-                 const char *name, struct ram_view *v, struct error *err)
+                 uint64_t file_len, const char *name, struct ram_view *v, struct error *err)
 {
     struct state_buf s;
     state_init_reader(&s, sec, len);
     memset(v, 0, sizeof(*v));
     uint8_t version = state_get_u8(&s);
-    if (s.err || version != SNAP_RAM_VERSION)
-        return error_set(err, -EINVAL, "%s: RAM section version %u, this condo reads %u", name,
-                         version, SNAP_RAM_VERSION);
+    if (s.err || version < SNAP_RAM_VERSION_MIN || version > SNAP_RAM_VERSION)
+        return error_set(err, -EINVAL, "%s: RAM section version %u, this condo reads %u to %u",
+                         name, version, SNAP_RAM_VERSION_MIN, SNAP_RAM_VERSION);
+    if (flags == SNAP_RAM_MAPPED) {
+        v->size = state_get_u64(&s);
+        v->map_off = state_get_u64(&s);
+        if (s.err || s.pos != s.len || version < 2)
+            return error_set(err, -EINVAL, "%s: the RAM section is malformed", name);
+        if (v->size != ram->size)
+            return error_set(err, -EINVAL, "%s: RAM of %llu bytes, this machine has %llu", name,
+                             (unsigned long long)v->size, (unsigned long long)ram->size);
+        if (v->map_off < SNAP_PAGE || v->map_off % SNAP_PAGE || v->map_off > file_len ||
+            v->size > file_len - v->map_off)
+            return error_set(err, -EINVAL,
+                             "%s: the RAM (%llu MiB at offset %llu) lies beyond the end of the "
+                             "file (%llu bytes: truncated?)",
+                             name, (unsigned long long)(v->size >> 20),
+                             (unsigned long long)v->map_off, (unsigned long long)file_len);
+        return 0;
+    }
     if (flags == SNAP_RAM_INLINE) {
         v->npages = state_get_u64(&s);
         if (s.err || v->npages != ram->npages)
@@ -311,12 +393,12 @@ static int open_mem(const struct ram_view *v, const char *name, struct error *er
 }
 
 int snap_ram_check(const uint8_t *sec, size_t len, uint32_t flags, const struct guest_ram *ram,
-                   const char *name, struct error *err)
+                   uint64_t file_len, const char *name, struct error *err)
 {
     struct ram_view *v = malloc(sizeof(*v));
     if (!v)
         return error_set(err, -ENOMEM, "out of memory");
-    int r = parse(sec, len, flags, ram, name, v, err);
+    int r = parse(sec, len, flags, ram, file_len, name, v, err);
     if (r == 0 && flags == SNAP_RAM_MEMFILE) {
         int fd = open_mem(v, name, err);
         if (fd < 0)
@@ -388,28 +470,34 @@ static int apply_inline(const struct ram_view *v, struct guest_ram *ram, const c
 }
 
 int snap_ram_apply(const uint8_t *sec, size_t len, uint32_t flags, struct guest_ram *ram,
-                   const char *name, struct error *err)
+                   const uint8_t *file, uint64_t file_len, int fd, const char *name,
+                   struct error *err)
 {
     struct ram_view *v = malloc(sizeof(*v));
     if (!v)
         return error_set(err, -ENOMEM, "out of memory");
-    int r = parse(sec, len, flags, ram, name, v, err);
+    int r = parse(sec, len, flags, ram, file_len, name, v, err);
     if (r == 0 && flags == SNAP_RAM_INLINE) {
         r = apply_inline(v, ram, name, err);
+    } else if (r == 0 && flags == SNAP_RAM_MAPPED) {
+        /* RAM becomes a private, copy-on-write view of the snapshot file:
+         * pages are read when first touched, writes never reach the file,
+         * and clones of one snapshot share the pages they did not write */
+        if (fd >= 0)
+            r = guest_ram_map_file(ram, fd, v->map_off);
+        else
+            memcpy(ram->host, file + v->map_off, (size_t)v->size);
+        if (r < 0)
+            error_set_errno(err, r, "%s: cannot map its RAM", name);
     } else if (r == 0) {
-        int fd = open_mem(v, name, err);
-        if (fd < 0) {
-            r = fd;
+        int mfd = open_mem(v, name, err);
+        if (mfd < 0) {
+            r = mfd;
         } else {
-            /* RAM becomes a private, copy-on-write view of the file: pages
-             * are read when first touched, writes never reach the file. */
-            void *p = mmap(ram->host, (size_t)ram->size, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_FIXED, fd, SNAP_MEM_HEADER);
-            if (p == MAP_FAILED)
-                r = error_set_errno(err, -errno, "%s: cannot map memory file %s", name, v->path);
-            else
-                ram->file_backed = true;
-            close(fd);
+            r = guest_ram_map_file(ram, mfd, SNAP_MEM_HEADER);
+            if (r < 0)
+                error_set_errno(err, r, "%s: cannot map memory file %s", name, v->path);
+            close(mfd);
         }
     }
     if (r == 0)

@@ -20,6 +20,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/if_tun.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -128,6 +129,15 @@ static void build(struct filter *f, const struct sandbox *sb)
                      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
                      CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PTRACE | CLONE_UNTRACED,
                  SANDBOX_CLONE_THREAD_FLAGS, true);
+    /* fork, and only fork (glibc's flags exactly): a snapshot's writer is
+     * a child that sees guest RAM frozen copy-on-write while the guest
+     * runs on (src/vmm/vm_snapshot.c); it inherits this filter. With it:
+     * the pipe it reports through, its parent-death signal, its reaping. */
+    allow_eq(f, SCMP_SYS(clone), 0, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, false);
+    allow_eq(f, SCMP_SYS(pipe2), 1, O_CLOEXEC, true);
+    allow_eq(f, SCMP_SYS(prctl), 0, PR_SET_PDEATHSIG, true);
+    allow(f, SCMP_SYS(getppid));
+    allow(f, SCMP_SYS(wait4));
     /* clone3 passes its flags in memory, out of a filter's reach: ENOSYS
      * makes glibc fall back to clone */
     rule(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);
@@ -157,6 +167,7 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(write));   /* console, eventfd wakes, tap, log */
     allow(f, SCMP_SYS(writev));  /* tap frames */
     allow(f, SCMP_SYS(preadv));  /* disk images: guest data and qcow2 tables */
+    allow(f, SCMP_SYS(preadv2)); /* RWF_NOWAIT: cached disk reads on the vCPU */
     allow(f, SCMP_SYS(pread64)); /* the API's /proc/self/statm (opened before) */
     allow(f, SCMP_SYS(pwritev));
     allow(f, SCMP_SYS(fdatasync)); /* the guest's flush, qcow2's ordered writes */
@@ -176,6 +187,9 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow_eq(f, SCMP_SYS(ioctl), 1, TCGETS, true);
     allow_eq(f, SCMP_SYS(ioctl), 1, TCSETS, false);
     allow_eq(f, SCMP_SYS(ioctl), 1, FIONREAD, false);
+    /* a tap's offloads follow what the guest negotiates (at any time) */
+    allow_eq(f, SCMP_SYS(ioctl), 1, TUNSETOFFLOAD, false);
+    allow(f, SCMP_SYS(readv)); /* tap frames behind their virtio-net header */
 
     /* --- the filesystem (Landlock and the jail decide which paths) --- */
     /* openat: read-only (a reboot reloads the boot images; libslirp reads

@@ -59,7 +59,7 @@ enum attempt {
 
 static const char *const attempt_name[T_COUNT] = {
     [T_EXECVE] = "execve /bin/true",
-    [T_FORK] = "fork a process",
+    [T_FORK] = "a forked child runs a program",
     [T_PTRACE_ME] = "ptrace(PTRACE_TRACEME)",
     [T_PTRACE_PARENT] = "ptrace-attach another process",
     [T_MOUNT] = "mount a tmpfs",
@@ -81,10 +81,23 @@ static long try_attempt(enum attempt a, pid_t parent)
         return execve("/bin/true", argv, environ);
     }
     case T_FORK: {
+        /* fork itself is allowed (a snapshot's copy-on-write writer); the
+         * child inherits the filter, so running a program from it must fail */
         pid_t p = fork();
-        if (p == 0)
-            _exit(0);
-        return p;
+        if (p < 0)
+            return -1;
+        if (p == 0) {
+            char *argv[] = { "/bin/true", NULL };
+            execve("/bin/true", argv, environ);
+            _exit(127);
+        }
+        int st = 0;
+        while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            return 0;
+        errno = EPERM;
+        return -1;
     }
     case T_PTRACE_ME:
         return ptrace(PTRACE_TRACEME, 0, NULL, NULL);

@@ -222,6 +222,11 @@ static void *vcpu_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the I/O thread */
     v->period_start_ns = condo_clock_ns();
     v->period_cpu_ns = thread_cpu_ns();
+    if (v->index == 0 && vm->opts->restore) /* bench/snapshot.py reads this (-v) */
+        condo_info("restore: first guest instruction %.3f ms after condo started "
+                   "(monotonic %llu ns)",
+                   (double)(v->period_start_ns - condo_start_ns) / 1e6,
+                   (unsigned long long)v->period_start_ns);
     for (;;) {
         if (ctl_flags(vm)) {
             if (park(v))
@@ -283,6 +288,11 @@ const struct vm_config *vm_config_of(const struct vm *vm)
 const struct vm_run_options *vm_options_of(const struct vm *vm)
 {
     return vm->opts;
+}
+
+struct event_loop *vm_loop_of(struct vm *vm)
+{
+    return &vm->loop;
 }
 
 static int start_cpus(struct vm *vm, struct error *err)
@@ -556,6 +566,7 @@ int vm_boot(struct vm *vm, bool *fatal, struct error *err)
         .kick_cpu = wake_cpu,
         .console_room = console_room,
         .opaque = vm,
+        .restoring = vm->opts->restore != NULL,
     };
     r = ops->create(&cfg->hw, &env, &vm->m, err);
     if (r == 0 && vm->opts->restore)
@@ -713,6 +724,7 @@ int vm_run(const struct vm_config *cfg, const struct vm_run_options *opts)
     status = io_loop(vm);
 stop:
     join_cpus(vm);
+    vm_snapshot_wait(vm); /* a Ctrl-A s still being written completes */
     if (vm->m && vm->start_ns) {
         struct machine_stats st;
         ops->stats(vm->m, &st);

@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (r == 0) {
         CHECK(!error_is_set(&err));
         if (!q.config) {
-            CHECK(hw->cpus == 1 && hw->ndisks <= VM_MAX_DISKS && hw->nnets <= VM_MAX_NETS);
+            CHECK(hw->cpus >= 1 && hw->cpus <= VM_MAX_CPUS && hw->ndisks <= VM_MAX_DISKS &&
+                  hw->nnets <= VM_MAX_NETS);
             CHECK(hw->memory >= (16ull << 20) && hw->memory <= (64ull << 30) &&
                   !(hw->memory & 0xfff));
             for (unsigned i = 0; i < hw->ndisks; i++)

@@ -1,7 +1,9 @@
 /* libFuzzer target: hostile snapshot files for the snapshot loader (condo
  * run --restore). The input is a whole snapshot file: header, section
  * table, checksums, the definition, the machine state and the RAM section
- * (page bitmap and zstd frame, or a memory file reference). It is
+ * (page bitmap and zstd frame, a memory file reference, or format 2's
+ * mapped RAM: a descriptor and RAM raw after the sections, copied from
+ * memory here since there is no file to map). It is
  * restored into a small fake machine (64 KiB of RAM, a one-field machine
  * state) through snapshot_restore_data(), and its definition read through
  * snapshot_read_definition(). Any failure must come with its message; a
@@ -18,6 +20,7 @@
 
 #include "condo/guest_ram.h"
 #include "condo/snapshot.h"
+#include "../unit/fake_machine.h"
 
 #define CHECK(c)                                                                              \
     do {                                                                                      \
@@ -28,45 +31,8 @@
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (64ull << 10)
 
-static struct guest_ram ram;
-static uint32_t fake_state;
 static char path[64];
 
-static int fake_save(struct machine *m, struct state_buf *s, struct error *err)
-{
-    (void)m;
-    (void)err;
-    state_put_u8(s, 1);
-    state_put_u32(s, fake_state);
-    return 0;
-}
-
-static int fake_load(struct machine *m, struct state_buf *s, struct error *err)
-{
-    (void)m;
-    uint8_t v = state_get_u8(s);
-    uint32_t x = state_get_u32(s);
-    if (s->err || v != 1)
-        return error_set(err, -EINVAL, "machine state: malformed");
-    fake_state = x;
-    return 0;
-}
-
-static struct guest_ram *fake_ram(struct machine *m)
-{
-    (void)m;
-    return &ram;
-}
-
-static const struct machine_ops fake_ops = {
-    .name = "riscv-virt",
-    .arch = "riscv64",
-    .save = fake_save,
-    .load = fake_load,
-    .ram = fake_ram,
-};
-
-static struct machine fake = { &fake_ops };
 
 static void cleanup(void)
 {
@@ -78,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    CHECK(guest_ram_init(&ram, RAM_BASE, RAM_SIZE) == 0);
+    CHECK(guest_ram_init(&fake_machine_ram, RAM_BASE, RAM_SIZE) == 0);
     snprintf(path, sizeof(path), "/tmp/condo-fuzz-snap-%ld", (long)getpid());
     atexit(cleanup);
     return 0;

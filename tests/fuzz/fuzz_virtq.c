@@ -123,6 +123,11 @@ int block_flush(struct block_backend *b)
 {
     return b->ops->flush(b);
 }
+int block_preadv_nowait(struct block_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+    (void)b, (void)iov, (void)n, (void)off;
+    return -EOPNOTSUPP; /* every read goes through the worker */
+}
 
 /* --- plumbing --- */
 

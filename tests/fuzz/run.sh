@@ -26,11 +26,12 @@ OUT=$ROOT/build/fuzz
 TARGETS_TABLE="
 virtq   4096    virtio-mmio transport, split virtqueues, virtio-blk and virtio-rng requests
 net     4096    virtio-net: both queues, frames from a fake backend, flow control, bps limit
+offload 66000   virtio-net offload headers: checks, checksum completion, TCP segmentation
 image   65536   disk images: qcow2 headers, tables, backing names (--disk, condo disk info)
 loader  65536   kernel Image, ELF program, raw firmware and initrd loading
 options 1024    condo run's command line, every option and --disk value
 api     65536   the control API's method, path and body handling
-snapshot 65536  snapshot files: header, section table, checksums, machine state, RAM (condo run --restore)
+snapshot 131072 snapshot files: header, section table, checksums, machine state, RAM (condo run --restore)
 "
 
 secs=${1:-${FUZZ_SECONDS:-20}}

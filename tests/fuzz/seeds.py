@@ -166,7 +166,37 @@ ELF = {
     "outside-ram": elf(paddr=0x10000000),
 }
 
-SEEDS = {"virtq": VIRTQ, "net": NET}
+# --- offload (tests/fuzz/fuzz_offload.c): caps byte, virtio-net header,
+# frame --------------------------------------------------------------------
+def _ip4_tcp(payload, flags=0x18):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 5001, 1000, 1, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64,
+                     6, 0, bytes([10, 0, 2, 15]), bytes([10, 0, 2, 2]))
+    eth = bytes([0x52, 0x55, 10, 0, 2, 2, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0x08, 0x00])
+    return eth + ip + tcp + payload
+
+
+def _ip6_tcp(payload):
+    tcp = struct.pack(">HHIIBBHHH", 40000, 5001, 1000, 1, 5 << 4, 0x18, 65535, 0, 0)
+    ip = struct.pack(">IHBB16s16s", 6 << 28, len(tcp) + len(payload), 6, 64,
+                     bytes(15) + b"\x01", bytes(15) + b"\x02")
+    eth = bytes([0x52, 0x55, 10, 0, 2, 2, 0x52, 0x54, 0, 0x12, 0x34, 0x56, 0x86, 0xdd])
+    return eth + ip + tcp + payload
+
+
+def _vhdr(flags, gso, hdr_len, gso_size, cstart, coff):
+    return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, cstart, coff)
+
+
+OFFLOAD = {
+    "csum4": b"\x0f" + _vhdr(1, 0, 0, 0, 34, 16) + _ip4_tcp(bytes(range(200))),
+    "tso4": b"\x0f" + _vhdr(1, 1, 54, 1448, 34, 16) + _ip4_tcp(bytes(4000)),
+    "tso4-ecn": b"\x0f" + _vhdr(1, 0x81, 54, 536, 34, 16) + _ip4_tcp(bytes(3000), 0x98),
+    "tso6": b"\x0f" + _vhdr(1, 4, 74, 1428, 54, 16) + _ip6_tcp(bytes(5000)),
+    "gso0": b"\x0f" + _vhdr(1, 1, 54, 0, 34, 16) + _ip4_tcp(bytes(100)),
+}
+
+SEEDS = {"virtq": VIRTQ, "net": NET, "offload": OFFLOAD}
 
 
 # --- snapshot files, for tests/fuzz/fuzz_snapshot.c ------------------------
@@ -174,14 +204,14 @@ SEEDS = {"virtq": VIRTQ, "net": NET}
 # fuzz target's fake machine (64 KiB of RAM at 0x80000000).
 
 def snapshot_file(ram_section, ram_flags=0, definition=b'{"name":"fuzz"}',
-                  machine=b"\x01\x2a\x00\x00\x00"):
+                  machine=b"\x01\x2a\x00\x00\x00", version=1, tail=b""):
     import struct
     import zlib
     secs = [(b"definition", 1, 0, definition), (b"machine", 1, 0, machine),
-            (b"ram", 1, ram_flags, ram_section)]
+            (b"ram", version, ram_flags, ram_section)]
     hdr = bytearray(4096)
     hdr[0:8] = b"CONDOSNP"
-    struct.pack_into("<II16s16sQQ", hdr, 8, 1, len(secs), b"riscv64", b"riscv-virt",
+    struct.pack_into("<II16s16sQQ", hdr, 8, version, len(secs), b"riscv64", b"riscv-virt",
                      0x80000000, 64 << 10)
     off = 4096
     for i, (tag, ver, flags, data) in enumerate(secs):
@@ -189,7 +219,21 @@ def snapshot_file(ram_section, ram_flags=0, definition=b'{"name":"fuzz"}',
                          zlib.crc32(data))
         off += len(data)
     struct.pack_into("<I", hdr, 64 + 48 * 8, zlib.crc32(bytes(hdr[:64 + 48 * 8])))
-    return bytes(hdr) + b"".join(s[3] for s in secs)
+    return bytes(hdr) + b"".join(s[3] for s in secs) + tail
+
+
+def mapped_snapshot():
+    """Format 2, mapped RAM: the descriptor (version, size, offset), then
+    RAM raw at the next page boundary (two pages with data, the rest
+    zero)."""
+    import struct
+    end = 4096 + len(b'{"name":"fuzz"}') + 5 + 17
+    off = (end + 4095) // 4096 * 4096
+    ram = bytearray(64 << 10)
+    ram[0:4096] = b"\x22" * 4096
+    ram[5 * 4096:6 * 4096] = bytes(range(256)) * 16
+    return snapshot_file(b"\x02" + struct.pack("<QQ", 64 << 10, off), ram_flags=2, version=2,
+                         tail=bytes(off - end) + bytes(ram))
 
 
 def snapshot_seeds(out):
@@ -210,6 +254,7 @@ def snapshot_seeds(out):
         "inline": snapshot_file(inline),
         "memfile": snapshot_file(b"\x01" + struct.pack("<QQH", 64 << 10, 7, 13) +
                                  b"/nonexistent!", ram_flags=1),
+        "mapped": mapped_snapshot(),
     }
     for name, data in seeds.items():
         with open(os.path.join(out, "seed-" + name), "wb") as f:

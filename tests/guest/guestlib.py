@@ -89,13 +89,18 @@ class Steps:
         return self.r.check(name, ok, detail)
 
 
-def start(condo, args, log, **kw):
-    """`condo run ARGS...` as a driver.VM whose console goes to log.
-    CONDO_TEST_CPUS=N in the environment runs the VMs with --cpus N (the
-    suites on an SMP guest)."""
+def cpus_args():
+    """`--cpus N` when CONDO_TEST_CPUS=N is in the environment (the suites
+    on an SMP guest: `make check-guest-smp`), else nothing. Every suite that
+    boots a guest puts it right after `run`."""
     cpus = os.environ.get("CONDO_TEST_CPUS")
-    extra = ["--cpus", cpus] if cpus else []
-    return driver.VM([condo, "run"] + extra + list(args), log=log, **kw)
+    return ["--cpus", cpus] if cpus else []
+
+
+def start(condo, args, log, **kw):
+    """`condo run ARGS...` as a driver.VM whose console goes to log, with
+    cpus_args()."""
+    return driver.VM([condo, "run"] + cpus_args() + list(args), log=log, **kw)
 
 
 def wait_prompt(vm, timeout=BOOT_TIMEOUT):

@@ -11,6 +11,8 @@
 #   test_reference_programs.py  guest programs' output against qemu-riscv64
 #   test_qcow2_interop.sh       qcow2 images exchanged with qemu-img/qemu-io
 #   test_net.py                 user networking, port forwarding, a switch
+#   test_net_bulk.py            64 MiB each way over user networking and 16 MiB
+#                               across a switch with the offloads on (sha256)
 #   test_disk.py                disks: ext4, read-only, qcow2, durability
 #   test_sandbox.py             the VM process's sandbox, as root and as nobody
 #   test_hostile_files.py       hostile disk images, kernels, FIFOs, --disk values
@@ -49,7 +51,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_balloon.py test_vms.py test_smp.sh test_snapshot.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_net_bulk.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_balloon.py test_vms.py test_smp.sh test_snapshot.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()

@@ -217,7 +217,7 @@ def vm_reset_loop(r, condo, logdir):
     append = "console=ttyS0 panic=-1 rdinit=/nonexistent"
     t0 = time.monotonic()
     try:
-        p = subprocess.run([condo, "run", "--append", append], stdin=subprocess.DEVNULL,
+        p = subprocess.run([condo, "run"] + guestlib.cpus_args() + ["--append", append], stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=150)
     except subprocess.TimeoutExpired:
         return r.check("reset loop ends with status 3", False,

@@ -37,6 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from driver import clean  # noqa: E402  (tests/guest/driver.py)
+from guestlib import cpus_args  # noqa: E402  (tests/guest/guestlib.py)
 
 BOOT_TIMEOUT = 120.0
 STEP_TIMEOUT = 30.0
@@ -182,7 +183,7 @@ def main():
         else:
             failed += 1
 
-    vm = PtyVM([condo, "run"], log=a.log)
+    vm = PtyVM([condo, "run"] + cpus_args(), log=a.log)
     try:
         def banner():
             vm.expect(r"VM started: Ctrl-A h for help, Ctrl-A x to quit", BOOT_TIMEOUT)

@@ -128,7 +128,7 @@ def identity(r, condo, logdir, tmp, who, wrap, srv_port):
             os.chown(p, nobody.pw_uid, nobody.pw_gid)
     p_httpd = free_port()
     log = os.path.join(logdir, "console-%s.log" % who)
-    args = ["run", "-v", "--sandbox-selftest", "--disk", raw, "--disk", qcow,
+    args = ["run"] + guestlib.cpus_args() + ["-v", "--sandbox-selftest", "--disk", raw, "--disk", qcow,
             "--net", "user,hostfwd=tcp:127.0.0.1:%d-:8080" % p_httpd]
     vm = driver.VM(wrap + [condo] + args, log=log, cwd=work)
     s = Steps(r, [vm])
@@ -220,7 +220,7 @@ def identity(r, condo, logdir, tmp, who, wrap, srv_port):
 
         def die():
             dlog = os.path.join(logdir, "console-%s-die.log" % who)
-            d = driver.VM(wrap + [condo, "run", "--sandbox-selftest=die"], log=dlog, cwd=work)
+            d = driver.VM(wrap + [condo, "run"] + guestlib.cpus_args() + ["--sandbox-selftest=die"], log=dlog, cwd=work)
             try:
                 code = d.wait_exit(60)
             finally:
@@ -259,7 +259,7 @@ def identity(r, condo, logdir, tmp, who, wrap, srv_port):
 
 def sandbox_off(r, condo, logdir, tmp):
     log = os.path.join(logdir, "console-off.log")
-    vm = driver.VM([condo, "run", "--sandbox", "off"], log=log, cwd=tmp)
+    vm = driver.VM([condo, "run"] + guestlib.cpus_args() + ["--sandbox", "off"], log=log, cwd=tmp)
     try:
         vm.expect(r"OpenSBI|Linux version", 60)
         st = proc_status(vm.proc.pid)

@@ -19,10 +19,19 @@ pseudo-terminal for input (so condo's escape keys work), `--sandbox off`
     (so timers fire), and the guest's monotonic clock did not go back;
  3. the same snapshot restored a second time (branching) gives the same
     token, independent of what the first restored VM did;
- 4. with the RAM in a separate memory file is not reachable from the
-    console (the API will offer it); a truncated and a corrupted copy of
-    the snapshot, and a file that is not a snapshot, are refused with exit
-    status 2 and one line naming the file.
+ 4. restore 1 takes a snapshot of itself (its RAM is mapped from the first
+    file: untouched pages must come from there) and that one restores
+    with restore 1's marker and the count going on;
+ 5. a truncated and a corrupted copy of the snapshot (a byte of the
+    checksummed machine section; the mapped RAM is guest memory and is
+    not checksummed, as a memory file's), a newer version and a file that
+    is not a snapshot are refused with exit status 2 and one line naming
+    the file;
+ 6. on 2 vCPUs, with two guest loops rewriting 48 MiB as fast as they can,
+    Ctrl-A s gives a consistent snapshot (the writer child sees RAM frozen
+    at the fork): a 16 MiB file's md5 is intact after the restore; and a
+    SIGKILL of the VM during the next save takes the forked writer with
+    it (the first snapshot, restored after, stays intact).
 Prints PASS/FAIL per check, the figures measured (pause, file size, time
 to the shell answering), and `N passed, M failed`; exits 1 if any check
 failed.
@@ -30,6 +39,7 @@ failed.
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,7 +51,7 @@ import driver  # noqa: E402
 import guestlib  # noqa: E402
 from guestlib import say  # noqa: E402
 
-SNAP_LINE = r"snapshot (\S+) written \(guest paused ([0-9.]+) ms, (\d+) non-zero pages, (\d+) bytes\)"
+SNAP_LINE = r"snapshot (\S+) written \(guest paused ([0-9.]+) ms, (\d+) non-zero pages, (\d+) bytes; ([0-9.]+) ms in all\)"
 
 
 class PtyInVM(driver.VM):
@@ -78,14 +88,28 @@ def uptime(vm):
         return -1.0
 
 
+def section_of(data, tag):
+    """(offset, length) of a section in a snapshot file's table."""
+    n = int.from_bytes(data[12:16], "little")
+    for i in range(n):
+        e = data[64 + 48 * i:64 + 48 * (i + 1)]
+        if e[:16].rstrip(b"\0").decode() == tag:
+            return int.from_bytes(e[24:32], "little"), int.from_bytes(e[32:40], "little")
+    raise ValueError("no section " + tag)
+
+
 def body(r, condo, log_dir):
     snapdir = os.path.join(log_dir, "snaps")
     os.makedirs(snapdir, exist_ok=True)
     for f in os.listdir(snapdir):
-        os.unlink(os.path.join(snapdir, f))
+        p = os.path.join(snapdir, f)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        else:
+            os.unlink(p)
     token = secrets.token_hex(8)
     state = {}
-    vm = PtyInVM([condo, "run", "--sandbox", "off", "--snapshot-dir", snapdir],
+    vm = PtyInVM([condo, "run"] + guestlib.cpus_args() + ["--sandbox", "off", "--snapshot-dir", snapdir],
                  log=os.path.join(log_dir, "console-orig.log"))
     steps = guestlib.Steps(r, vm)
     try:
@@ -126,10 +150,12 @@ def body(r, condo, log_dir):
         r.check("restore", False, "not run: no snapshot")
         return
 
-    def restore_once(n):
+    def restore_once(n, resnap=False):
         t0 = time.monotonic()
-        rv = driver.VM([condo, "run", "--sandbox", "off", "--restore", state["path"]],
-                       log=os.path.join(log_dir, "console-restore%d.log" % n))
+        argv = [condo, "run", "--sandbox", "off", "--restore", state["path"]]
+        log = os.path.join(log_dir, "console-restore%d.log" % n)
+        rv = PtyInVM(argv + ["--snapshot-dir", snapdir], log=log) if resnap else driver.VM(
+            argv, log=log)
         s2 = guestlib.Steps(r, rv)
         try:
             def answers():
@@ -164,11 +190,44 @@ def body(r, condo, log_dir):
                 _, out = rv.run("cat /tmp/mark")
                 return "branch%d" % n in out, ""
             s2("restore %d: the restored guest goes on (writes its own branch)" % n, write_here)
+
+            def snap_again():
+                # RAM is now mapped from the first snapshot: pages the
+                # guest never touched since hold that file's bytes and
+                # must be saved too
+                state["count_chain"] = count_of(rv)
+                rv.send("\x01s")
+                m = rv.expect(SNAP_LINE, 60)
+                state["chain"] = m.group(1)
+                return os.path.exists(m.group(1)), "%s, paused %s ms" % (m.group(1), m.group(2))
+            if resnap:
+                s2("restore %d: a snapshot of the restored VM" % n, snap_again)
         finally:
             rv.kill()
 
-    restore_once(1)
+    restore_once(1, resnap=True)
     restore_once(2)
+
+    def chain():
+        rv = driver.VM([condo, "run", "--sandbox", "off", "--restore", state["chain"]],
+                       log=os.path.join(log_dir, "console-chain.log"))
+        try:
+            _, out = rv.run("cat /tmp/mark; ls /tmp/scribble 2>&1", timeout=60)
+            c1 = count_of(rv)
+            time.sleep(1.5)
+            c2 = count_of(rv)
+            ok = "branch1" in out and "No such file" in out and \
+                state["count_chain"] <= c1 < c2
+            return ok, "marker %r, count %d at the snapshot, then %d, %d" % (
+                out.splitlines()[0] if out else "", state["count_chain"], c1, c2)
+        finally:
+            rv.kill()
+    if "chain" in state:
+        r.check("a snapshot of a restored VM restores (its branch, still counting)", *chain())
+    else:
+        r.check("a snapshot of a restored VM restores", False, "not run: no snapshot")
+
+    smp_heavy(r, condo, log_dir, snapdir)
 
     def refused(name, data):
         p = os.path.join(snapdir, name)
@@ -184,7 +243,10 @@ def body(r, condo, log_dir):
     data = open(state["path"], "rb").read()
     r.check("a truncated snapshot is refused", *refused("trunc.snap", data[:len(data) // 2]))
     bad = bytearray(data)
-    bad[len(bad) - 100] ^= 0xff
+    # a byte in the middle of the machine section (checksummed; mapped RAM
+    # is not: it is guest memory, as a memory file's)
+    moff, mlen = section_of(data, "machine")
+    bad[moff + mlen // 2] ^= 0xff
     r.check("a corrupted snapshot is refused", *refused("corrupt.snap", bytes(bad)))
     r.check("a file that is not a snapshot is refused", *refused("junk.snap", b"x" * 8192))
     newer = bytearray(data)
@@ -194,6 +256,84 @@ def body(r, condo, log_dir):
     say("figures: pause %.1f ms, snapshot file %.1f MiB, shell answering %.3f s / %.3f s after "
         "launch (restore 1 / 2)" % (state["pause_ms"], state["size"] / 1048576,
                                       state.get("answer_s1", -1), state.get("answer_s2", -1)))
+
+
+def writer_alive(snapdir):
+    """pids named by NAME.tmp.PID files in snapdir that still run."""
+    pids = []
+    for f in os.listdir(snapdir):
+        m = re.search(r"\.tmp\.(\d+)$", f)
+        if m and os.path.exists("/proc/%s" % m.group(1)):
+            pids.append(int(m.group(1)))
+    return pids
+
+
+def smp_heavy(r, condo, log_dir, snapdir):
+    """Two vCPUs, the guest rewriting 24 MiB as fast as it can while the
+    snapshot is taken (the writer child must see RAM frozen at the fork),
+    then a second snapshot killed mid-way (SIGKILL of the VM must take the
+    writer with it and leave the first file intact)."""
+    d = os.path.join(snapdir, "smp")
+    os.makedirs(d, exist_ok=True)
+    state = {}
+    vm = PtyInVM([condo, "run", "--sandbox", "off", "--cpus", "2", "--snapshot-dir", d],
+                 log=os.path.join(log_dir, "console-smp.log"))
+    steps = guestlib.Steps(r, vm)
+    try:
+        steps("smp: the guest boots on 2 vCPUs", lambda: guestlib.boot(vm))
+
+        def setup():
+            vm.run("dd if=/dev/urandom of=/tmp/fixed bs=1M count=16 2>/dev/null")
+            _, out = vm.run("md5sum /tmp/fixed")
+            state["md5"] = out.split()[0]
+            vm.run("(while :; do dd if=/dev/urandom of=/tmp/noise bs=1M count=24 "
+                   "conv=notrunc 2>/dev/null; done) >/dev/null 2>&1 &")
+            vm.run("(while :; do dd if=/dev/zero of=/tmp/noise2 bs=1M count=24 "
+                   "conv=notrunc 2>/dev/null; done) >/dev/null 2>&1 &")
+            time.sleep(1)
+            return len(state["md5"]) == 32, "md5 %s; two writers busy" % state["md5"]
+        steps("smp: a 16 MiB file, and two loops rewriting 48 MiB", setup)
+
+        def snap():
+            vm.send("\x01s")
+            m = vm.expect(SNAP_LINE, 60)
+            state["path"] = m.group(1)
+            return os.path.exists(m.group(1)), "paused %s ms, written in %s ms" % (
+                m.group(2), m.group(5))
+        steps("smp: Ctrl-A s while the guest writes", snap)
+
+        def killed():
+            vm.send("\x01s")
+            time.sleep(0.05)
+            os.killpg(vm.proc.pid, signal.SIGKILL)
+            vm.proc.wait(10)
+            deadline = time.monotonic() + 5
+            while writer_alive(d) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            left = writer_alive(d)
+            tmps = [f for f in os.listdir(d) if ".tmp." in f]
+            return not left, "writer gone with the VM (%d temporary file(s) left%s)" % (
+                len(tmps), ", writer pids %s still alive" % left if left else "")
+        steps("smp: SIGKILL during the next save takes the writer with it", killed)
+    finally:
+        vm.kill()
+    if "path" not in state:
+        return
+    rv = driver.VM([condo, "run", "--sandbox", "off", "--restore", state["path"]],
+                   log=os.path.join(log_dir, "console-smp-restore.log"))
+    s2 = guestlib.Steps(r, rv)
+    try:
+        def consistent():
+            _, out = rv.run("md5sum /tmp/fixed; nproc", timeout=60)
+            _, sizes = rv.run("ls -l /tmp/noise /tmp/noise2")
+            time.sleep(1)
+            st, _ = rv.run("echo alive")
+            return state["md5"] in out and st == 0, "md5 %s; %s" % (
+                out.split()[0] if out else "?", " ".join(sizes.split()[4:5]))
+        s2("smp: the snapshot restores consistent (the file's md5, the writers go on)",
+           consistent)
+    finally:
+        rv.kill()
 
 
 def main():

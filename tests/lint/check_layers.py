@@ -29,7 +29,7 @@ HEADERS = {
     "core": ["common.h", "error.h", "bus.h", "device.h", "guest_ram.h", "clock.h",
              "state.h", "event_loop.h", "rate_limit.h", "chardev.h", "machine.h",
              "log.h", "paths.h", "work_queue.h"],
-    "backend": ["block.h", "net.h"],
+    "backend": ["block.h", "net.h", "net_offload.h"],
     "dev": ["dev_aclint.h", "dev_goldfish_rtc.h", "dev_plic.h", "dev_syscon.h",
             "dev_uart16550.h", "virtio.h", "virtio_blk.h", "virtio_net.h",
             "virtio_rng.h", "virtio_input.h", "virtio_balloon.h"],

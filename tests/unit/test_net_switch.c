@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@ struct rec {
     unsigned frames;
     uint8_t frame[REC_MAX][1600];
     size_t len[REC_MAX];
+    int gso[REC_MAX]; /* the header's gso_type, -1 without a header */
     unsigned tx_ready_calls;
     bool (*match)(const uint8_t *f, size_t len);
     bool matched;
@@ -50,7 +52,7 @@ static bool rec_can(void *opaque)
     return ((struct rec *)opaque)->can;
 }
 
-static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
+static void rec_receive(void *opaque, const struct net_vhdr *h, const uint8_t *frame, size_t len)
 {
     struct rec *r = opaque;
     if (r->match && r->match(frame, len))
@@ -59,6 +61,7 @@ static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
         size_t n = len < sizeof(r->frame[0]) ? len : sizeof(r->frame[0]);
         memcpy(r->frame[r->frames], frame, n);
         r->len[r->frames] = len;
+        r->gso[r->frames] = h ? h->gso_type : -1;
     }
     r->frames++;
 }
@@ -362,6 +365,123 @@ static void test_switch_backpressure(void **state)
 
     net_backend_close(a);
     net_backend_close(b);
+}
+
+/* An Ethernet + IPv4 + TCP frame with `pay` bytes of payload, as a guest
+ * hands it over with TSO: one big segment, a partial checksum. */
+static size_t tso_frame(uint8_t *f, size_t pay, struct net_vhdr *h)
+{
+    size_t len = 14 + 20 + 20 + pay;
+    memset(f, 0, len);
+    memcpy(f, MAC_B, 6);
+    memcpy(f + 6, MAC_A, 6);
+    f[12] = 0x08;
+    f[14] = 0x45;
+    f[16] = (uint8_t)((len - 14) >> 8);
+    f[17] = (uint8_t)(len - 14);
+    f[22] = 64;
+    f[23] = 6;
+    memcpy(f + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+    f[34] = 0x9c;
+    f[36] = 0x13; /* ports 39936 -> 4864 */
+    f[46] = 0x50; /* data offset 5 */
+    f[47] = 0x18; /* PSH ACK */
+    f[48] = 0xff;
+    for (size_t i = 0; i < pay; i++)
+        f[54 + i] = (uint8_t)(i * 7);
+    *h = (struct net_vhdr){ .flags = NET_VHDR_F_NEEDS_CSUM, .gso_type = NET_VHDR_GSO_TCPV4,
+                            .hdr_len = 54, .gso_size = 1000, .csum_start = 34,
+                            .csum_offset = 16 };
+    return len;
+}
+
+/* Send one datagram to every port in the switch's directory, from a socket
+ * that is no port (a hostile peer). */
+static void send_raw_to_ports(const char *dir, const uint8_t *d, size_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    DIR *dd = opendir(dir);
+    assert_non_null(dd);
+    struct dirent *de;
+    while ((de = readdir(dd))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(dir) + 1 + strlen(de->d_name) >= sizeof(sa.sun_path))
+            continue;
+        memcpy(sa.sun_path, dir, strlen(dir));
+        sa.sun_path[strlen(dir)] = '/';
+        memcpy(sa.sun_path + strlen(dir) + 1, de->d_name, strlen(de->d_name));
+        sendto(fd, d, len, 0, (struct sockaddr *)&sa, sizeof(sa));
+    }
+    closedir(dd);
+    close(fd);
+}
+
+/* A guest's 3000-byte TSO segment crosses the switch as one datagram: a
+ * peer whose guest takes TSO gets it whole, with its header; one whose
+ * guest does not gets three wire-sized frames with full checksums. A
+ * header another VM forged (gso_size 0) is dropped by the receiving port. */
+static void test_switch_offload(void **state)
+{
+    (void)state;
+    struct event_loop loop;
+    event_loop_init(&loop);
+    struct net_backend *a, *b;
+    assert_int_equal(net_backend_open("switch,name=t6", &loop, &a), 0);
+    assert_int_equal(net_backend_open("switch,name=t6", &loop, &b), 0);
+    struct rec *ra = calloc(1, sizeof(*ra)), *rb = calloc(1, sizeof(*rb));
+    assert_non_null(ra);
+    assert_non_null(rb);
+    attach(a, ra);
+    attach(b, rb);
+    static uint8_t f[4096];
+    struct net_vhdr h;
+    size_t len = tso_frame(f, 3000, &h);
+
+    const struct net_offload_caps all = { true, true, true, true }, none = { 0 };
+    net_backend_set_rx_offload(b, &all);
+    assert_int_equal(net_backend_send_offload(a, &h, f, len), 0);
+    settle(&loop);
+    assert_int_equal(rb->frames, 1);
+    assert_int_equal(rb->len[0], len);
+    assert_int_equal(rb->gso[0], NET_VHDR_GSO_TCPV4);
+
+    net_backend_set_rx_offload(b, &none);
+    len = tso_frame(f, 3000, &h);
+    assert_int_equal(net_backend_send_offload(a, &h, f, len), 0);
+    settle(&loop);
+    assert_int_equal(rb->frames, 4);
+    for (unsigned i = 1; i < 4; i++) {
+        assert_int_equal(rb->len[i], 54 + 1000);
+        assert_true(rb->gso[i] == -1 || rb->gso[i] == NET_VHDR_GSO_NONE);
+        /* the TCP checksum verifies: pseudo header + segment sum to 0 */
+        const uint8_t *g = rb->frame[i];
+        uint32_t sum = net_csum_add(0, g + 26, 8) + 6 + (uint32_t)(rb->len[i] - 34);
+        sum = net_csum_add(sum, g + 34, rb->len[i] - 34);
+        assert_int_equal(net_csum_finish(sum), 0);
+    }
+
+    /* forged by a peer: gso_size 0 */
+    uint8_t d[12 + 200];
+    len = tso_frame(f, 100, &h);
+    h.gso_size = 0;
+    d[0] = 'C';
+    d[1] = 'V';
+    net_vhdr_store(&h, d + 2);
+    memcpy(d + 12, f, len);
+    char dir[108];
+    assert_int_equal(net_switch_dir("t6", dir, sizeof(dir)), 0);
+    send_raw_to_ports(dir, d, 12 + len);
+    settle(&loop);
+    assert_int_equal(rb->frames, 4);
+    assert_int_equal(ra->frames, 0);
+
+    net_backend_close(a);
+    net_backend_close(b);
+    free(ra);
+    free(rb);
 }
 
 static void test_switch_refuses_foreign_dir(void **state)
@@ -783,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_switch_learning),
         cmocka_unit_test(test_switch_stale_peer_removed),
         cmocka_unit_test(test_switch_backpressure),
+        cmocka_unit_test(test_switch_offload),
         cmocka_unit_test(test_switch_refuses_foreign_dir),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_spec_mac_and_bps),

@@ -45,6 +45,8 @@ struct tdisk {
     unsigned waiting;
     char ops[64];
     unsigned nops;
+    int nowait; /* what td_preadv_nowait answers: 0 (read it) or an error */
+    unsigned nowait_reads;
 };
 
 /* On the worker thread: note the operation, then wait at the gate. */
@@ -118,6 +120,26 @@ static int td_flush(struct block_backend *b)
         return t->fail;
     return fdatasync(t->fd) == 0 ? 0 : -errno;
 }
+
+/* On the notify (vCPU side): never waits at the gate, as RWF_NOWAIT. */
+static int td_preadv_nowait(struct block_backend *b, const struct iovec *iov, int n,
+                            uint64_t off)
+{
+    struct tdisk *t = b->priv;
+    if (t->nowait)
+        return t->nowait;
+    t->nowait_reads++;
+    ssize_t r = preadv(t->fd, iov, n, (off_t)off);
+    return r == (ssize_t)iov_total(iov, n) ? 0 : -EAGAIN;
+}
+
+static const struct block_ops td_ops_nowait = {
+    .name = "test-raw-cached",
+    .preadv = td_preadv,
+    .pwritev = td_pwritev,
+    .flush = td_flush,
+    .preadv_nowait = td_preadv_nowait,
+};
 
 static const struct block_ops td_ops = {
     .name = "test-raw",
@@ -735,6 +757,104 @@ static void test_async_completes_in_loop(void **state)
     async_free(&l, f);
 }
 
+/* A read the host has cached is answered on the notify itself, even with
+ * the disk stalled; one it has not (-EAGAIN) goes to the worker; and none
+ * overtakes a write in flight (order). */
+static void test_inline_cached_read(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    struct bfix *f = async_fix(&l, 16);
+    struct tdrv *d = &f->d;
+    f->disk.b.ops = &td_ops_nowait;
+    uint64_t buf = galloc(d, 4096), rbuf = galloc(d, 4096);
+    fill(gp(d, buf, 4096), 4096, 9);
+    uint64_t st = queue_req(f, VIRTIO_BLK_T_OUT, 16, buf, 4096);
+    notify(d, 0);
+    loop_until_used(&l, f, 1);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+
+    td_gate(&f->disk, true); /* the worker would block */
+    st = queue_req(f, VIRTIO_BLK_T_IN, 16, rbuf, 4096);
+    notify(d, 0);
+    assert_int_equal(used_idx(f), 2); /* answered before notify returned */
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    assert_memory_equal(gp(d, rbuf, 4096), gp(d, buf, 4096), 4096);
+    assert_int_equal(f->blk->inline_ops, 1);
+    assert_int_equal(f->disk.reads, 0);
+    assert_int_equal(f->blk->read_ops, 1);
+
+    /* not cached: the worker reads it */
+    f->disk.nowait = -EAGAIN;
+    memset(gp(d, rbuf, 4096), 0, 4096);
+    st = queue_req(f, VIRTIO_BLK_T_IN, 16, rbuf, 4096);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(used_idx(f), 2);
+    td_gate(&f->disk, false);
+    loop_until_used(&l, f, 3);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    assert_memory_equal(gp(d, rbuf, 4096), gp(d, buf, 4096), 4096);
+    assert_int_equal(f->disk.reads, 1);
+
+    /* a write on the (stalled) disk: the read behind it waits its turn */
+    f->disk.nowait = 0;
+    td_gate(&f->disk, true);
+    fill(gp(d, buf, 4096), 4096, 10);
+    queue_req(f, VIRTIO_BLK_T_OUT, 16, buf, 4096);
+    st = queue_req(f, VIRTIO_BLK_T_IN, 16, rbuf, 4096);
+    notify(d, 0);
+    td_wait_waiting(&f->disk, 1);
+    assert_int_equal(used_idx(f), 3);
+    assert_int_equal(f->blk->inline_ops, 1);
+    td_gate(&f->disk, false);
+    loop_until_used(&l, f, 5);
+    assert_memory_equal(gp(d, rbuf, 4096), gp(d, buf, 4096), 4096); /* the new data */
+    async_free(&l, f);
+}
+
+/* With the loop's lock (the machine lock) free, the worker answers the
+ * request itself: no event-loop round, no eventfd. */
+static void test_worker_completes(void **state)
+{
+    (void)state;
+    struct event_loop l;
+    pthread_mutex_t machine = PTHREAD_MUTEX_INITIALIZER;
+    struct bfix *f = bfix_new(false, NULL);
+    assert_int_equal(event_loop_init(&l), 0);
+    l.lock = &machine;
+    assert_int_equal(virtio_blk_set_loop(f->blk, &l), 0);
+    tdrv_probe(&f->d, ACCEPT_ALL, 1, 16);
+    struct tdrv *d = &f->d;
+    uint64_t buf = galloc(d, 1024);
+    fill(gp(d, buf, 1024), 1024, 3);
+    uint64_t st = queue_req(f, VIRTIO_BLK_T_OUT, 3, buf, 1024);
+    td_gate(&f->disk, true); /* finishes only once the lock is free */
+    pthread_mutex_lock(&machine); /* a notify runs under the machine lock */
+    notify(d, 0);
+    pthread_mutex_unlock(&machine);
+    td_wait_waiting(&f->disk, 1);
+    td_gate(&f->disk, false);
+    /* no event_loop_poll: the worker takes the free lock and answers */
+    work_queue_wait_idle(&f->blk->wq);
+    assert_int_equal(used_idx(f), 1);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    assert_int_equal(d->irq_level, 1);
+    assert_false(f->blk->wq.signalled);
+    assert_int_equal(f->blk->inflight, 0);
+
+    /* with the lock held (a drain waiting under it), the eventfd path */
+    pthread_mutex_lock(&machine);
+    st = queue_req(f, VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+    notify(d, 0);
+    virtio_blk_quiesce(f->blk); /* waits for the worker without deadlock */
+    pthread_mutex_unlock(&machine);
+    assert_int_equal(used_idx(f), 2);
+    assert_int_equal(*gp(d, st, 1), VIRTIO_BLK_S_OK);
+    teardown((void **)&f);
+    event_loop_destroy(&l);
+}
+
 /* A flush starts only after every write popped before it finished, and
  * is answered after them. */
 static void test_async_flush_after_writes(void **state)
@@ -962,6 +1082,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_save_load, setup_rw, teardown),
         cmocka_unit_test(test_save_waiting),
         cmocka_unit_test(test_async_completes_in_loop),
+        cmocka_unit_test(test_inline_cached_read),
+        cmocka_unit_test(test_worker_completes),
         cmocka_unit_test(test_async_flush_after_writes),
         cmocka_unit_test(test_async_reset_in_flight),
         cmocka_unit_test(test_async_inflight_bound),

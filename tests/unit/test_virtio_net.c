@@ -104,6 +104,57 @@ static void probe(struct fx *f)
     tdrv_probe(&f->d, accept, 2, QNUM);
 }
 
+#define OFFLOADS                                                                        \
+    ((1ull << VIRTIO_NET_F_CSUM) | (1ull << VIRTIO_NET_F_GUEST_CSUM) |                   \
+     (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_HOST_TSO6) |               \
+     (1ull << VIRTIO_NET_F_GUEST_TSO4) | (1ull << VIRTIO_NET_F_GUEST_TSO6))
+
+static void probe_features(struct fx *f, uint64_t extra)
+{
+    uint64_t accept = (1ull << VIRTIO_NET_F_MAC) | (1ull << VIRTIO_NET_F_STATUS) |
+                      (1ull << VIRTIO_F_VERSION_1) | extra;
+    tdrv_probe(&f->d, accept, 2, QNUM);
+}
+
+/* Ethernet + IPv4 + TCP + payload at p, with a guest's partial checksum
+ * (pseudo header sum) and the matching GSO header at hdr. */
+static size_t build_tso4(uint8_t *hdr, uint8_t *p, size_t payload, uint16_t mss)
+{
+    memset(p, 0, 54);
+    memcpy(p, MAC, 6);
+    memcpy(p + 6, "\x52\x54\x00\x99\x99\x99", 6);
+    p[12] = 0x08;
+    p[14] = 0x45;
+    size_t tot = 20 + 20 + payload;
+    p[16] = (uint8_t)(tot >> 8), p[17] = (uint8_t)tot;
+    p[22] = 64, p[23] = 6;
+    memcpy(p + 26, "\x0a\x00\x02\x0f\x0a\x00\x02\x02", 8);
+    p[34] = 0x9c, p[36] = 0x14, p[37] = 0x51; /* ports */
+    p[46] = 0x50, p[47] = 0x18;               /* doff 5, PSH ACK */
+    for (size_t i = 0; i < payload; i++)
+        p[54 + i] = (uint8_t)(i * 13 + 1);
+    uint16_t ipc = net_csum_finish(net_csum_add(0, p + 14, 20));
+    p[24] = (uint8_t)(ipc >> 8), p[25] = (uint8_t)ipc;
+    uint32_t ps = net_csum_add(0, p + 26, 8) + 6 + (uint32_t)(20 + payload);
+    uint16_t part = (uint16_t)~net_csum_finish(ps);
+    p[50] = (uint8_t)(part >> 8), p[51] = (uint8_t)part;
+    struct net_vhdr h = { NET_VHDR_F_NEEDS_CSUM, mss ? NET_VHDR_GSO_TCPV4 : 0, mss ? 54 : 0,
+                          mss, 34, 16 };
+    memset(hdr, 0, VIRTIO_NET_HDR_LEN);
+    net_vhdr_store(&h, hdr);
+    return 54 + payload;
+}
+
+/* Is this an IPv4/TCP frame whose IP and TCP checksums hold? */
+static bool tcp4_valid(const uint8_t *p, size_t len)
+{
+    if (net_csum_finish(net_csum_add(0, p + 14, 20)) != 0)
+        return false;
+    size_t tcplen = len - 34;
+    uint32_t s = net_csum_add(0, p + 26, 8) + 6 + (uint32_t)tcplen;
+    return net_csum_finish(net_csum_add(s, p + 34, tcplen)) == 0;
+}
+
 static void fill_frame(uint8_t *p, size_t len, uint8_t seed)
 {
     for (size_t i = 0; i < len; i++)
@@ -118,15 +169,25 @@ static void test_config_and_features(void **state)
     assert_true(feat & (1ull << VIRTIO_NET_F_MAC));
     assert_true(feat & (1ull << VIRTIO_NET_F_STATUS));
     assert_true(feat & (1ull << VIRTIO_F_VERSION_1));
-    assert_false(feat & (1ull << VIRTIO_NET_F_CSUM));
-    assert_false(feat & (1ull << VIRTIO_NET_F_GUEST_CSUM));
-    assert_false(feat & (1ull << VIRTIO_NET_F_MRG_RXBUF));
+    /* the offloads (docs/NETWORK.md) */
+    static const unsigned offl[] = {
+        VIRTIO_NET_F_CSUM,       VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_HOST_TSO4,
+        VIRTIO_NET_F_HOST_TSO6,  VIRTIO_NET_F_HOST_ECN,   VIRTIO_NET_F_GUEST_TSO4,
+        VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_ECN,  VIRTIO_NET_F_MRG_RXBUF,
+    };
+    for (size_t i = 0; i < sizeof(offl) / sizeof(offl[0]); i++)
+        assert_true(feat & (1ull << offl[i]));
+    /* never UFO: nothing here segments UDP */
+    assert_false(feat & (1ull << VIRTIO_NET_F_HOST_UFO));
+    assert_false(feat & (1ull << VIRTIO_NET_F_GUEST_UFO));
     for (int i = 0; i < 6; i++)
         assert_int_equal(rd_config(&f->d, i, 1), MAC[i]);
     assert_int_equal(rd_config(&f->d, 6, 2), VIRTIO_NET_S_LINK_UP);
     assert_int_equal(rd_config(&f->d, 0, 4), 0x12005452u);
     /* beyond the config space: zero, no crash */
-    assert_int_equal(rd_config(&f->d, 8, 4), 0);
+    assert_int_equal(rd_config(&f->d, 8, 2), 1);    /* max_virtqueue_pairs */
+    assert_int_equal(rd_config(&f->d, 10, 2), 1500); /* mtu (no F_MTU: a plain link) */
+    assert_int_equal(rd_config(&f->d, 12, 4), 0);
     assert_int_equal(rd_config(&f->d, 0xef0, 4), 0);
     /* read-only */
     virtio_mmio_ops.write(&f->vn.mmio, VIRTIO_MMIO_CONFIG, 1, 0xff);
@@ -216,6 +277,152 @@ static void test_tx_backend_error_drops(void **state)
     uint32_t id, len;
     assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
     assert_int_equal(f->vn.tx_dropped, 1);
+}
+
+/* The guest hands over a 3000-byte TCP segment with a partial checksum;
+ * a backend without send_vhdr gets three wire frames, checksums done. */
+static void test_tx_tso_segmented(void **state)
+{
+    struct fx *f = *state;
+    probe_features(f, OFFLOADS);
+    uint64_t b = galloc(&f->d, VIRTIO_NET_HDR_LEN + 54 + 3000);
+    size_t len = build_tso4(gp(&f->d, b, 12), gp(&f->d, b + 12, 54 + 3000), 3000, 1200);
+    struct tbuf c[] = { { b, VIRTIO_NET_HDR_LEN + 30, false },
+                        { b + VIRTIO_NET_HDR_LEN + 30, len - 30, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c, 2);
+    /* and one with only NEEDS_CSUM */
+    uint64_t b2 = galloc(&f->d, VIRTIO_NET_HDR_LEN + 54 + 101);
+    size_t len2 = build_tso4(gp(&f->d, b2, 12), gp(&f->d, b2 + 12, 54 + 101), 101, 0);
+    struct tbuf c2[] = { { b2, VIRTIO_NET_HDR_LEN + len2, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c2, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+    assert_int_equal(f->fake.nsent, 4);
+    size_t want[] = { 54 + 1200, 54 + 1200, 54 + 600, 54 + 101 };
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(f->fake.sent_len[i], want[i]);
+        assert_true(tcp4_valid(f->fake.sent[i], f->fake.sent_len[i]));
+    }
+    assert_int_equal(f->fake.sent[0][47], 0x10); /* PSH on the last one only */
+    assert_int_equal(f->fake.sent[2][47], 0x18);
+    assert_int_equal(f->vn.tx_frames, 2);
+    assert_int_equal(f->vn.tx_gso, 1);
+    assert_int_equal(f->fake.nb.tx_segmented, 1);
+    assert_int_equal(f->fake.nb.tx_csummed, 1);
+    assert_int_equal(f->vn.tx_bad_hdr, 0);
+}
+
+/* Hostile offload headers: dropped and counted like any bad chain, the
+ * queue keeps working, nothing reaches the backend. */
+static void test_tx_hostile_offload_headers(void **state)
+{
+    struct fx *f = *state;
+    probe_features(f, OFFLOADS);
+    struct net_vhdr bad[] = {
+        { NET_VHDR_F_NEEDS_CSUM, NET_VHDR_GSO_TCPV4, 54, 0, 34, 16 },      /* gso_size 0 */
+        { NET_VHDR_F_NEEDS_CSUM, NET_VHDR_GSO_TCPV4, 9000, 1000, 34, 16 }, /* hdr_len */
+        { NET_VHDR_F_NEEDS_CSUM, 0, 0, 0, 34, 2020 },                      /* csum_offset */
+        { NET_VHDR_F_NEEDS_CSUM, 0, 0, 0, 60000, 16 },                     /* csum_start */
+        { NET_VHDR_F_NEEDS_CSUM, NET_VHDR_GSO_TCPV6, 54, 1000, 34, 16 },   /* not IPv6 */
+        { NET_VHDR_F_NEEDS_CSUM, NET_VHDR_GSO_TCPV4 | NET_VHDR_GSO_ECN, 54, 1000, 34, 16 },
+        { NET_VHDR_F_NEEDS_CSUM, NET_VHDR_GSO_UDP, 54, 1000, 34, 16 },
+        { NET_VHDR_F_DATA_VALID, 0, 0, 0, 0, 0 },
+    };
+    unsigned n = sizeof(bad) / sizeof(bad[0]);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t b = galloc(&f->d, VIRTIO_NET_HDR_LEN + 54 + 2000);
+        size_t len = build_tso4(gp(&f->d, b, 12), gp(&f->d, b + 12, 54 + 2000), 2000, 1000);
+        net_vhdr_store(&bad[i], gp(&f->d, b, NET_VHDR_LEN)); /* ECN not negotiated */
+        struct tbuf c[] = { { b, VIRTIO_NET_HDR_LEN + len, false } };
+        add_chain(&f->d, VIRTIO_NET_TXQ, c, 1);
+    }
+    notify(&f->d, VIRTIO_NET_TXQ);
+    assert_int_equal(f->fake.nsent, 0);
+    assert_int_equal(f->vn.tx_bad_hdr, n);
+    assert_int_equal(f->vn.tx_dropped, n);
+    uint32_t id, len;
+    for (unsigned i = 0; i < n; i++)
+        assert_true(used_next(&f->d, VIRTIO_NET_TXQ, &id, &len));
+    assert_false(needs_reset(&f->d));
+}
+
+/* A driver that did not negotiate CSUM/TSO may not use them. */
+static void test_tx_offload_not_negotiated(void **state)
+{
+    struct fx *f = *state;
+    probe(f);
+    uint64_t b = galloc(&f->d, VIRTIO_NET_HDR_LEN + 54 + 2000);
+    size_t len = build_tso4(gp(&f->d, b, 12), gp(&f->d, b + 12, 54 + 2000), 2000, 1000);
+    struct tbuf c[] = { { b, VIRTIO_NET_HDR_LEN + len, false } };
+    add_chain(&f->d, VIRTIO_NET_TXQ, c, 1);
+    notify(&f->d, VIRTIO_NET_TXQ);
+    assert_int_equal(f->fake.nsent, 0);
+    assert_int_equal(f->vn.tx_bad_hdr, 1);
+}
+
+/* MRG_RXBUF: a frame spreads over three small buffers, published
+ * together, num_buffers = 3; GUEST_CSUM passes slirp's DATA_VALID. */
+static void test_rx_mergeable(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    probe_features(f, OFFLOADS | (1ull << VIRTIO_NET_F_MRG_RXBUF));
+    uint64_t rb[3];
+    uint16_t h[3];
+    for (int i = 0; i < 3; i++) {
+        rb[i] = galloc(&f->d, 600);
+        struct tbuf c[] = { { rb[i], 600, true } };
+        h[i] = add_chain(&f->d, VIRTIO_NET_RXQ, c, 1);
+    }
+    notify(&f->d, VIRTIO_NET_RXQ);
+    assert_true(net_backend_can_deliver(nb));
+    uint8_t frame[1514];
+    fill_frame(frame, sizeof(frame), 5);
+    struct net_vhdr valid = { .flags = NET_VHDR_F_DATA_VALID };
+    net_backend_deliver_vhdr(nb, &valid, frame, sizeof(frame));
+    uint32_t id, len;
+    size_t want[] = { 600, 600, VIRTIO_NET_HDR_LEN + 1514 - 1200 };
+    for (int i = 0; i < 3; i++) {
+        assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+        assert_int_equal(id, h[i]);
+        assert_int_equal(len, want[i]);
+    }
+    uint8_t *p0 = gp(&f->d, rb[0], 600);
+    assert_int_equal(p0[0], NET_VHDR_F_DATA_VALID);
+    assert_int_equal(le16_load(p0 + 10), 3); /* num_buffers */
+    assert_memory_equal(p0 + VIRTIO_NET_HDR_LEN, frame, 600 - VIRTIO_NET_HDR_LEN);
+    assert_memory_equal(gp(&f->d, rb[1], 600), frame + 588, 600);
+    assert_memory_equal(gp(&f->d, rb[2], 326), frame + 1188, 326);
+    assert_int_equal(f->vn.rx_merged, 1);
+    /* no buffers left: a frame that does not fit is dropped, none taken */
+    net_backend_deliver(nb, frame, 100);
+    assert_int_equal(f->vn.rx_dropped, 1);
+}
+
+/* Two buffers that together are too small: given back, frame dropped. */
+static void test_rx_mergeable_too_small(void **state)
+{
+    struct fx *f = *state;
+    struct net_backend *nb = &f->fake.nb;
+    probe_features(f, (1ull << VIRTIO_NET_F_MRG_RXBUF));
+    for (int i = 0; i < 2; i++) {
+        uint64_t rb = galloc(&f->d, 300);
+        struct tbuf c[] = { { rb, 300, true } };
+        add_chain(&f->d, VIRTIO_NET_RXQ, c, 1);
+    }
+    notify(&f->d, VIRTIO_NET_RXQ);
+    uint8_t frame[1000];
+    fill_frame(frame, sizeof(frame), 5);
+    struct net_vhdr valid = { .flags = NET_VHDR_F_DATA_VALID };
+    net_backend_deliver_vhdr(nb, &valid, frame, sizeof(frame));
+    uint32_t id, len;
+    assert_false(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(f->vn.rx_dropped, 1);
+    /* the buffers are still there for a frame that fits; without
+     * GUEST_CSUM the DATA_VALID flag is not passed on */
+    net_backend_deliver_vhdr(nb, &valid, frame, 400);
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_true(used_next(&f->d, VIRTIO_NET_RXQ, &id, &len));
+    assert_int_equal(f->vn.rx_frames, 1);
 }
 
 static void test_rx(void **state)
@@ -385,7 +592,7 @@ static bool rec_can(void *opaque)
     return true;
 }
 
-static void rec_receive(void *opaque, const uint8_t *frame, size_t len)
+static void rec_receive(void *opaque, const struct net_vhdr *h, const uint8_t *frame, size_t len)
 {
     struct recorder *r = opaque;
     r->frames++;
@@ -599,6 +806,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_hostile_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_backend_error_drops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_tso_segmented, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_hostile_offload_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_offload_not_negotiated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_mergeable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_mergeable_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_small_buffers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_broken_queue, setup, teardown),

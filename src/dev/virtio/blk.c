@@ -217,6 +217,34 @@ static void blk_job_run(struct work_item *w)
     j->status = j->err < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
+/* A read whose data the host already has in memory (its page cache), with
+ * nothing in flight ahead of it, is served right here on the notify: a
+ * copy, no thread woken. block_preadv_nowait() refuses (-EAGAIN) anything
+ * that would wait for the host disk or a lock, so this never stalls the
+ * vCPU; what it refuses goes to the worker as any other request. Writes
+ * and flushes always go to the worker (a buffered write may wait for
+ * writeback). True: answered, j->status set. */
+static bool blk_try_inline(struct virtio_blk *b, struct blk_job *j)
+{
+    if (j->r.type != VIRTIO_BLK_T_IN || b->inflight || !b->inline_reads)
+        return false;
+    const struct virtq_elem *e = &j->elem;
+    int n = iov_slice(e->in, e->in_num, j->r.data_off, j->r.data_len, j->data, VIRTQ_MAX_SEGS);
+    if (n < 0)
+        return false;
+    int r = block_preadv_nowait(b->disk, j->data, n, j->r.sector * VIRTIO_BLK_SECTOR_SIZE);
+    if (r == -EOPNOTSUPP) {
+        b->inline_reads = false; /* this backend never can: stop asking */
+        return false;
+    }
+    if (r < 0) /* -EAGAIN, or an error the worker will meet and report */
+        return false;
+    b->inline_ops++;
+    j->err = 0;
+    j->status = VIRTIO_BLK_S_OK;
+    return true;
+}
+
 /* --- jobs: at most one per request in flight -------------------------- */
 
 static struct blk_job *blk_job_get(struct virtio_blk *b)
@@ -344,6 +372,11 @@ static void blk_process(struct virtio_blk *b)
         j->b = b;
         j->err = 0;
         j->w.run = blk_job_run;
+        if (blk_try_inline(b, j)) {
+            blk_answer(b, j);
+            blk_job_put(b, j);
+            continue;
+        }
         b->inflight++;
         int r = work_queue_submit(&b->wq, &j->w);
         if (r < 0) {
@@ -397,6 +430,11 @@ uint64_t virtio_blk_next_deadline_ns(struct virtio_blk *b)
     return wait > UINT64_MAX - now ? UINT64_MAX : now + wait;
 }
 
+static uint64_t blk_next_deadline(void *opaque)
+{
+    return virtio_blk_next_deadline_ns(opaque);
+}
+
 static uint64_t blk_poll(void *opaque)
 {
     struct virtio_blk *b = opaque;
@@ -415,6 +453,20 @@ static void blk_done_ready(void *opaque, short revents)
         blk_process(b);
 }
 
+/* The worker finished a request and got the machine lock without waiting
+ * (work_queue_set_owner): the same, on the worker, with no thread woken
+ * but the guest's. */
+static void blk_worker_complete(void *opaque)
+{
+    struct virtio_blk *b = opaque;
+    blk_done_ready(b, POLLIN);
+    /* more requests popped here may wait for the rate limit: the I/O
+     * thread must learn the new deadline (it only recomputes it when
+     * woken) */
+    if (b->loop && virtio_blk_next_deadline_ns(b) != UINT64_MAX)
+        event_loop_wake(b->loop);
+}
+
 int virtio_blk_set_loop(struct virtio_blk *b, struct event_loop *loop)
 {
     int id = event_loop_add_fd(loop, work_queue_fd(&b->wq), POLLIN, blk_done_ready, b);
@@ -422,6 +474,8 @@ int virtio_blk_set_loop(struct virtio_blk *b, struct event_loop *loop)
         return id;
     b->loop = loop;
     b->loop_id = id;
+    if (loop->lock)
+        work_queue_set_owner(&b->wq, loop->lock, blk_worker_complete, b);
     return 0;
 }
 
@@ -469,6 +523,8 @@ void virtio_blk_destroy(struct virtio_blk *b)
 {
     if (b->wq.done_fd < 0)
         return;
+    /* the worker completes nothing more on its own (and is not at it) */
+    work_queue_set_owner(&b->wq, NULL, NULL, NULL);
     blk_cancel_all(b);
     if (b->loop)
         event_loop_remove(b->loop, b->loop_id);
@@ -565,6 +621,7 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
     name = name ? name + 1 : disk->path ? disk->path : "condo-disk";
     virtio_blk_set_serial(b, name);
     rate_limit_init(&b->rl, rl);
+    b->inline_reads = true;
     b->ops = (struct virtio_device_ops){
         .name = "virtio-blk",
         .device_id = VIRTIO_ID_BLOCK,
@@ -577,6 +634,7 @@ int virtio_blk_init(struct virtio_blk *b, struct block_backend *disk,
         .queue_notify = blk_queue_notify,
         .reset = blk_reset,
         .poll = blk_poll,
+        .next_deadline = blk_next_deadline,
         .save = blk_save,
         .load = blk_load,
     };

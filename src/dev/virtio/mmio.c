@@ -499,6 +499,15 @@ static uint64_t virtio_mmio_poll(void *opaque)
     return t->dev->poll ? t->dev->poll(t->dev_opaque) : UINT64_MAX;
 }
 
+static uint64_t virtio_mmio_next_deadline(void *opaque)
+{
+    struct virtio_mmio *t = opaque;
+    if (!t->dev->poll)
+        return UINT64_MAX;
+    /* a device with timers but no way to tell: assume the worst */
+    return t->dev->next_deadline ? t->dev->next_deadline(t->dev_opaque) : 0;
+}
+
 const struct dev_ops virtio_mmio_ops = {
     .name = "virtio-mmio",
     .min_access = 1,
@@ -507,6 +516,7 @@ const struct dev_ops virtio_mmio_ops = {
     .write = virtio_mmio_write,
     .reset = virtio_mmio_reset_op,
     .poll = virtio_mmio_poll,
+    .next_deadline = virtio_mmio_next_deadline,
     .save = virtio_mmio_save,
     .load = virtio_mmio_load,
 };

@@ -224,11 +224,44 @@ void virtq_unpop(struct virtio_mmio *t, unsigned q)
         vq->last_avail--;
 }
 
-void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, uint32_t written)
+bool virtq_fill(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, uint32_t written,
+                unsigned k)
 {
     struct virtq *vq = live_queue(t, q);
     if (!vq || e->epoch != t->epoch || e->head >= vq->num)
-        return; /* reset (or broken) since the pop: nothing to hand back to */
+        return false; /* reset (or broken) since the pop: nothing to hand back to */
+    uint32_t num = vq->num;
+    bool ev = virtio_has_feature(t, VIRTIO_F_RING_EVENT_IDX);
+    uint8_t *used = guest_ram_ptr(t->ram, vq->used_addr, used_size(num, ev));
+    if (!used) {
+        queue_broken(t, q, "rings outside guest RAM");
+        return false;
+    }
+
+    if (written > e->in_len)
+        written = (uint32_t)e->in_len;
+    /* The device wrote into guest memory: the engine may hold decoded code
+     * from those pages. */
+    uint32_t left = written;
+    for (unsigned j = 0; j < e->in_num && left; j++) {
+        uint32_t n = e->in[j].iov_len < left ? (uint32_t)e->in[j].iov_len : left;
+        guest_ram_note_write(t->ram, e->in_addr[j], n);
+        left -= n;
+    }
+
+    uint64_t elem_off =
+        4 + (uint64_t)VIRTQ_USED_ELEM_SIZE * ((uint16_t)(vq->used_idx + k) & (num - 1));
+    le32_store(used + elem_off, e->head);
+    le32_store(used + elem_off + 4, written);
+    guest_ram_note_write(t->ram, vq->used_addr + elem_off, VIRTQ_USED_ELEM_SIZE);
+    return true;
+}
+
+void virtq_flush(struct virtio_mmio *t, unsigned q, unsigned count)
+{
+    struct virtq *vq = live_queue(t, q);
+    if (!vq || count == 0)
+        return;
     uint32_t num = vq->num;
     bool ev = virtio_has_feature(t, VIRTIO_F_RING_EVENT_IDX);
     const uint8_t *avail = guest_ram_ptr(t->ram, vq->avail_addr, avail_size(num, ev));
@@ -237,26 +270,10 @@ void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, u
         queue_broken(t, q, "rings outside guest RAM");
         return;
     }
-
-    if (written > e->in_len)
-        written = (uint32_t)e->in_len;
-    /* The device wrote into guest memory: the engine may hold decoded code
-     * from those pages. */
-    uint32_t left = written;
-    for (unsigned k = 0; k < e->in_num && left; k++) {
-        uint32_t n = e->in[k].iov_len < left ? (uint32_t)e->in[k].iov_len : left;
-        guest_ram_note_write(t->ram, e->in_addr[k], n);
-        left -= n;
-    }
-
-    uint64_t elem_off = 4 + (uint64_t)VIRTQ_USED_ELEM_SIZE * (vq->used_idx & (num - 1));
-    le32_store(used + elem_off, e->head);
-    le32_store(used + elem_off + 4, written);
-    guest_ram_note_write(t->ram, vq->used_addr + elem_off, VIRTQ_USED_ELEM_SIZE);
     uint16_t old = vq->used_idx;
-    uint16_t new = (uint16_t)(old + 1);
+    uint16_t new = (uint16_t)(old + count);
     vq->used_idx = new;
-    /* The element must be visible before the index that publishes it. */
+    /* The elements must be visible before the index that publishes them. */
     __atomic_thread_fence(__ATOMIC_RELEASE);
     le16_store(used + 2, new);
     guest_ram_note_write(t->ram, vq->used_addr + 2, 2);
@@ -272,6 +289,12 @@ void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, u
     }
     if (notify)
         virtio_mmio_raise(t, VIRTIO_MMIO_INT_VRING);
+}
+
+void virtq_push(struct virtio_mmio *t, unsigned q, const struct virtq_elem *e, uint32_t written)
+{
+    if (virtq_fill(t, q, e, written, 0))
+        virtq_flush(t, q, 1);
 }
 
 size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len)

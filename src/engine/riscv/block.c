@@ -94,10 +94,26 @@ static struct riscv_block *block_decode(struct riscv_cpu *cpu, uint64_t pc, uint
     if ((first & 3) == 3 && avail < 4)
         return block_decode_straddle(cpu, pc, first);
 
-    mark_code_page(cpu, page);
-    /* the generation before the bytes: a store that lands while they are
-     * read bumps it after (guest_ram_note_write follows every slow store) */
-    uint32_t gen = __atomic_load_n(&ram->page_gen[page], __ATOMIC_SEQ_CST);
+    /* The generation before the bytes: a store that lands while they are
+     * read bumps it after (guest_ram_note_write follows every slow store),
+     * provided it finds the page marked. So the mark must still hold once
+     * the generation is read: another hart's slow store may have cleared
+     * it (and bumped the generation) just after mark_code_page saw it set,
+     * and then its next stores would bump nothing while this block, of the
+     * old bytes, carried the new generation. Each retry needs another
+     * hart's slow store in between; after a few the block is made stale
+     * from the start (it runs once, as a store racing with it allows). */
+    uint32_t gen = 0;
+    for (int tries = 0;; tries++) {
+        mark_code_page(cpu, page);
+        gen = __atomic_load_n(&ram->page_gen[page], __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&ram->has_code[page], __ATOMIC_SEQ_CST))
+            break;
+        if (tries == 16) {
+            gen--;
+            break;
+        }
+    }
     struct riscv_block *b = block_alloc(cpu);
     unsigned off = 0, n = 0;
     while (n < BLOCK_MAX_INSNS && off + 2 <= avail) {

@@ -221,8 +221,15 @@ static int store_one(struct riscv_cpu *cpu, uint64_t va, unsigned size, uint64_t
         case 4: le32_store(h, (uint32_t)val); break;
         default: le64_store(h, val); break;
         }
-        /* again after the store: another hart may have decoded the page
-         * while it was on its way */
+        /* Again after the store: another hart may have decoded the page
+         * while it was on its way. The full fence keeps the has_code load
+         * below from passing the store (x86 lets a load pass an earlier
+         * store to another address): otherwise a decoding hart can set
+         * has_code and read the old bytes while this store still sits in
+         * the store buffer, this hart reads has_code as 0, and nobody bumps
+         * the generation: the decoder then runs the old code even after
+         * its fence.i (seen as smp_atomics case 7 on 4 harts). */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         guest_ram_note_write(cpu->ram, pa, size);
         if (unlikely(cpu->htif_tohost))
             htif_check(cpu, pa, size);
