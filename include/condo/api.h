@@ -345,6 +345,8 @@ struct api_vm_config {
     unsigned n_nets; /* tap cards (has_host_dev_name) and condo nets (has_spec) */
     struct api_net nets[API_MAX_NETS];
     struct api_cpu_limit cpu_limit;
+    bool has_balloon; /* false: "balloon": null */
+    struct api_balloon balloon;
 };
 
 struct api_disk_stats {

@@ -87,7 +87,9 @@ static void get_machine(const struct vm *vm, struct api_machine_config *mc)
     mc->cpu_template = API_CPU_TEMPLATE_NONE;
 }
 
-static void get_vm_config(const struct vm *vm, struct api_vm_config *vc)
+static int get_balloon(struct vm *vm, struct api_balloon *out, struct error *err);
+
+static void get_vm_config(struct vm *vm, struct api_vm_config *vc)
 {
     const struct machine_config *hw = &vm->cfg->hw;
     get_machine(vm, &vc->machine);
@@ -121,6 +123,13 @@ static void get_vm_config(const struct vm *vm, struct api_vm_config *vc)
     vc->cpu_limit.has_cpu_limit_pct = vc->cpu_limit.has_cpu_weight = true;
     vc->cpu_limit.cpu_limit_pct = vm->cpu_limit_pct;
     vc->cpu_limit.cpu_weight = vm->cpu_weight ? vm->cpu_weight : API_CPU_WEIGHT_DEFAULT;
+    /* the balloon as GET /balloon shows it (the live target once running);
+     * a failure to ask the device leaves the configured figures */
+    if (hw->balloon.enabled) {
+        struct error ignore = ERROR_INIT;
+        vc->has_balloon = true;
+        get_balloon(vm, &vc->balloon, &ignore);
+    }
 }
 
 static void get_status(struct vm *vm, struct api_status *st)

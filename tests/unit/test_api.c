@@ -705,6 +705,17 @@ static void fill_machine(struct api_reply *r)
                                               .huge_pages = API_HUGE_PAGES_TRANSPARENT };
 }
 
+static void fill_vm_config(struct api_reply *r);
+
+/* the same VM with a balloon: /vm/config shows it as GET /balloon does */
+static void fill_vm_config_balloon(struct api_reply *r)
+{
+    fill_vm_config(r);
+    r->vm_config.has_balloon = true;
+    r->vm_config.balloon = (struct api_balloon){ .amount_mib = 16, .stats_polling_interval_s = 2,
+                                                 .free_page_reporting = true };
+}
+
 static void fill_vm_config(struct api_reply *r)
 {
     struct api_vm_config *v = &r->vm_config;
@@ -830,6 +841,14 @@ static void test_replies(void **state)
     assert_int_equal(iget(condo, "cpu_limit_pct"), 50);
     assert_int_equal(iget(json_object_get(j, "machine-config"), "mem_size_mib"), 128);
     assert_true(json_is_null(json_object_get(j, "balloon")));
+    json_decref(j);
+    fill = fill_vm_config_balloon;
+    j = get_json("/vm/config");
+    json_t *bl = json_object_get(j, "balloon");
+    assert_int_equal(iget(bl, "amount_mib"), 16);
+    assert_int_equal(iget(bl, "stats_polling_interval_s"), 2);
+    assert_true(json_is_true(json_object_get(bl, "free_page_reporting")));
+    assert_true(json_is_false(json_object_get(bl, "deflate_on_oom")));
     json_decref(j);
 
     fill = fill_status;

@@ -211,6 +211,8 @@ static json_t *net_json(struct jb *b, const struct api_net *n)
     return o;
 }
 
+static json_t *balloon_json(struct jb *b, const struct api_balloon *bl);
+
 static json_t *vm_config_json(struct jb *b, const struct api_vm_config *v)
 {
     json_t *o = json_object();
@@ -236,7 +238,7 @@ static json_t *vm_config_json(struct jb *b, const struct api_vm_config *v)
     put(b, condo, "cpu_limit_pct", u64(v->cpu_limit.cpu_limit_pct));
     put(b, condo, "cpu_weight", u64(v->cpu_limit.cpu_weight));
 
-    put(b, o, "balloon", json_null());
+    put(b, o, "balloon", v->has_balloon ? balloon_json(b, &v->balloon) : json_null());
     put(b, o, "drives", drives);
     put(b, o, "boot-source", bs);
     put(b, o, "cpu-config", json_null());
