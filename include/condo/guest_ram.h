@@ -81,6 +81,16 @@ static inline void guest_ram_note_write(struct guest_ram *r, uint64_t addr, uint
  * zero). */
 int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len);
 
+/* Give back the resident pages of RAM that hold only zeros (they read as
+ * zero afterwards, as before): a booted guest leaves tens of MiB of its
+ * RAM zeroed but touched (tables the kernel allocates zeroed and never
+ * fills, memory it cleared). Only while nothing can write RAM (every CPU
+ * parked, device work drained, the machine lock held): a page written
+ * between the check and the discard would be lost. Looks only at pages
+ * the host holds (mincore). Returns the bytes given back, or a negative
+ * errno when residency cannot be asked (nothing done). */
+int64_t guest_ram_discard_zero(struct guest_ram *r);
+
 /* Bounds-checked copies; -EFAULT when the range is not all RAM. */
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len);
 int guest_ram_write(struct guest_ram *r, uint64_t addr, const void *buf, uint64_t len);

@@ -154,6 +154,10 @@ struct machine_ops {
     /* Let this CPU's timers catch up; returns the host monotonic time (ns)
      * of its next timer deadline, UINT64_MAX if none. Takes the lock. */
     uint64_t (*cpu_tick)(struct machine *m, unsigned cpu);
+    /* The CPU is idle: give its engine caches' memory back (decoded and
+     * compiled code, rebuilt as needed). Returns the bytes they held; 0
+     * when nothing was done. May be NULL. */
+    size_t (*cpu_trim)(struct machine *m, unsigned cpu);
     /* True when a wait (WFI) should end: an interrupt is pending. */
     bool (*cpu_wakeup)(const struct machine *m, unsigned cpu);
     /* Ask a running CPU to leave run() soon (any thread). */

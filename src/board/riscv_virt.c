@@ -555,6 +555,11 @@ static enum machine_run virt_run(struct machine *m, unsigned cpu, uint64_t budge
     return rr == RISCV_RUN_WFI ? MACHINE_RUN_WAIT : MACHINE_RUN_BUDGET;
 }
 
+static size_t virt_cpu_trim(struct machine *m, unsigned cpu)
+{
+    return riscv_cpu_trim(to_virt(m)->cpu[cpu]);
+}
+
 static uint64_t virt_cpu_tick(struct machine *m, unsigned cpu)
 {
     struct riscv_virt *v = to_virt(m);
@@ -849,6 +854,7 @@ const struct machine_ops riscv_virt_machine = {
     .ncpus = virt_ncpus,
     .run = virt_run,
     .cpu_tick = virt_cpu_tick,
+    .cpu_trim = virt_cpu_trim,
     .cpu_wakeup = virt_cpu_wakeup,
     .cpu_interrupt = virt_cpu_interrupt,
     .exit_reason = virt_exit_reason,

@@ -134,6 +134,47 @@ int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len)
     return rc < 0 ? rc : (int64_t)n;
 }
 
+static bool page_zero(const uint8_t *p)
+{
+    const uint64_t *w = (const uint64_t *)p;
+    for (unsigned i = 0; i < GUEST_PAGE_SIZE / 8; i += 4)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+            return false;
+    return true;
+}
+
+int64_t guest_ram_discard_zero(struct guest_ram *r)
+{
+    if (!r->host || sysconf(_SC_PAGESIZE) != GUEST_PAGE_SIZE)
+        return -ENOTSUP;
+    enum { CHUNK = 4096 }; /* pages asked about per mincore call */
+    unsigned char vec[CHUNK];
+    int64_t freed = 0;
+    for (uint64_t p0 = 0; p0 < r->npages; p0 += CHUNK) {
+        uint64_t n = r->npages - p0 < CHUNK ? r->npages - p0 : CHUNK;
+        if (mincore(r->host + (p0 << GUEST_PAGE_SHIFT), n << GUEST_PAGE_SHIFT, vec) < 0)
+            return freed ? freed : -errno;
+        uint64_t run = 0; /* zero pages in a row ending before p */
+        for (uint64_t i = 0; i <= n; i++) {
+            bool z = i < n && (vec[i] & 1) &&
+                     page_zero(r->host + ((p0 + i) << GUEST_PAGE_SHIFT));
+            if (z) {
+                run++;
+                continue;
+            }
+            if (run) {
+                uint64_t first = p0 + i - run;
+                int64_t d = guest_ram_discard(r, r->base + (first << GUEST_PAGE_SHIFT),
+                                              run << GUEST_PAGE_SHIFT);
+                if (d > 0)
+                    freed += d;
+                run = 0;
+            }
+        }
+    }
+    return freed;
+}
+
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len)
 {
     const void *p = guest_ram_ptr(r, addr, len);
