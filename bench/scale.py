@@ -18,6 +18,8 @@ that breaks:
   - idle CPU: all the VMs together use more than one host core (utime +
     stime over 3 s from /proc/PID/stat),
   - --max VMs (default 200).
+At the end every VM held must answer a console round trip (8 at a time):
+the count that did is reported, so a VM that stopped answering shows.
 Reports: VMs held, which bound ended it, `condo start` latency (the command
 returning: the VM runs) and time to the guest's ready line, per-VM memory
 from /proc/PID/smaps (RSS; PSS, which counts the JIT's buffer once though
@@ -179,6 +181,12 @@ def main():
         say("VMs held: %d (ended by %s)" % (len(pids), ended))
         if not pids:
             return 1
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            all_rtts = list(ex.map(lambda n: rtt(home, n), names))
+        ok = [t for t in all_rtts if t != float("inf")]
+        say("answering:             %d of %d VMs answered a console round trip (%s)" % (
+            len(ok), len(names),
+            "median %.2f s, max %.2f s" % (statistics.median(ok), max(ok)) if ok else "none"))
         c0 = sum(test_vms.proc_cpu_s(p) for p in pids)
         time.sleep(5)
         idle = 100 * (sum(test_vms.proc_cpu_s(p) for p in pids) - c0) / 5
