@@ -372,6 +372,11 @@ struct api_status {
     struct api_disk_stats disks[API_MAX_DRIVES];
     unsigned n_nics;
     struct api_nic_stats nics[API_MAX_NETS];
+    /* memory given back to the host: by the balloon (has_balloon), by
+     * idle vCPUs (their engine caches) and by idle scans (zero pages) */
+    bool has_balloon;
+    uint64_t balloon_reported_bytes, balloon_inflated_pages, balloon_deflated_pages;
+    uint64_t idle_cache_bytes, idle_zero_bytes;
     /* filled by the module */
     int64_t pid;
     uint64_t rss_bytes;

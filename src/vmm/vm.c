@@ -237,9 +237,11 @@ static void idle_check(struct vcpu *v, bool waiting)
         if (!waiting)
             return; /* trimmed at its next wait */
         size_t held = vm->ops->cpu_trim ? vm->ops->cpu_trim(vm->m, v->index) : 0;
-        if (held)
+        if (held) {
+            __atomic_fetch_add(&vm->idle_cache_bytes, (uint64_t)held, __ATOMIC_RELAXED);
             condo_debug("CPU %u idle: its engine caches (%zu KiB) given back", v->index,
                         held >> 10);
+        }
         __atomic_fetch_add(&v->idle_gen, 1, __ATOMIC_RELEASE);
         __atomic_store_n(&v->idle, true, __ATOMIC_RELEASE);
         event_loop_wake(&vm->loop);
@@ -386,6 +388,8 @@ static void zero_scan(struct vm *vm)
     vm->zero_scan_gen = gen;
     uint64_t t0 = condo_clock_ns();
     int pages = vm_with_machine_stopped(vm, discard_zero_stopped, vm);
+    if (pages > 0)
+        vm->idle_zero_bytes += (uint64_t)pages << 12;
     if (pages >= 0)
         condo_debug("idle: %d zero pages of RAM (%d KiB) given back, CPUs parked %.2f ms",
                     pages, pages * 4, (double)(condo_clock_ns() - t0) / 1e6);

@@ -132,6 +132,8 @@ static void get_vm_config(struct vm *vm, struct api_vm_config *vc)
     }
 }
 
+static int balloon_info(struct vm *vm, struct machine_balloon_info *bi, struct error *err);
+
 static void get_status(struct vm *vm, struct api_status *st)
 {
     copy_str(st->id, API_NAME_MAX, vm->opts->name);
@@ -165,6 +167,16 @@ static void get_status(struct vm *vm, struct api_status *st)
         n->tx_packets = ms.nics[i].tx_packets;
         n->rx_dropped = ms.nics[i].rx_dropped;
         n->tx_dropped = ms.nics[i].tx_dropped;
+    }
+    st->idle_cache_bytes = __atomic_load_n(&vm->idle_cache_bytes, __ATOMIC_RELAXED);
+    st->idle_zero_bytes = vm->idle_zero_bytes;
+    struct machine_balloon_info bi;
+    struct error ignore = ERROR_INIT;
+    if (vm->cfg->hw.balloon.enabled && balloon_info(vm, &bi, &ignore) == 0) {
+        st->has_balloon = true;
+        st->balloon_reported_bytes = bi.reported_bytes;
+        st->balloon_inflated_pages = bi.inflated_pages;
+        st->balloon_deflated_pages = bi.deflated_pages;
     }
 }
 

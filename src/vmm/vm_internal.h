@@ -68,6 +68,8 @@ struct vm {
     unsigned cpu_weight;
 
     unsigned zero_scan_gen; /* the CPUs' idle_gen sum at the last zero-page scan */
+    uint64_t idle_cache_bytes; /* engine caches idle CPUs gave back (atomic) */
+    uint64_t idle_zero_bytes;  /* zero pages idle scans gave back (I/O thread) */
     bool paused;           /* PATCH /vm Paused */
     uint64_t start_ns;     /* when the CPUs started; 0 before */
     int exit_status;       /* >= 0: the I/O loop ends with it (a stop) */

@@ -766,6 +766,9 @@ static void fill_status(struct api_reply *r)
     strcpy(s->nics[0].iface_id, "eth0");
     s->nics[0].rx_packets = 3;
     s->pid = -5; /* the module's figures replace whatever the backend put */
+    s->has_balloon = true;
+    s->balloon_reported_bytes = 3 << 20;
+    s->idle_zero_bytes = 40 << 20;
 }
 
 static int64_t iget(json_t *o, const char *k)
@@ -857,6 +860,11 @@ static void test_replies(void **state)
     assert_int_equal(iget(j, "pid"), getpid());
     assert_true(iget(j, "rss_bytes") > 0);
     assert_int_equal(iget(j, "uptime_ms"), 1234);
+    json_t *given = json_object_get(j, "memory_given_back");
+    assert_int_equal(iget(given, "balloon_reported_bytes"), 3 << 20);
+    assert_int_equal(iget(given, "balloon_inflated_pages"), 0);
+    assert_int_equal(iget(given, "idle_zero_bytes"), 40 << 20);
+    assert_int_equal(iget(given, "idle_cache_bytes"), 0);
     json_t *d = json_array_get(json_object_get(j, "disks"), 0);
     assert_int_equal(iget(d, "read_bytes"), INT64_MAX);
     assert_int_equal(iget(d, "write_ops"), 7);

@@ -295,6 +295,15 @@ static json_t *status_json(struct jb *b, const struct api_status *s)
     }
     put(b, o, "disks", disks);
     put(b, o, "nics", nics);
+    json_t *mem = json_object();
+    if (s->has_balloon) {
+        put(b, mem, "balloon_reported_bytes", u64(s->balloon_reported_bytes));
+        put(b, mem, "balloon_inflated_pages", u64(s->balloon_inflated_pages));
+        put(b, mem, "balloon_deflated_pages", u64(s->balloon_deflated_pages));
+    }
+    put(b, mem, "idle_cache_bytes", u64(s->idle_cache_bytes));
+    put(b, mem, "idle_zero_bytes", u64(s->idle_zero_bytes));
+    put(b, o, "memory_given_back", mem);
     return o;
 }
 
