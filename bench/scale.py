@@ -2,7 +2,7 @@
 """How many idle default guests (128 MiB each) this host holds.
 
     bench/scale.py [CONDO] [--max N] [--batch N] [--margin-mib M]
-                   [--memory SIZE] [--rtt-bound S] [--keep]
+                   [--memory SIZE] [--rtt-bound S] [--balloon SPEC] [--keep]
 
 Starts VMs with `condo start` in a private CONDO_HOME, a batch at a time
 (default 10), and waits for each guest's ready line on its console socket.
@@ -18,6 +18,8 @@ that breaks:
   - idle CPU: all the VMs together use more than one host core (utime +
     stime over 3 s from /proc/PID/stat),
   - --max VMs (default 200).
+At the end every VM held must answer a console round trip (8 at a time):
+the count that did is reported, so a VM that stopped answering shows.
 Reports: VMs held, which bound ended it, `condo start` latency (the command
 returning: the VM runs) and time to the guest's ready line, per-VM memory
 from /proc/PID/smaps (RSS; PSS, which counts the JIT's buffer once though
@@ -99,6 +101,8 @@ def main():
     ap.add_argument("--margin-mib", type=int, default=3072)
     ap.add_argument("--memory", default="128M")
     ap.add_argument("--rtt-bound", type=float, default=2.0)
+    ap.add_argument("--balloon", help="condo create --balloon SPEC (default: condo's, "
+                    "on with free page reporting); `off` measures without it")
     ap.add_argument("--keep", action="store_true", help="leave the VMs running at the end")
     a = ap.parse_args()
     condo = os.path.abspath(a.condo)
@@ -122,7 +126,8 @@ def main():
             refused = None
             t_batch = time.monotonic()
             for n in batch:
-                rc, out, err = home("create", n, "--memory", a.memory)
+                extra = ["--balloon", a.balloon] if a.balloon else []
+                rc, out, err = home("create", n, "--memory", a.memory, *extra)
                 t0 = time.monotonic()
                 rc, out, err = home("start", n)
                 if rc == 13:
@@ -176,6 +181,12 @@ def main():
         say("VMs held: %d (ended by %s)" % (len(pids), ended))
         if not pids:
             return 1
+        with ThreadPoolExecutor(max_workers=8) as ex:
+            all_rtts = list(ex.map(lambda n: rtt(home, n), names))
+        ok = [t for t in all_rtts if t != float("inf")]
+        say("answering:             %d of %d VMs answered a console round trip (%s)" % (
+            len(ok), len(names),
+            "median %.2f s, max %.2f s" % (statistics.median(ok), max(ok)) if ok else "none"))
         c0 = sum(test_vms.proc_cpu_s(p) for p in pids)
         time.sleep(5)
         idle = 100 * (sum(test_vms.proc_cpu_s(p) for p in pids) - c0) / 5

@@ -279,9 +279,11 @@ for d in "$KDIR/usr/lib/modules/$KREL" "$KDIR/lib/modules/$KREL"; do
 done
 [ -n "$MODROOT" ] || die "no modules directory for $KREL in $KDEB"
 KCONFIG=$(ls "$KDIR"/boot/config-* 2>/dev/null | head -n1)
+# virtio_balloon: free page reporting and the balloon (docs/BALLOON.md).
+# virtio_balloon: the memory balloon and free page reporting (docs/BALLOON.md).
 # virtio_input + evdev: condo's power button and Ctrl+Alt+Del (/init
 # watches the event device; the kernel's VT keyboard handler does C-A-D).
-WANT="crc32c_generic virtio_mmio virtio_blk virtio_net virtio_rng virtio_console virtio_input evdev ext4"
+WANT="crc32c_generic virtio_mmio virtio_blk virtio_net virtio_rng virtio_console virtio_input virtio_balloon evdev ext4"
 python3 "$HERE/modsel.py" "$MODROOT" "${KCONFIG:-/dev/null}" "$WORK/mods" $WANT > "$WORK/modsel.log" \
     || { cat "$WORK/modsel.log" >&2; die "module selection failed"; }
 sed 's/^/    /' "$WORK/modsel.log"

@@ -25,6 +25,7 @@ CONFIG_OF = {
     "crc32c_generic": "CRYPTO_CRC32C", "virtio_vsock": "VIRTIO_VSOCKETS",
     "vmw_vsock_virtio_transport": "VIRTIO_VSOCKETS",
     "virtio_input": "VIRTIO_INPUT", "evdev": "INPUT_EVDEV",
+    "virtio_balloon": "VIRTIO_BALLOON",
 }
 # softdep targets named by an alias rather than a module
 ALIAS = {"crc32c": "crc32c_generic"}

@@ -93,6 +93,13 @@ enum api_op {
     API_OP_CONDO_PUT_CPU_LIMIT,   /* PUT /condo/cpu-limit  call: cpu_limit (both has_* set) */
     API_OP_CONDO_PATCH_CPU_LIMIT, /* PATCH /condo/cpu-limit call: cpu_limit (at least one) */
     API_OP_CONDO_STOP,            /* PUT /condo/stop       call: stop */
+    /* the balloon (Firecracker's shapes) */
+    API_OP_GET_BALLOON,           /* GET /balloon          reply: balloon */
+    API_OP_PUT_BALLOON,           /* PUT /balloon          call: balloon (before start) */
+    API_OP_PATCH_BALLOON,         /* PATCH /balloon        call: balloon (amount_mib) */
+    API_OP_GET_BALLOON_STATS,     /* GET /balloon/statistics   reply: balloon_stats */
+    API_OP_PATCH_BALLOON_STATS,   /* PATCH /balloon/statistics call: balloon
+                                     (has_stats_polling_interval_s) */
     API_OP_COUNT_
 };
 
@@ -282,6 +289,21 @@ struct api_stop {
     bool force;
 };
 
+/* Firecracker's Balloon: amount_mib and deflate_on_oom always (PUT);
+ * PATCH /balloon carries amount_mib only, PATCH /balloon/statistics the
+ * interval only. */
+#define API_BALLOON_STATS_INTERVAL_MAX 65535 /* a u16 in Firecracker */
+struct api_balloon {
+    uint64_t amount_mib;
+    bool deflate_on_oom;
+    bool has_stats_polling_interval_s;
+    uint64_t stats_polling_interval_s;
+    bool has_free_page_hinting;
+    bool free_page_hinting;
+    bool has_free_page_reporting;
+    bool free_page_reporting;
+};
+
 /* One request, parsed and validated. Only the member named for `op` in
  * enum api_op is meaningful. */
 struct api_call {
@@ -299,6 +321,7 @@ struct api_call {
         struct api_metrics metrics;
         struct api_cpu_limit cpu_limit;
         struct api_stop stop;
+        struct api_balloon balloon;
     };
 };
 
@@ -322,6 +345,8 @@ struct api_vm_config {
     unsigned n_nets; /* tap cards (has_host_dev_name) and condo nets (has_spec) */
     struct api_net nets[API_MAX_NETS];
     struct api_cpu_limit cpu_limit;
+    bool has_balloon; /* false: "balloon": null */
+    struct api_balloon balloon;
 };
 
 struct api_disk_stats {
@@ -347,14 +372,30 @@ struct api_status {
     struct api_disk_stats disks[API_MAX_DRIVES];
     unsigned n_nics;
     struct api_nic_stats nics[API_MAX_NETS];
+    /* memory given back to the host: by the balloon (has_balloon), by
+     * idle vCPUs (their engine caches) and by idle scans (zero pages) */
+    bool has_balloon;
+    uint64_t balloon_reported_bytes, balloon_inflated_pages, balloon_deflated_pages;
+    uint64_t idle_cache_bytes, idle_zero_bytes;
     /* filled by the module */
     int64_t pid;
     uint64_t rss_bytes;
     uint64_t cpu_user_ms, cpu_system_ms;
 };
 
+/* GET /balloon/statistics: stats[t] for the virtio statistics tag t
+ * (0 swap_in ... 15 direct_reclaim), present where bit t is set. */
+#define API_BALLOON_STATS 16
+struct api_balloon_stats {
+    uint64_t target_pages, actual_pages, target_mib, actual_mib;
+    uint32_t present;
+    uint64_t stats[API_BALLOON_STATS];
+};
+
 struct api_reply {
     union {
+        struct api_balloon balloon;
+        struct api_balloon_stats balloon_stats;
         struct api_instance_info instance;
         struct api_machine_config machine;
         struct api_vm_config vm_config;

@@ -30,6 +30,11 @@ struct guest_ram {
 };
 
 int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size);
+/* Withdraw the transparent-huge-page advice (before the guest runs): for
+ * RAM a balloon gives back in pieces smaller than 2 MiB, where a huge page
+ * would only be split and kept whole until the host runs short, and
+ * khugepaged would fill the holes again. */
+void guest_ram_small_pages(struct guest_ram *r);
 void guest_ram_free(struct guest_ram *r);
 /* Replace RAM's contents with a private, copy-on-write mapping of fd at
  * off (page aligned; RAM's size must lie inside the file): pages are read
@@ -65,6 +70,26 @@ static inline void guest_ram_note_write(struct guest_ram *r, uint64_t addr, uint
         return;
     guest_ram_note_write_slow(r, addr, len);
 }
+
+/* Give the host the pages inside [addr, addr+len) back (only whole
+ * 4 KiB pages; a partial page at either end is left alone): they read as
+ * zero afterwards, and decoded code from them is dropped. The guest must
+ * not be using them (a balloon's inflated or reported free pages). Returns
+ * the bytes discarded (0 when no whole page is inside), -EFAULT when the
+ * range is not all RAM, or another negative errno when the host refused
+ * (the pages are then zeroed in place instead, so they still read as
+ * zero). */
+int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len);
+
+/* Give back the resident pages of RAM that hold only zeros (they read as
+ * zero afterwards, as before): a booted guest leaves tens of MiB of its
+ * RAM zeroed but touched (tables the kernel allocates zeroed and never
+ * fills, memory it cleared). Only while nothing can write RAM (every CPU
+ * parked, device work drained, the machine lock held): a page written
+ * between the check and the discard would be lost. Looks only at pages
+ * the host holds (mincore). Returns the bytes given back, or a negative
+ * errno when residency cannot be asked (nothing done). */
+int64_t guest_ram_discard_zero(struct guest_ram *r);
 
 /* Bounds-checked copies; -EFAULT when the range is not all RAM. */
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len);

@@ -32,6 +32,15 @@ struct vm_disk_config {
     uint64_t iops, bps; /* 0 = unlimited */
 };
 
+/* --balloon: the virtio-balloon device (docs/BALLOON.md). */
+struct vm_balloon_config {
+    bool enabled;
+    bool reporting;           /* free page reporting */
+    bool deflate_on_oom;
+    unsigned stats_interval_s; /* 0: no statistics */
+    uint64_t amount_mib;      /* the initial target */
+};
+
 /* The hardware part of a VM's definition: what the board is built from. */
 struct machine_config {
     unsigned cpus;
@@ -45,6 +54,7 @@ struct machine_config {
     unsigned ndisks;
     const char *nets[VM_MAX_NETS]; /* --net specs, parsed by the backend */
     unsigned nnets;
+    struct vm_balloon_config balloon;
 };
 
 struct event_loop;
@@ -105,6 +115,18 @@ struct machine_stats {
     struct machine_nic_stats nics[VM_MAX_NETS];
 };
 
+/* The balloon as the API shows it (GET /balloon, /balloon/statistics).
+ * stats[] is indexed by the virtio statistics tag (0..15), valid where
+ * the bit in stats_present is set. */
+#define MACHINE_BALLOON_STATS 16
+struct machine_balloon_info {
+    uint32_t target_pages, actual_pages; /* 4 KiB pages */
+    unsigned stats_interval_s;
+    uint32_t stats_present;
+    uint64_t stats[MACHINE_BALLOON_STATS];
+    uint64_t inflated_pages, deflated_pages, reported_bytes;
+};
+
 struct rate_limit_config;
 
 /* The head of every board's machine struct. */
@@ -132,6 +154,10 @@ struct machine_ops {
     /* Let this CPU's timers catch up; returns the host monotonic time (ns)
      * of its next timer deadline, UINT64_MAX if none. Takes the lock. */
     uint64_t (*cpu_tick)(struct machine *m, unsigned cpu);
+    /* The CPU is idle: give its engine caches' memory back (decoded and
+     * compiled code, rebuilt as needed). Returns the bytes they held; 0
+     * when nothing was done. May be NULL. */
+    size_t (*cpu_trim)(struct machine *m, unsigned cpu);
     /* True when a wait (WFI) should end: an interrupt is pending. */
     bool (*cpu_wakeup)(const struct machine *m, unsigned cpu);
     /* Ask a running CPU to leave run() soon (any thread). */
@@ -188,6 +214,12 @@ struct machine_ops {
      * ID device gets a new ID and interrupts; id (16 bytes, may be NULL)
      * gets it. May be NULL (the guest is not told). */
     void (*new_generation)(struct machine *m, uint8_t *id);
+    /* The balloon, machine lock held; -ENODEV when the machine has none.
+     * A new target in 4 KiB pages (-EINVAL beyond RAM); a new statistics
+     * interval (-EINVAL when statistics were not enabled, or 0). */
+    int (*balloon_info)(struct machine *m, struct machine_balloon_info *out, struct error *err);
+    int (*balloon_set_target)(struct machine *m, uint64_t pages, struct error *err);
+    int (*balloon_set_stats_interval)(struct machine *m, unsigned secs, struct error *err);
 };
 
 #endif

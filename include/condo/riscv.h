@@ -126,6 +126,13 @@ int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus
                    struct vm_clock *clock, unsigned hartid);
 void riscv_cpu_free(struct riscv_cpu *cpu);
 void riscv_cpu_reset(struct riscv_cpu *cpu, uint64_t pc);
+/* An idle hart gives its engine caches' memory back to the host: its
+ * decoded blocks and their compiled code are dropped (as when the caches
+ * fill up) and their pages released; what the guest runs next is decoded
+ * again. Only from the hart's own thread, between riscv_cpu_run calls.
+ * Returns the bytes the caches held (0: too little to be worth it, nothing
+ * done). */
+size_t riscv_cpu_trim(struct riscv_cpu *cpu);
 /* Run until the budget (instructions, roughly: checked at block ends) is
  * used, the hart waits (WFI with nothing pending) or an exit is requested. */
 enum riscv_run_result riscv_cpu_run(struct riscv_cpu *cpu, uint64_t budget);

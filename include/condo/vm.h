@@ -35,6 +35,12 @@ struct vm_config {
  * vm_disk_config_free). 0, or -EINVAL / -ENOMEM with err set. */
 int vm_parse_disk(const char *spec, struct vm_disk_config *out, struct error *err);
 void vm_disk_config_free(struct vm_disk_config *d);
+/* Parse a --balloon value: "on", "off", or settings separated by commas
+ * (reporting=on|off, stats=SECONDS, deflate_on_oom=on|off, amount=MIB);
+ * any but "off" enables the device, with free page reporting on unless
+ * it says reporting=off. 0, or -EINVAL with err set. */
+#define VM_BALLOON_STATS_MAX 65535
+int vm_parse_balloon(const char *spec, struct vm_balloon_config *out, struct error *err);
 /* Frees what vm_parse_disk allocated for each disk. */
 void vm_config_free(struct vm_config *cfg);
 

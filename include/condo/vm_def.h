@@ -11,6 +11,9 @@
  *     "disks": [ { "path": "/abs/d.qcow2", "read_only": false,
  *                  "format": "auto|raw|qcow2", "iops": 0, "bps": 0 } ],
  *     "nets": [ "user,hostfwd=tcp::8022-:22" ],
+ *     "balloon": { "enabled": true, "free_page_reporting": true,
+ *                  "deflate_on_oom": false, "stats_polling_interval_s": 0,
+ *                  "amount_mib": 0 },   (absent: no balloon)
  *     "cpu_limit_pct": 0, "cpu_weight": 0, "version": 1 } */
 #ifndef CONDO_VM_DEF_H
 #define CONDO_VM_DEF_H
@@ -28,6 +31,7 @@ struct vm_def {
     struct vm_config cfg;
     char *owned[16 + 2 * VM_MAX_DISKS + VM_MAX_NETS];
     unsigned nowned;
+    bool balloon_given; /* --balloon was on the command line */
 };
 
 /* A name is 1..VM_NAME_MAX of [A-Za-z0-9_.-], not starting with '.' or '-'

@@ -30,6 +30,7 @@
 #include "condo/net.h"
 #include "condo/riscv.h"
 #include "condo/riscv_virt.h"
+#include "condo/virtio_balloon.h"
 #include "condo/virtio_blk.h"
 #include "condo/virtio_input.h"
 #include "condo/virtio_net.h"
@@ -83,6 +84,7 @@ struct riscv_virt {
     unsigned nnet;
     struct virtio_rng *rng;
     struct virtio_input *input;
+    struct virtio_balloon *balloon; /* NULL unless cfg->balloon.enabled */
 
     uint64_t entry, fdt_addr, dyninfo_addr;
     struct machine_exit exit; /* what a CPU's MACHINE_RUN_EXIT means */
@@ -385,6 +387,26 @@ static int add_virtio_devices(struct riscv_virt *v, struct error *err)
     virtio_input_init(v->input, &v->ram,
                       plic_line(v, find_dev(v, RISCV_VIRT_VIRTIO, slot)->irq));
     set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->input->mmio);
+    slot++;
+    if (cfg->balloon.enabled) {
+        v->balloon = calloc(1, sizeof(*v->balloon));
+        if (!v->balloon)
+            return error_set(err, -ENOMEM, "out of memory for the balloon device");
+        uint64_t pages = cfg->balloon.amount_mib << (20 - VIRTIO_BALLOON_PFN_SHIFT);
+        if (cfg->balloon.amount_mib > (cfg->memory >> 20))
+            return error_set(err, -EINVAL, "--balloon amount_mib %llu: larger than the guest's "
+                             "%llu MiB of RAM", (unsigned long long)cfg->balloon.amount_mib,
+                             (unsigned long long)(cfg->memory >> 20));
+        struct virtio_balloon_config bc = {
+            .reporting = cfg->balloon.reporting,
+            .deflate_on_oom = cfg->balloon.deflate_on_oom,
+            .stats_interval_s = cfg->balloon.stats_interval_s,
+            .target_pages = (uint32_t)pages,
+        };
+        virtio_balloon_init(v->balloon, &bc, &v->ram,
+                            plic_line(v, find_dev(v, RISCV_VIRT_VIRTIO, slot)->irq));
+        set_impl(v, RISCV_VIRT_VIRTIO, slot, &virtio_mmio_ops, &v->balloon->mmio);
+    }
     return 0;
 }
 
@@ -409,6 +431,7 @@ static void virt_destroy(struct machine *m)
     }
     free(v->rng);
     free(v->input);
+    free(v->balloon);
     for (unsigned h = 0; h < v->ncpus; h++) {
         if (v->cpu[h]) {
             riscv_cpu_free(v->cpu[h]);
@@ -439,6 +462,8 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
                         (unsigned long long)(cfg->memory >> 20));
         goto fail;
     }
+    if (cfg->balloon.enabled)
+        guest_ram_small_pages(&v->ram);
     vm_clock_init(&v->clock);
     bus_init(&v->bus);
     v->bus.lock = env->lock;
@@ -460,15 +485,17 @@ static int virt_create(const struct machine_config *cfg, const struct machine_en
     /* The table: the fixed devices, then as many virtio slots as needed:
      * the disks and NICs, and the devices every VM gets (entropy, input). */
     unsigned nvirtio = 0;
-    if (!cfg->bare_metal || cfg->ndisks || cfg->nnets)
-        nvirtio = cfg->ndisks + cfg->nnets + RISCV_VIRT_FIXED_VIRTIO;
+    unsigned fixed = RISCV_VIRT_FIXED_VIRTIO + (cfg->balloon.enabled ? 1 : 0);
+    if (!cfg->bare_metal || cfg->ndisks || cfg->nnets || cfg->balloon.enabled)
+        nvirtio = cfg->ndisks + cfg->nnets + fixed;
     if (nvirtio > RISCV_VIRT_VIRTIO_SLOTS) {
         r = error_set(err, -EINVAL,
-                      "too many virtio devices: %u disks and %u network cards given, at most %d "
-                      "together (riscv-virt has %d virtio slots; the entropy and input devices "
-                      "take %d): drop some --disk or --net options",
-                      cfg->ndisks, cfg->nnets, RISCV_VIRT_VIRTIO_SLOTS - RISCV_VIRT_FIXED_VIRTIO,
-                      RISCV_VIRT_VIRTIO_SLOTS, RISCV_VIRT_FIXED_VIRTIO);
+                      "too many virtio devices: %u disks and %u network cards given, at most %u "
+                      "together (riscv-virt has %d virtio slots; the entropy and input devices%s "
+                      "take %u): drop some --disk or --net options%s",
+                      cfg->ndisks, cfg->nnets, RISCV_VIRT_VIRTIO_SLOTS - fixed,
+                      RISCV_VIRT_VIRTIO_SLOTS, cfg->balloon.enabled ? " and the balloon" : "",
+                      fixed, cfg->balloon.enabled ? ", or give --balloon off" : "");
         goto fail;
     }
     v->ndevs = (unsigned)riscv_virt_layout(nvirtio, v->devs);
@@ -536,6 +563,11 @@ static enum machine_run virt_run(struct machine *m, unsigned cpu, uint64_t budge
     if (req)
         return MACHINE_RUN_EXIT; /* e.g. a store to tohost right before WFI */
     return rr == RISCV_RUN_WFI ? MACHINE_RUN_WAIT : MACHINE_RUN_BUDGET;
+}
+
+static size_t virt_cpu_trim(struct machine *m, unsigned cpu)
+{
+    return riscv_cpu_trim(to_virt(m)->cpu[cpu]);
 }
 
 static uint64_t virt_cpu_tick(struct machine *m, unsigned cpu)
@@ -794,6 +826,58 @@ static int virt_load(struct machine *m, struct state_buf *s, struct error *err)
     return r;
 }
 
+static int virt_balloon(struct riscv_virt *v, struct error *err)
+{
+    if (!v->balloon)
+        return error_set(err, -ENODEV, "No balloon device found (this VM was made without one: "
+                         "--balloon off)");
+    return 0;
+}
+
+static int virt_balloon_info(struct machine *m, struct machine_balloon_info *out,
+                             struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    memset(out, 0, sizeof(*out));
+    int r = virt_balloon(v, err);
+    if (r < 0)
+        return r;
+    const struct virtio_balloon *b = v->balloon;
+    out->target_pages = b->num_pages;
+    out->actual_pages = b->actual;
+    out->stats_interval_s = b->cfg.stats_interval_s;
+    out->stats_present = b->stats.present;
+    _Static_assert(MACHINE_BALLOON_STATS == VIRTIO_BALLOON_S_NR, "one stats table");
+    memcpy(out->stats, b->stats.val, sizeof(out->stats));
+    out->inflated_pages = b->count.inflated_pages;
+    out->deflated_pages = b->count.deflated_pages;
+    out->reported_bytes = b->count.reported_bytes;
+    return 0;
+}
+
+static int virt_balloon_set_target(struct machine *m, uint64_t pages, struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    int r = virt_balloon(v, err);
+    if (r < 0)
+        return r;
+    if (pages > UINT32_MAX)
+        pages = UINT32_MAX; /* refused below: larger than any RAM here */
+    return virtio_balloon_set_target(v->balloon, (uint32_t)pages, err);
+}
+
+static int virt_balloon_set_stats_interval(struct machine *m, unsigned secs, struct error *err)
+{
+    struct riscv_virt *v = to_virt(m);
+    int r = virt_balloon(v, err);
+    if (r < 0)
+        return r;
+    r = virtio_balloon_set_stats_interval(v->balloon, secs, err);
+    if (r == 0 && v->env.loop)
+        event_loop_wake(v->env.loop); /* the next update is due now */
+    return r;
+}
+
 static struct guest_ram *virt_ram(struct machine *m)
 {
     return &to_virt(m)->ram;
@@ -819,6 +903,7 @@ const struct machine_ops riscv_virt_machine = {
     .ncpus = virt_ncpus,
     .run = virt_run,
     .cpu_tick = virt_cpu_tick,
+    .cpu_trim = virt_cpu_trim,
     .cpu_wakeup = virt_cpu_wakeup,
     .cpu_interrupt = virt_cpu_interrupt,
     .exit_reason = virt_exit_reason,
@@ -836,4 +921,7 @@ const struct machine_ops riscv_virt_machine = {
     .disk_top = virt_disk_top,
     .disk_freeze = virt_disk_freeze,
     .new_generation = virt_new_generation,
+    .balloon_info = virt_balloon_info,
+    .balloon_set_target = virt_balloon_set_target,
+    .balloon_set_stats_interval = virt_balloon_set_stats_interval,
 };

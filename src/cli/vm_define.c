@@ -44,7 +44,8 @@ int cli_vm_create(int argc, char **argv)
         { "kernel", required_argument, 0, 0 },    { "initrd", required_argument, 0, 0 },
         { "append", required_argument, 0, 0 },    { "disk", required_argument, 0, 0 },
         { "net", required_argument, 0, 0 },       { "cpu-limit", required_argument, 0, 0 },
-        { "cpu-weight", required_argument, 0, 0 }, { "help", no_argument, 0, 'h' },
+        { "cpu-weight", required_argument, 0, 0 },
+        { "balloon", required_argument, 0, 0 },   { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     struct vm_def d;

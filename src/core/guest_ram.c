@@ -48,6 +48,12 @@ int guest_ram_init(struct guest_ram *r, uint64_t base, uint64_t size)
     return 0;
 }
 
+void guest_ram_small_pages(struct guest_ram *r)
+{
+    if (r->host)
+        madvise(r->host, r->size, MADV_NOHUGEPAGE); /* advice: failure changes nothing */
+}
+
 void guest_ram_free(struct guest_ram *r)
 {
     if (r->host)
@@ -98,6 +104,75 @@ void guest_ram_note_write_slow(struct guest_ram *r, uint64_t addr, uint64_t len)
                 r->code_written(r->code_opaque, p);
         }
     }
+}
+
+int64_t guest_ram_discard(struct guest_ram *r, uint64_t addr, uint64_t len)
+{
+    if (!guest_ram_contains(r, addr, len))
+        return -EFAULT;
+    uint64_t first = (addr - r->base + GUEST_PAGE_SIZE - 1) & ~(GUEST_PAGE_SIZE - 1);
+    uint64_t end = (addr - r->base + len) & ~(GUEST_PAGE_SIZE - 1);
+    if (end <= first)
+        return 0;
+    uint8_t *p = r->host + first;
+    size_t n = (size_t)(end - first);
+    int rc = 0;
+    if (guest_ram_backed(r)) {
+        /* RAM mapped from a file (a restored snapshot): MADV_DONTNEED
+         * would bring the file's bytes back, so fresh anonymous zero
+         * pages go over the file's */
+        void *m = mmap(p, n, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (m == MAP_FAILED)
+            rc = -errno;
+    } else if (madvise(p, n, MADV_DONTNEED) < 0) {
+        rc = -errno;
+    }
+    if (rc < 0)
+        memset(p, 0, n); /* still zero, as promised, though not given back */
+    guest_ram_note_write_slow(r, r->base + first, n);
+    return rc < 0 ? rc : (int64_t)n;
+}
+
+static bool page_zero(const uint8_t *p)
+{
+    const uint64_t *w = (const uint64_t *)p;
+    for (unsigned i = 0; i < GUEST_PAGE_SIZE / 8; i += 4)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+            return false;
+    return true;
+}
+
+int64_t guest_ram_discard_zero(struct guest_ram *r)
+{
+    if (!r->host || sysconf(_SC_PAGESIZE) != GUEST_PAGE_SIZE)
+        return -ENOTSUP;
+    enum { CHUNK = 4096 }; /* pages asked about per mincore call */
+    unsigned char vec[CHUNK];
+    int64_t freed = 0;
+    for (uint64_t p0 = 0; p0 < r->npages; p0 += CHUNK) {
+        uint64_t n = r->npages - p0 < CHUNK ? r->npages - p0 : CHUNK;
+        if (mincore(r->host + (p0 << GUEST_PAGE_SHIFT), n << GUEST_PAGE_SHIFT, vec) < 0)
+            return freed ? freed : -errno;
+        uint64_t run = 0; /* zero pages in a row ending before p */
+        for (uint64_t i = 0; i <= n; i++) {
+            bool z = i < n && (vec[i] & 1) &&
+                     page_zero(r->host + ((p0 + i) << GUEST_PAGE_SHIFT));
+            if (z) {
+                run++;
+                continue;
+            }
+            if (run) {
+                uint64_t first = p0 + i - run;
+                int64_t d = guest_ram_discard(r, r->base + (first << GUEST_PAGE_SHIFT),
+                                              run << GUEST_PAGE_SHIFT);
+                if (d > 0)
+                    freed += d;
+                run = 0;
+            }
+        }
+    }
+    return freed;
 }
 
 int guest_ram_read(const struct guest_ram *r, uint64_t addr, void *buf, uint64_t len)

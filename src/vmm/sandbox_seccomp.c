@@ -109,7 +109,10 @@ static void build(struct filter *f, const struct sandbox *sb)
     allow(f, SCMP_SYS(brk));    /* malloc's main arena */
     allow(f, SCMP_SYS(munmap)); /* free of large blocks, thread stacks at join */
     allow(f, SCMP_SYS(mremap)); /* realloc above malloc's mmap threshold (socket buffers) */
-    allow(f, SCMP_SYS(madvise)); /* malloc trimming, a finished thread's stack */
+    /* malloc trimming, a finished thread's stack, the balloon's and an idle
+     * VM's discards (MADV_DONTNEED), the JIT buffer's (MADV_REMOVE) */
+    allow(f, SCMP_SYS(madvise));
+    allow(f, SCMP_SYS(mincore)); /* an idle VM's zero-page scan: which pages are resident */
     /* mmap: malloc's arenas and large blocks, thread stacks, the JIT's two
      * views of its code; never writable and executable at once (W^X) */
     allow_masked(f, SCMP_SYS(mmap), 2, PROT_EXEC, 0, true);

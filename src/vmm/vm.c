@@ -35,6 +35,7 @@
 #include "condo/boards.h"
 #include "condo/console.h"
 #include "condo/event_loop.h"
+#include "condo/guest_ram.h"
 #include "condo/sandbox.h"
 #include "condo/vm.h"
 #include "condo/vm_def.h"
@@ -47,6 +48,11 @@
 #define RESET_WINDOW_NS (30ull * 1000000000ull)
 /* The longest a thread sleeps without re-checking anything. */
 #define MAX_SLEEP_NS 1000000000ull
+/* A CPU that used under 1/IDLE_SHARE of a core over a window of
+ * IDLE_WINDOW_NS is idle: it gives back its engine caches once, and once
+ * every CPU is idle the I/O thread gives back RAM's zero pages. */
+#define IDLE_WINDOW_NS (2ull * 1000000000ull)
+#define IDLE_SHARE 50
 /* The CPU cap is enforced over periods of this length. */
 #define CAP_PERIOD_NS 100000000ull
 
@@ -213,6 +219,38 @@ static void throttle(struct vcpu *v)
     pthread_mutex_unlock(&v->mu);
 }
 
+/* Is this CPU idle? Measured over windows of IDLE_WINDOW_NS of its own
+ * thread's CPU time. On entering idleness, at a wait (between blocks, off
+ * the compiled code), its engine caches are trimmed: an idle VM otherwise
+ * keeps the code of its whole boot (tens of MiB) for good. A busy period
+ * re-arms it. */
+static void idle_check(struct vcpu *v, bool waiting)
+{
+    struct vm *vm = v->vm;
+    uint64_t now = condo_clock_ns();
+    if (now - v->idle_start_ns < IDLE_WINDOW_NS)
+        return;
+    uint64_t cpu = thread_cpu_ns();
+    bool busy = cpu - v->idle_cpu_ns > (now - v->idle_start_ns) / IDLE_SHARE;
+    if (busy) {
+        __atomic_store_n(&v->idle, false, __ATOMIC_RELEASE);
+    } else if (!__atomic_load_n(&v->idle, __ATOMIC_ACQUIRE)) {
+        if (!waiting)
+            return; /* trimmed at its next wait */
+        size_t held = vm->ops->cpu_trim ? vm->ops->cpu_trim(vm->m, v->index) : 0;
+        if (held) {
+            __atomic_fetch_add(&vm->idle_cache_bytes, (uint64_t)held, __ATOMIC_RELAXED);
+            condo_debug("CPU %u idle: its engine caches (%zu KiB) given back", v->index,
+                        held >> 10);
+        }
+        __atomic_fetch_add(&v->idle_gen, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&v->idle, true, __ATOMIC_RELEASE);
+        event_loop_wake(&vm->loop);
+    }
+    v->idle_start_ns = now;
+    v->idle_cpu_ns = cpu;
+}
+
 static void *vcpu_main(void *arg)
 {
     struct vcpu *v = arg;
@@ -223,6 +261,8 @@ static void *vcpu_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals go to the I/O thread */
     v->period_start_ns = condo_clock_ns();
     v->period_cpu_ns = thread_cpu_ns();
+    v->idle_start_ns = v->period_start_ns;
+    v->idle_cpu_ns = v->period_cpu_ns;
     if (v->index == 0 && vm->opts->restore) /* bench/snapshot.py reads this (-v) */
         condo_info("restore: first guest instruction %.3f ms after condo started "
                    "(monotonic %llu ns)",
@@ -241,6 +281,7 @@ static void *vcpu_main(void *arg)
             continue;
         }
         throttle(v);
+        idle_check(v, r == MACHINE_RUN_WAIT);
         if (r == MACHINE_RUN_WAIT)
             wait_for_interrupt(v, deadline);
     }
@@ -322,6 +363,38 @@ static void join_cpus(struct vm *vm)
 }
 
 /* --- the I/O thread --- */
+
+static int discard_zero_stopped(struct machine *m, void *arg)
+{
+    struct vm *vm = arg;
+    if (vm->ops->drain)
+        vm->ops->drain(m); /* no disk read lands in a page being looked at */
+    int64_t freed = guest_ram_discard_zero(vm->ops->ram(m));
+    return freed < 0 ? (int)freed : (int)(freed >> 12); /* pages: RAM < 8 TiB */
+}
+
+/* Once every CPU is idle (and again after each busy period), give back
+ * the RAM pages the guest left zeroed: CPUs parked for the scan, a few
+ * ms for a small guest's resident RAM. */
+static void zero_scan(struct vm *vm)
+{
+    unsigned gen = 0;
+    for (unsigned i = 0; i < vm->ncpus; i++) {
+        if (!__atomic_load_n(&vm->vcpu[i].idle, __ATOMIC_ACQUIRE))
+            return;
+        gen += __atomic_load_n(&vm->vcpu[i].idle_gen, __ATOMIC_ACQUIRE);
+    }
+    if (gen == vm->zero_scan_gen || vm->paused || !vm->ops->ram)
+        return;
+    vm->zero_scan_gen = gen;
+    uint64_t t0 = condo_clock_ns();
+    int pages = vm_with_machine_stopped(vm, discard_zero_stopped, vm);
+    if (pages > 0)
+        vm->idle_zero_bytes += (uint64_t)pages << 12;
+    if (pages >= 0)
+        condo_debug("idle: %d zero pages of RAM (%d KiB) given back, CPUs parked %.2f ms",
+                    pages, pages * 4, (double)(condo_clock_ns() - t0) / 1e6);
+}
 
 static void pump_console_input(struct vm *vm)
 {
@@ -447,6 +520,8 @@ static int io_loop(struct vm *vm)
             pthread_mutex_unlock(&vm->lock);
         }
         console_service(&vm->con);
+        if (vm->m && vm->start_ns)
+            zero_scan(vm);
 
         if (got_signal) {
             condo_err("stopped by signal %d", (int)got_signal);

@@ -91,7 +91,9 @@ static void get_machine(const struct vm *vm, struct api_machine_config *mc)
     mc->cpu_template = API_CPU_TEMPLATE_NONE;
 }
 
-static void get_vm_config(const struct vm *vm, struct api_vm_config *vc)
+static int get_balloon(struct vm *vm, struct api_balloon *out, struct error *err);
+
+static void get_vm_config(struct vm *vm, struct api_vm_config *vc)
 {
     const struct machine_config *hw = &vm->cfg->hw;
     get_machine(vm, &vc->machine);
@@ -125,7 +127,16 @@ static void get_vm_config(const struct vm *vm, struct api_vm_config *vc)
     vc->cpu_limit.has_cpu_limit_pct = vc->cpu_limit.has_cpu_weight = true;
     vc->cpu_limit.cpu_limit_pct = vm->cpu_limit_pct;
     vc->cpu_limit.cpu_weight = vm->cpu_weight ? vm->cpu_weight : API_CPU_WEIGHT_DEFAULT;
+    /* the balloon as GET /balloon shows it (the live target once running);
+     * a failure to ask the device leaves the configured figures */
+    if (hw->balloon.enabled) {
+        struct error ignore = ERROR_INIT;
+        vc->has_balloon = true;
+        get_balloon(vm, &vc->balloon, &ignore);
+    }
 }
+
+static int balloon_info(struct vm *vm, struct machine_balloon_info *bi, struct error *err);
 
 static void get_status(struct vm *vm, struct api_status *st)
 {
@@ -160,6 +171,16 @@ static void get_status(struct vm *vm, struct api_status *st)
         n->tx_packets = ms.nics[i].tx_packets;
         n->rx_dropped = ms.nics[i].rx_dropped;
         n->tx_dropped = ms.nics[i].tx_dropped;
+    }
+    st->idle_cache_bytes = __atomic_load_n(&vm->idle_cache_bytes, __ATOMIC_RELAXED);
+    st->idle_zero_bytes = vm->idle_zero_bytes;
+    struct machine_balloon_info bi;
+    struct error ignore = ERROR_INIT;
+    if (vm->cfg->hw.balloon.enabled && balloon_info(vm, &bi, &ignore) == 0) {
+        st->has_balloon = true;
+        st->balloon_reported_bytes = bi.reported_bytes;
+        st->balloon_inflated_pages = bi.inflated_pages;
+        st->balloon_deflated_pages = bi.deflated_pages;
     }
 }
 
@@ -521,6 +542,119 @@ static int cpu_limit(struct vm *vm, const struct api_cpu_limit *c, bool put, str
     return 0;
 }
 
+/* --- the balloon --- */
+
+#define NO_BALLOON "No balloon device found."
+
+static int put_balloon(struct vm *vm, const struct api_balloon *b, struct error *err)
+{
+    if (!vm->preboot)
+        return after_start(err);
+    if (b->has_free_page_hinting && b->free_page_hinting)
+        return error_set(err, -ENOTSUP, "free_page_hinting is not supported (condo's balloon "
+                                        "has free_page_reporting)");
+    struct machine_config *hw = &vm->pre_cfg.hw;
+    if (b->amount_mib > (hw->memory >> 20))
+        return error_set(err, -EINVAL, "amount_mib %llu: larger than the VM's %llu MiB",
+                         (unsigned long long)b->amount_mib,
+                         (unsigned long long)(hw->memory >> 20));
+    hw->balloon = (struct vm_balloon_config){
+        .enabled = true,
+        .reporting = b->has_free_page_reporting && b->free_page_reporting,
+        .deflate_on_oom = b->deflate_on_oom,
+        .stats_interval_s = b->has_stats_polling_interval_s
+                                ? (unsigned)b->stats_polling_interval_s : 0,
+        .amount_mib = b->amount_mib,
+    };
+    return 0;
+}
+
+static int balloon_info(struct vm *vm, struct machine_balloon_info *bi, struct error *err)
+{
+    if (!vm->ops->balloon_info)
+        return error_set(err, -ENODEV, NO_BALLOON);
+    pthread_mutex_lock(&vm->lock);
+    int r = vm->ops->balloon_info(vm->m, bi, err);
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+static int get_balloon(struct vm *vm, struct api_balloon *out, struct error *err)
+{
+    const struct vm_balloon_config *c = &vm->cfg->hw.balloon;
+    if (!c->enabled)
+        return error_set(err, -ENODEV, NO_BALLOON);
+    out->amount_mib = c->amount_mib;
+    out->deflate_on_oom = c->deflate_on_oom;
+    out->stats_polling_interval_s = c->stats_interval_s;
+    out->free_page_reporting = c->reporting;
+    if (vm->preboot)
+        return 0;
+    struct machine_balloon_info bi;
+    int r = balloon_info(vm, &bi, err);
+    if (r < 0)
+        return r;
+    out->amount_mib = bi.target_pages >> 8; /* 256 pages of 4 KiB per MiB */
+    out->stats_polling_interval_s = bi.stats_interval_s;
+    return 0;
+}
+
+static int get_balloon_stats(struct vm *vm, struct api_balloon_stats *out, struct error *err)
+{
+    const struct vm_balloon_config *c = &vm->cfg->hw.balloon;
+    if (!c->enabled)
+        return error_set(err, -ENODEV, NO_BALLOON);
+    if (vm->preboot)
+        return before_start(err);
+    struct machine_balloon_info bi;
+    int r = balloon_info(vm, &bi, err);
+    if (r < 0)
+        return r;
+    if (!bi.stats_interval_s)
+        return error_set(err, -EINVAL, "Statistics for the balloon device are not enabled");
+    out->target_pages = bi.target_pages;
+    out->actual_pages = bi.actual_pages;
+    out->target_mib = bi.target_pages >> 8;
+    out->actual_mib = bi.actual_pages >> 8;
+    out->present = bi.stats_present;
+    _Static_assert(API_BALLOON_STATS == MACHINE_BALLOON_STATS, "one stats table");
+    memcpy(out->stats, bi.stats, sizeof(out->stats));
+    return 0;
+}
+
+static int patch_balloon(struct vm *vm, const struct api_balloon *b, bool stats,
+                         struct error *err)
+{
+    struct machine_config *hw = vm->preboot ? &vm->pre_cfg.hw : NULL;
+    if (!vm->cfg->hw.balloon.enabled)
+        return error_set(err, -ENODEV, NO_BALLOON);
+    if (hw) { /* before start: the definition changes */
+        if (stats) {
+            if (!hw->balloon.stats_interval_s || !b->stats_polling_interval_s)
+                return error_set(err, -EINVAL, "Statistics for the balloon device cannot be "
+                                 "turned on or off with PATCH (PUT /balloon sets them)");
+            hw->balloon.stats_interval_s = (unsigned)b->stats_polling_interval_s;
+        } else if (b->amount_mib > (hw->memory >> 20)) {
+            return error_set(err, -EINVAL, "amount_mib %llu: larger than the VM's %llu MiB",
+                             (unsigned long long)b->amount_mib,
+                             (unsigned long long)(hw->memory >> 20));
+        } else {
+            hw->balloon.amount_mib = b->amount_mib;
+        }
+        return 0;
+    }
+    if (!vm->ops->balloon_set_target || !vm->ops->balloon_set_stats_interval)
+        return error_set(err, -ENODEV, NO_BALLOON);
+    pthread_mutex_lock(&vm->lock);
+    int r = stats ? vm->ops->balloon_set_stats_interval(
+                        vm->m, (unsigned)b->stats_polling_interval_s, err)
+                  : vm->ops->balloon_set_target(vm->m, b->amount_mib << 8, err);
+    pthread_mutex_unlock(&vm->lock);
+    if (r == 0 && !stats)
+        condo_info("balloon target now %llu MiB", (unsigned long long)b->amount_mib);
+    return r;
+}
+
 static int put_logger(struct vm *vm, const struct api_logger *l, struct error *err)
 {
     if (!vm->preboot)
@@ -742,6 +876,16 @@ static int vm_api_call(void *opaque, const struct api_call *c, struct api_reply 
         return cpu_limit(vm, &c->cpu_limit, false, err);
     case API_OP_CONDO_STOP:
         return stop(vm, &c->stop, err);
+    case API_OP_GET_BALLOON:
+        return get_balloon(vm, &rep->balloon, err);
+    case API_OP_PUT_BALLOON:
+        return put_balloon(vm, &c->balloon, err);
+    case API_OP_PATCH_BALLOON:
+        return patch_balloon(vm, &c->balloon, false, err);
+    case API_OP_GET_BALLOON_STATS:
+        return get_balloon_stats(vm, &rep->balloon_stats, err);
+    case API_OP_PATCH_BALLOON_STATS:
+        return patch_balloon(vm, &c->balloon, true, err);
     case API_OP_COUNT_:
         break;
     }

@@ -89,6 +89,74 @@ out:
     return r;
 }
 
+/* on|off for one --balloon setting */
+static int parse_onoff(const char *spec, const char *key, const char *v, bool *out,
+                       struct error *err)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+        *out = true;
+    else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+        *out = false;
+    else
+        return error_set(err, -EINVAL, "--balloon %s: %s wants on or off, not '%s'", spec, key, v);
+    return 0;
+}
+
+static int parse_bounded(const char *spec, const char *key, const char *v, uint64_t max,
+                         uint64_t *out, struct error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-' || n > max)
+        return error_set(err, -EINVAL, "--balloon %s: %s wants a number from 0 to %llu, not '%s'",
+                         spec, key, (unsigned long long)max, v);
+    *out = n;
+    return 0;
+}
+
+int vm_parse_balloon(const char *spec, struct vm_balloon_config *out, struct error *err)
+{
+    struct vm_balloon_config b = { .enabled = true, .reporting = true };
+    if (!strcmp(spec, "off")) {
+        memset(out, 0, sizeof(*out));
+        return 0;
+    }
+    char copy[256];
+    if (strlen(spec) >= sizeof(copy))
+        return error_set(err, -EINVAL, "--balloon: the settings are too long");
+    snprintf(copy, sizeof(copy), "%s", spec);
+    char *save = NULL;
+    int r = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && r == 0; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        const char *v = eq ? eq + 1 : "";
+        if (eq)
+            *eq = 0;
+        uint64_t n = 0;
+        if (!strcmp(tok, "on") && !eq) {
+            continue;
+        } else if (!strcmp(tok, "reporting")) {
+            r = parse_onoff(spec, tok, v, &b.reporting, err);
+        } else if (!strcmp(tok, "deflate_on_oom")) {
+            r = parse_onoff(spec, tok, v, &b.deflate_on_oom, err);
+        } else if (!strcmp(tok, "stats")) {
+            r = parse_bounded(spec, tok, v, VM_BALLOON_STATS_MAX, &n, err);
+            b.stats_interval_s = (unsigned)n;
+        } else if (!strcmp(tok, "amount")) {
+            r = parse_bounded(spec, tok, v, 64 * 1024, &b.amount_mib, err);
+        } else {
+            r = error_set(err, -EINVAL,
+                          "--balloon %s: unknown setting '%s' (known: on, off, reporting=on|off, "
+                          "stats=SECONDS, deflate_on_oom=on|off, amount=MIB)",
+                          spec, tok);
+        }
+    }
+    if (r == 0)
+        *out = b;
+    return r;
+}
+
 int vm_exit_status_of(const struct error *err)
 {
     switch (error_class(err)) {

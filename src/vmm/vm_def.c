@@ -153,6 +153,14 @@ json_t *vm_def_to_json(const struct vm_def *d)
     json_object_set_new(o, "nets", nets);
     json_object_set_new(o, "cpu_limit_pct", json_integer(c->cpu_limit_pct));
     json_object_set_new(o, "cpu_weight", json_integer(c->cpu_weight));
+    const struct vm_balloon_config *b = &hw->balloon;
+    json_t *bj = json_object();
+    json_object_set_new(bj, "enabled", json_boolean(b->enabled));
+    json_object_set_new(bj, "free_page_reporting", json_boolean(b->reporting));
+    json_object_set_new(bj, "deflate_on_oom", json_boolean(b->deflate_on_oom));
+    json_object_set_new(bj, "stats_polling_interval_s", json_integer(b->stats_interval_s));
+    json_object_set_new(bj, "amount_mib", json_integer((json_int_t)b->amount_mib));
+    json_object_set_new(o, "balloon", bj);
     return o;
 }
 
@@ -235,6 +243,32 @@ static int get_disk(struct vm_def *d, const json_t *dj, struct vm_disk_config *d
     return 0;
 }
 
+/* "balloon": absent means none (definitions from before it existed). */
+static int get_balloon(const json_t *o, struct machine_config *hw, struct error *err)
+{
+    struct vm_balloon_config *b = &hw->balloon;
+    memset(b, 0, sizeof(*b));
+    const json_t *bj = json_object_get(o, "balloon");
+    if (!bj || json_is_null(bj))
+        return 0;
+    if (!json_is_object(bj))
+        return error_set(err, -EINVAL, "field \"balloon\" must be an object");
+    uint64_t v = 0;
+    int r = get_bool(bj, "enabled", &b->enabled, err);
+    if (!r)
+        r = get_bool(bj, "free_page_reporting", &b->reporting, err);
+    if (!r)
+        r = get_bool(bj, "deflate_on_oom", &b->deflate_on_oom, err);
+    if (!r)
+        r = get_uint(bj, "stats_polling_interval_s", 0, VM_BALLOON_STATS_MAX, 0, &v, err);
+    b->stats_interval_s = (unsigned)v;
+    if (!r)
+        r = get_uint(bj, "amount_mib", 0, hw->memory >> 20, 0, &b->amount_mib, err);
+    if (r)
+        error_prefix(err, "balloon: ");
+    return r;
+}
+
 int vm_def_from_json(struct vm_def *d, const json_t *o, struct error *err)
 {
     struct vm_config *c = &d->cfg;
@@ -280,6 +314,9 @@ int vm_def_from_json(struct vm_def *d, const json_t *o, struct error *err)
         return r;
     if (!hw->bare_metal && !hw->bios)
         return error_set(err, -EINVAL, "field \"bios\" is missing");
+    r = get_balloon(o, hw, err);
+    if (r)
+        return r;
     const json_t *disks = json_object_get(o, "disks");
     if (disks && !json_is_array(disks))
         return error_set(err, -EINVAL, "field \"disks\" must be an array");

@@ -25,6 +25,12 @@ struct vcpu {
     bool kicked;
     /* the CPU cap's current period */
     uint64_t period_start_ns, period_cpu_ns;
+    /* idleness (vm.c: idle_check): the current window, and whether the
+     * CPU was idle through the last one (then its caches were trimmed);
+     * idle_gen counts its idle periods (the I/O thread reads both) */
+    uint64_t idle_start_ns, idle_cpu_ns;
+    bool idle;
+    unsigned idle_gen;
 };
 
 /* What `condo run --api-sock` with no VM options collects over the API
@@ -62,6 +68,9 @@ struct vm {
     unsigned cpu_limit_pct;
     unsigned cpu_weight;
 
+    unsigned zero_scan_gen; /* the CPUs' idle_gen sum at the last zero-page scan */
+    uint64_t idle_cache_bytes; /* engine caches idle CPUs gave back (atomic) */
+    uint64_t idle_zero_bytes;  /* zero pages idle scans gave back (I/O thread) */
     bool paused;           /* PATCH /vm Paused */
     uint64_t start_ns;     /* when the CPUs started; 0 before */
     int exit_status;       /* >= 0: the I/O loop ends with it (a stop) */

@@ -1,6 +1,9 @@
 /* libFuzzer target: a hostile guest against the virtio-mmio transport, the
- * split virtqueue walker, the virtio-blk and virtio-rng request handling
- * and virtio-input's event delivery (the host presses its buttons). The input is a little program of operations: poke bytes into
+ * split virtqueue walker, the virtio-blk and virtio-rng request handling,
+ * virtio-input's event delivery (the host presses its buttons) and the
+ * virtio-balloon's queues (inflate and deflate frame numbers, free page
+ * reports, statistics) and config space, with the host changing its target
+ * and statistics interval. The input is a little program of operations: poke bytes into
  * guest RAM, write or read any register of either device, lay out
  * descriptors and avail entries, notify, let (fake) time pass for the
  * blk rate limit, reset, save and load (also loading fuzzed state).
@@ -11,7 +14,8 @@
  * access outside them. Besides crashes, the target traps when the device
  * hands the backend a request outside the disk or not sector-sized, writes
  * a read-only disk, leaves its irq line out of step with
- * InterruptStatus, or when a button press that was refused wrote events.
+ * InterruptStatus, or when a button press that was refused wrote events;
+ * a balloon target beyond guest RAM must be refused.
  *
  *   tests/fuzz/run.sh SECONDS virtq     build into build/fuzz and run */
 #include <errno.h>
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "condo/block.h"
+#include "condo/virtio_balloon.h"
 #include "condo/virtio_blk.h"
 #include "condo/virtio_input.h"
 #include "condo/virtio_rng.h"
@@ -28,13 +33,14 @@
 #define RAM_SIZE 0x8000ull
 #define DISK_SIZE (64 * 1024)
 
-#define NDEV 3 /* blk, rng, input */
+#define NDEV 4 /* blk, rng, input, balloon */
 
-/* Ring areas used by the probe operation (per device); the input
- * device's overlap the data area, which a hostile guest may do too. */
-static const uint64_t ring_desc[NDEV] = { 0x0000, 0x2000, 0x6000 };
-static const uint64_t ring_avail[NDEV] = { 0x1000, 0x3000, 0x7000 };
-static const uint64_t ring_used[NDEV] = { 0x1400, 0x3400, 0x7400 };
+/* Ring areas used by the probe operation (per device); the input and
+ * balloon devices' overlap the data area, which a hostile guest may do
+ * too. */
+static const uint64_t ring_desc[NDEV] = { 0x0000, 0x2000, 0x6000, 0x5000 };
+static const uint64_t ring_avail[NDEV] = { 0x1000, 0x3000, 0x7000, 0x5800 };
+static const uint64_t ring_used[NDEV] = { 0x1400, 0x3400, 0x7400, 0x5c00 };
 
 struct fz {
     struct guest_ram ram;
@@ -45,6 +51,7 @@ struct fz {
     bool blk_ready;
     struct virtio_rng *rng;
     struct virtio_input *input;
+    struct virtio_balloon *balloon;
     int irq_level[NDEV];
     uint32_t num[NDEV];    /* queue size the probe set */
     uint16_t avail[NDEV];  /* driver's avail idx */
@@ -146,7 +153,7 @@ static uint64_t fz_clock(void *opaque)
 
 static struct virtio_mmio *dev_mmio(unsigned d)
 {
-    return d == 2 ? &F.input->mmio : d ? &F.rng->mmio : &F.blk->mmio;
+    return d == 3 ? &F.balloon->mmio : d == 2 ? &F.input->mmio : d ? &F.rng->mmio : &F.blk->mmio;
 }
 
 static void mmio_wr(unsigned d, uint64_t off, uint32_t v)
@@ -362,11 +369,56 @@ static void op_input(struct fuzz_input *in)
     }
 }
 
+/* The host's side of the balloon: a new target, a new statistics
+ * interval, the VM loop's poll (hands the stats buffer back when due), or
+ * the driver sets up one more of its queues (deflate, stats, reporting) on
+ * the balloon's ring area. */
+static void op_balloon(struct fuzz_input *in)
+{
+    uint8_t mode = (uint8_t)fuzz_take(in, 1);
+    struct virtio_balloon *b = F.balloon;
+    switch (mode & 3) {
+    case 0: {
+        uint32_t pages = (uint32_t)fuzz_take(in, mode & 4 ? 4 : 1);
+        int r = virtio_balloon_set_target(b, pages, NULL);
+        CHECK(r == 0 || r == -EINVAL);
+        CHECK((r == 0) == (pages <= F.ram.npages));
+        break;
+    }
+    case 1: {
+        unsigned secs = (unsigned)fuzz_take(in, 2);
+        int r = virtio_balloon_set_stats_interval(b, secs, NULL);
+        CHECK(r == 0 || r == -EINVAL);
+        break;
+    }
+    case 2:
+        b->ops.poll(b);
+        break;
+    default: {
+        unsigned q = (unsigned)fuzz_take(in, 1) % 6; /* one past the last */
+        uint32_t num = 1u << (fuzz_take(in, 1) % 9);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_SEL, q);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_NUM, num);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_BASE + ring_desc[3]));
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DESC_HIGH, 0);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + ring_avail[3]));
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, 0);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + ring_used[3]));
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0);
+        mmio_wr(3, VIRTIO_MMIO_QUEUE_READY, 1);
+        F.num[3] = num;
+        F.avail[3] = 0;
+        break;
+    }
+    }
+}
+
 static void check_irq(void)
 {
     CHECK(F.irq_level[0] == (F.blk->mmio.interrupt_status != 0));
     CHECK(F.irq_level[1] == (F.rng->mmio.interrupt_status != 0));
     CHECK(F.irq_level[2] == (F.input->mmio.interrupt_status != 0));
+    CHECK(F.irq_level[3] == (F.balloon->mmio.interrupt_status != 0));
 }
 
 static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
@@ -377,7 +429,8 @@ static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
     F.blk = calloc(1, sizeof(*F.blk));
     F.rng = calloc(1, sizeof(*F.rng));
     F.input = calloc(1, sizeof(*F.input));
-    if (ram_ok < 0 || !F.disk_data || !F.blk || !F.rng || !F.input)
+    F.balloon = calloc(1, sizeof(*F.balloon));
+    if (ram_ok < 0 || !F.disk_data || !F.blk || !F.rng || !F.input || !F.balloon)
         return -1;
     in->p = data;
     in->n = size;
@@ -399,6 +452,14 @@ static int setup(const uint8_t *data, size_t size, struct fuzz_input *in)
     rate_limit_set_clock(&F.blk->rl, fz_clock, NULL);
     virtio_rng_init(F.rng, &F.ram, (struct irq_line){ fz_irq, NULL, 1 });
     virtio_input_init(F.input, &F.ram, (struct irq_line){ fz_irq, NULL, 2 });
+    /* the balloon's optional queues from the config byte: reporting and
+     * statistics shift the queue numbers */
+    struct virtio_balloon_config bc = {
+        .reporting = cfg & 0x08,
+        .deflate_on_oom = cfg & 0x40,
+        .stats_interval_s = cfg & 0x80 ? 1 : 0,
+    };
+    virtio_balloon_init(F.balloon, &bc, &F.ram, (struct irq_line){ fz_irq, NULL, 3 });
     return 0;
 }
 
@@ -411,6 +472,7 @@ static void teardown(void)
     free(F.blk);
     free(F.rng);
     free(F.input);
+    free(F.balloon);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -425,8 +487,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned steps = 0;
     while (in.n && steps++ < 512) {
         uint8_t op = (uint8_t)fuzz_take(&in, 1);
-        /* which device: bit 7 rng, else bit 6 input, else blk */
-        unsigned d = (op & 0x80) ? 1 : (op & 0x40) ? 2 : 0;
+        /* which device: bit 7 rng, else bit 6 input, else bit 5 balloon,
+         * else blk */
+        unsigned d = (op & 0x80) ? 1 : (op & 0x40) ? 2 : (op & 0x20) ? 3 : 0;
         switch (op & 0x0f) {
         case 0: { /* poke RAM */
             uint64_t off = fuzz_take(&in, 2) % RAM_SIZE;
@@ -497,6 +560,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 14:
             op_input(&in);
+            break;
+        case 15:
+            op_balloon(&in);
             break;
         default: /* the guest runs: nothing to do */
             break;

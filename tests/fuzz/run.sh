@@ -24,7 +24,7 @@ OUT=$ROOT/build/fuzz
 # A new target is tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput; helpers
 # in fuzz_common.h; all of condo is linked in) plus one line here.
 TARGETS_TABLE="
-virtq   4096    virtio-mmio transport, split virtqueues, virtio-blk and virtio-rng requests
+virtq   4096    virtio-mmio transport, split virtqueues, virtio-blk, -rng, -input and -balloon
 net     4096    virtio-net: both queues, frames from a fake backend, flow control, bps limit
 offload 66000   virtio-net offload headers: checks, checksum completion, TCP segmentation
 image   65536   disk images: qcow2 headers, tables, backing names (--disk, condo disk info)

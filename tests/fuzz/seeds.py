@@ -16,7 +16,7 @@ ALL = 0xFFFFFFFFFFFFFFFF
 
 # --- virtq (tests/fuzz/fuzz_virtq.c) ---------------------------------------
 
-BLK, RNG, INPUT = 0x00, 0x80, 0x40
+BLK, RNG, INPUT, BALLOON = 0x00, 0x80, 0x40, 0x20
 
 
 def probe(dev, features=ALL, num_log2=4):
@@ -62,6 +62,26 @@ def event_buffers(first, n, size=8):
                     for i in range(n))
 
 
+def poke(off, data):
+    return bytes([0]) + struct.pack("<HB", off, len(data)) + data
+
+
+def reg_write(dev, off, value):
+    return bytes([dev | 1]) + struct.pack("<HBI", off, 2, value)  # 4-byte write
+
+
+def balloon_queue(q, num_log2=3):
+    # the driver sets up balloon queue q on the balloon's ring area
+    return bytes([15, 3, q, num_log2])
+
+
+def balloon_target(pages):
+    return bytes([15, 4]) + struct.pack("<I", pages)
+
+
+# guest RAM is 32 KiB at 0x80000000: frame numbers 0x80000-0x80007
+PFNS = struct.pack("<6I", 0x80004, 0x80005, 0x80007, 0x80005, 0x80008, 0x12345)
+
 VIRTQ = {
     "blk-rw": bytes([0]) + probe(BLK) + blk_req(1, 1, 8, 0) + blk_req(0, 1, 8, 3)
     + blk_req(4, 0, 0, 6) + blk_req(8, 0, 1, 9) + save_load(BLK),
@@ -83,6 +103,19 @@ VIRTQ = {
     + save_load(INPUT) + press(0),
     "input-short": bytes([0]) + probe(INPUT, num_log2=3) + event_buffers(0, 2)
     + event_buffers(2, 1, size=4) + event_buffers(3, 2) + press(1) + press(0),
+    # config 0x88: free page reporting and statistics (queues: inflate 0,
+    # deflate 1, stats 2, reporting 3)
+    "balloon-inflate": bytes([0x88]) + balloon_target(4) + probe(BALLOON) + poke(0x4000, PFNS)
+    + desc(BALLOON, 0, 0x4000, len(PFNS), 0, 0) + avail(BALLOON, 0) + notify(BALLOON)
+    + reg_write(BALLOON, 0x100 + 4, 4) + balloon_queue(1) + desc(BALLOON, 0, 0x4000, 8, 0, 0)
+    + avail(BALLOON, 0) + reg_write(BALLOON, 0x50, 1) + save_load(BALLOON),
+    "balloon-report": bytes([0x88]) + probe(BALLOON) + balloon_queue(3)
+    + desc(BALLOON, 0, 0x6000, 0x2000, 3, 1) + desc(BALLOON, 1, 0x7ff0, 0x100, 2, 0)
+    + avail(BALLOON, 0) + reg_write(BALLOON, 0x50, 3) + save_load(BALLOON),
+    "balloon-stats": bytes([0x80]) + probe(BALLOON) + balloon_queue(2)
+    + poke(0x4000, struct.pack("<HQHQ", 4, 1 << 20, 5, 1 << 24))
+    + desc(BALLOON, 0, 0x4000, 20, 0, 0) + avail(BALLOON, 0) + reg_write(BALLOON, 0x50, 2)
+    + bytes([15, 1]) + struct.pack("<H", 2) + bytes([15, 2]) + balloon_target(99999),
 }
 
 # --- net (tests/fuzz/fuzz_net.c) -------------------------------------------

@@ -22,6 +22,7 @@
 #                               back (needs build-aarch64/condo: make cross-aarch64)
 #   test_api_vm.py              the control API on a real VM, driven with curl
 #   test_snapshot_vms.py        snapshots of named VMs: the verbs, clones (vmgenid), the API, as nobody
+#   test_balloon.py             the balloon: free page reporting, inflate/deflate, statistics
 #   test_vms.py                 named VMs: create/start/ls/console/stop/rm, exit
 #                               statuses, containment of six VMs, as nobody too
 #   test_smp.sh                 the reference programs on --cpus 2 and 4
@@ -54,7 +55,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CONDO=${1:-$ROOT/build/condo}
 case "$CONDO" in /*) ;; *) CONDO=$(pwd)/$CONDO ;; esac
-SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_net_bulk.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_vms.py test_smp.sh test_snapshot.py test_snapshot_vms.py test_snapshot_port.py}
+SUITES=${SUITES:-test_cli.sh test_boot.py test_power.py test_console_tty.py test_reference_programs.py test_qcow2_interop.sh test_net.py test_net_bulk.py test_disk.py test_sandbox.py test_hostile_files.py test_api_vm.py test_balloon.py test_vms.py test_smp.sh test_snapshot.py test_snapshot_vms.py test_snapshot_port.py}
 
 total_pass=0 total_fail=0 total_skip=0
 summaries=()

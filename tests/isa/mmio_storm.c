@@ -4,7 +4,8 @@
  * goldfish RTC, ACLINT (mtime, mtimecmp, msip), PLIC (priorities, pending,
  * enables, thresholds, claims, absent sources and contexts), the UART (with
  * and without DLAB) and all eight virtio-mmio slots (their registers and
- * config space; run with a disk and a NIC so blk, net and rng are there).
+ * config space; run with a disk, a NIC and --balloon so blk, net, rng,
+ * input and the balloon are there).
  * Besides the known registers each window is probed just past them and at
  * its last word. After each device the hart spins for a few CPU slices so
  * the VM loop ticks the timers and devices with whatever the storm left.

@@ -32,7 +32,7 @@ HEADERS = {
     "backend": ["block.h", "net.h", "net_offload.h"],
     "dev": ["dev_aclint.h", "dev_goldfish_rtc.h", "dev_plic.h", "dev_syscon.h",
             "dev_uart16550.h", "virtio.h", "virtio_blk.h", "virtio_net.h",
-            "virtio_rng.h", "virtio_input.h", "dev_vmgenid.h"],
+            "virtio_rng.h", "virtio_input.h", "dev_vmgenid.h", "virtio_balloon.h"],
     "engine": ["riscv.h", "riscv_fpu.h"],
     "board": ["riscv_virt.h", "loader.h", "boards.h"],
     "vmm": ["vm.h", "console.h", "vm_def.h", "api.h", "sandbox.h"],

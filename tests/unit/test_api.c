@@ -705,6 +705,17 @@ static void fill_machine(struct api_reply *r)
                                               .huge_pages = API_HUGE_PAGES_TRANSPARENT };
 }
 
+static void fill_vm_config(struct api_reply *r);
+
+/* the same VM with a balloon: /vm/config shows it as GET /balloon does */
+static void fill_vm_config_balloon(struct api_reply *r)
+{
+    fill_vm_config(r);
+    r->vm_config.has_balloon = true;
+    r->vm_config.balloon = (struct api_balloon){ .amount_mib = 16, .stats_polling_interval_s = 2,
+                                                 .free_page_reporting = true };
+}
+
 static void fill_vm_config(struct api_reply *r)
 {
     struct api_vm_config *v = &r->vm_config;
@@ -755,6 +766,9 @@ static void fill_status(struct api_reply *r)
     strcpy(s->nics[0].iface_id, "eth0");
     s->nics[0].rx_packets = 3;
     s->pid = -5; /* the module's figures replace whatever the backend put */
+    s->has_balloon = true;
+    s->balloon_reported_bytes = 3 << 20;
+    s->idle_zero_bytes = 40 << 20;
 }
 
 static int64_t iget(json_t *o, const char *k)
@@ -831,6 +845,14 @@ static void test_replies(void **state)
     assert_int_equal(iget(json_object_get(j, "machine-config"), "mem_size_mib"), 128);
     assert_true(json_is_null(json_object_get(j, "balloon")));
     json_decref(j);
+    fill = fill_vm_config_balloon;
+    j = get_json("/vm/config");
+    json_t *bl = json_object_get(j, "balloon");
+    assert_int_equal(iget(bl, "amount_mib"), 16);
+    assert_int_equal(iget(bl, "stats_polling_interval_s"), 2);
+    assert_true(json_is_true(json_object_get(bl, "free_page_reporting")));
+    assert_true(json_is_false(json_object_get(bl, "deflate_on_oom")));
+    json_decref(j);
 
     fill = fill_status;
     j = get_json("/condo/status");
@@ -838,6 +860,11 @@ static void test_replies(void **state)
     assert_int_equal(iget(j, "pid"), getpid());
     assert_true(iget(j, "rss_bytes") > 0);
     assert_int_equal(iget(j, "uptime_ms"), 1234);
+    json_t *given = json_object_get(j, "memory_given_back");
+    assert_int_equal(iget(given, "balloon_reported_bytes"), 3 << 20);
+    assert_int_equal(iget(given, "balloon_inflated_pages"), 0);
+    assert_int_equal(iget(given, "idle_zero_bytes"), 40 << 20);
+    assert_int_equal(iget(given, "idle_cache_bytes"), 0);
     json_t *d = json_array_get(json_object_get(j, "disks"), 0);
     assert_int_equal(iget(d, "read_bytes"), INT64_MAX);
     assert_int_equal(iget(d, "write_ops"), 7);

@@ -1173,6 +1173,36 @@ static void test_buffer_full(void **state)
     riscv_jit_flush(&mb.cpu);
 }
 
+/* An idle hart gives its caches back (riscv_cpu_trim): blocks and code
+ * are gone, and the hart runs on, decoding and compiling afresh. Too
+ * little to be worth it is left alone. */
+static void test_trim(void **state)
+{
+    (void)state;
+    uint64_t regs[32] = { 0 };
+    regs[10] = DATA;
+    struct prog p = { .len = 0 };
+    for (unsigned i = 0; i < 60; i++)
+        put32(&p, enc_i(8 * (int32_t)i, 10, 3, 5 + i % 20, 0x03)); /* loads: long code */
+    put32(&p, SELF_LOOP);
+    riscv_cpu_trim(&mb.cpu); /* what earlier tests left */
+    prepare(&mb, &p, regs);
+    struct riscv_block *b = riscv_block_lookup(&mb.cpu, CODE);
+    assert_non_null(b);
+    assert_true(riscv_jit_compile(&mb.cpu, b));
+    assert_int_equal(riscv_cpu_trim(&mb.cpu), 0); /* one block: not worth it */
+    assert_non_null(riscv_block_lookup(&mb.cpu, CODE));
+    while (riscv_jit_used(&mb.cpu) < (2u << 20))
+        assert_true(riscv_jit_compile(&mb.cpu, b));
+    size_t held = riscv_cpu_trim(&mb.cpu);
+    assert_true(held >= (2u << 20));
+    assert_int_equal(riscv_jit_used(&mb.cpu), 0);
+    assert_int_equal(mb.cpu.bcache->arena_used, 0);
+    /* the hart runs on: the same block, decoded and compiled again, agrees
+     * with the interpreter */
+    run_both(&p, regs, "after a trim");
+}
+
 int main(void)
 {
 #if !defined(__x86_64__)
@@ -1202,6 +1232,7 @@ int main(void)
         cmocka_unit_test(test_site_guess),
         cmocka_unit_test(test_hot_loop),
         cmocka_unit_test(test_buffer_full),
+        cmocka_unit_test(test_trim),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

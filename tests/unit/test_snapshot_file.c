@@ -7,7 +7,10 @@
  * a save from a forked child sees RAM as it was at the fork while the
  * parent writes on; a truncated file and a corrupted machine section are
  * refused with the file's name; a restore changes nothing when the file is
- * refused. */
+ * refused; a page the balloon discards from RAM mapped from a file reads
+ * as zero afterwards (not as the file's page), in the VM and in the next
+ * snapshot; an idle VM's zero-page scan gives back exactly the resident
+ * pages that hold only zeros, anonymous or mapped from a file. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -276,6 +280,88 @@ static void test_refused(void **st)
     assert_false(guest_ram_backed(&fake_machine_ram));
 }
 
+/* The balloon gives back pages of a restored VM: they must read as zero
+ * afterwards, not as the snapshot file's bytes (MADV_DONTNEED on a private
+ * file mapping would bring those back), the pages around them keep the
+ * file's bytes, and a snapshot taken afterwards agrees. */
+static void test_discard_mapped_ram(void **st)
+{
+    (void)st;
+    fresh_ram();
+    for (uint64_t p = 0; p < 16; p++)
+        fill(p, (uint8_t)(p + 1));
+    fill(900, 42);
+    const char *path = in_dir("discard.snap"), *after = in_dir("after.snap");
+    save(path, SNAPSHOT_RAM_MAPPED, NULL);
+    fresh_ram();
+    restore_ok(path);
+    assert_true(guest_ram_backed(&fake_machine_ram));
+    fill(3, 0x55); /* one page written since the restore (private copy) */
+
+    /* pages 2..5 (one written, three untouched) and page 900; ragged ends
+     * round inwards to whole pages */
+    assert_int_equal(guest_ram_discard(&fake_machine_ram, RAM_BASE + 2 * PAGE - 100, 4 * PAGE + 200),
+                     4 * PAGE);
+    assert_int_equal(guest_ram_discard(&fake_machine_ram, RAM_BASE + 900 * PAGE, PAGE), PAGE);
+    for (uint64_t p = 2; p < 6; p++)
+        assert_true(page_zero(p));
+    assert_true(page_zero(900));
+    assert_true(page_is(1, 2) && page_is(6, 7) && page_is(15, 16));
+    /* a discarded page is RAM again: written and read back */
+    fill(4, 0x66);
+    assert_true(page_is(4, 0x66));
+    /* outside RAM is refused */
+    assert_int_equal(guest_ram_discard(&fake_machine_ram, RAM_BASE + RAM_SIZE - PAGE, 2 * PAGE), -EFAULT);
+
+    save(after, SNAPSHOT_RAM_MAPPED, NULL);
+    fresh_ram();
+    restore_ok(after);
+    assert_true(page_zero(2) && page_zero(3) && page_zero(5) && page_zero(900));
+    assert_true(page_is(4, 0x66) && page_is(1, 2) && page_is(6, 7));
+}
+
+static uint64_t resident_pages(void)
+{
+    unsigned char vec[RAM_SIZE / PAGE];
+    assert_int_equal(mincore(fake_machine_ram.host, RAM_SIZE, vec), 0);
+    uint64_t n = 0;
+    for (unsigned i = 0; i < RAM_SIZE / PAGE; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+static void test_discard_zero(void **st)
+{
+    (void)st;
+    guest_ram_free(&fake_machine_ram);
+    assert_int_equal(guest_ram_init(&fake_machine_ram, RAM_BASE, RAM_SIZE), 0);
+    guest_ram_small_pages(&fake_machine_ram); /* whole 4 KiB pages, no THP */
+    for (uint64_t p = 0; p < 32; p++)
+        fill(p, (uint8_t)(p + 1));
+    /* touched, then zeroed again: pages 8..15 whole, page 20 all but its
+     * last byte */
+    memset(fake_machine_ram.host + 8 * PAGE, 0, 8 * PAGE);
+    memset(fake_machine_ram.host + 20 * PAGE, 0, PAGE - 1);
+    assert_int_equal(resident_pages(), 32);
+    assert_int_equal(guest_ram_discard_zero(&fake_machine_ram), 8 * PAGE);
+    assert_int_equal(resident_pages(), 24);
+    assert_int_equal(guest_ram_discard_zero(&fake_machine_ram), 0); /* nothing left */
+    for (uint64_t p = 8; p < 16; p++)
+        assert_true(page_zero(p));
+    assert_true(page_is(7, 8) && page_is(16, 17) && page_is(31, 32));
+    assert_int_equal(fake_machine_ram.host[21 * PAGE - 1], (uint8_t)(21 + (PAGE - 1) * 7));
+
+    /* RAM mapped from a snapshot: a page zeroed since reads zero after the
+     * scan, and the file's pages around it stay */
+    const char *path = in_dir("zero.snap");
+    save(path, SNAPSHOT_RAM_MAPPED, NULL);
+    fresh_ram();
+    restore_ok(path);
+    memset(fake_machine_ram.host + 3 * PAGE, 0, PAGE);
+    assert_true(guest_ram_discard_zero(&fake_machine_ram) >= PAGE);
+    assert_true(page_zero(3) && page_is(2, 3) && page_is(4, 5));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +370,8 @@ int main(void)
         cmocka_unit_test(test_compressed_roundtrip),
         cmocka_unit_test(test_forked_writer_sees_frozen_ram),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_discard_mapped_ram),
+        cmocka_unit_test(test_discard_zero),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,6 +3,7 @@
  * every block decoded from that page stale), plus a jump cache from
  * (virtual pc, privilege) to block so the common case skips translation. */
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "jit.h"
@@ -20,6 +21,24 @@ static void bcache_flush(struct riscv_cpu *cpu)
     bc->flushes++;
     riscv_jit_flush(cpu);
     memset(cpu->jc, 0, sizeof(cpu->jc));
+}
+
+/* Below this the caches are not worth emptying: an idle guest's own
+ * working set (its idle loop, timer interrupt, a shell waiting on the
+ * console) is decoded again within a few hundred KiB. */
+#define TRIM_MIN_BYTES (1u << 20)
+
+size_t riscv_cpu_trim(struct riscv_cpu *cpu)
+{
+    struct riscv_block_cache *bc = cpu->bcache;
+    size_t held = bc->arena_used + riscv_jit_used(cpu);
+    if (held < TRIM_MIN_BYTES)
+        return 0;
+    bcache_flush(cpu);
+    riscv_jit_trim(cpu);
+    /* zero-filled again on the next touch; advice: a failure keeps them */
+    madvise(bc->arena, bc->arena_size, MADV_DONTNEED);
+    return held;
 }
 
 /* A page becomes a code page: drop fast-path write mappings to it on every

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "jit.h"
@@ -20,7 +21,10 @@ int riscv_cpu_init(struct riscv_cpu *cpu, struct guest_ram *ram, struct bus *bus
     cpu->bcache = calloc(1, sizeof(*cpu->bcache));
     if (!cpu->bcache)
         return -ENOMEM;
-    cpu->bcache->arena = malloc(BCACHE_ARENA_SIZE);
+    /* its own mapping, so riscv_cpu_trim can give its pages back */
+    void *arena = mmap(NULL, BCACHE_ARENA_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    cpu->bcache->arena = arena == MAP_FAILED ? NULL : arena;
     if (!cpu->bcache->arena) {
         free(cpu->bcache);
         cpu->bcache = NULL;
@@ -35,7 +39,7 @@ void riscv_cpu_free(struct riscv_cpu *cpu)
 {
     if (cpu->bcache) {
         riscv_jit_free(cpu);
-        free(cpu->bcache->arena);
+        munmap(cpu->bcache->arena, cpu->bcache->arena_size);
         free(cpu->bcache);
         cpu->bcache = NULL;
     }

@@ -28,6 +28,11 @@ void riscv_jit_flush(struct riscv_cpu *cpu);
 /* True when cpu's code buffer filled up: the block cache flushes (blocks
  * and code together) at its next allocation. */
 bool riscv_jit_needs_flush(struct riscv_cpu *cpu);
+/* Give the code buffer's pages back to the host (after riscv_jit_flush:
+ * only the entry and exit stubs stay). Returns the bytes used before. */
+size_t riscv_jit_trim(struct riscv_cpu *cpu);
+/* Bytes of code and sites the buffer holds now. */
+size_t riscv_jit_used(struct riscv_cpu *cpu);
 /* Release cpu's code buffer (riscv_cpu_free). */
 void riscv_jit_free(struct riscv_cpu *cpu);
 

@@ -111,6 +111,28 @@ bool riscv_jit_needs_flush(struct riscv_cpu *cpu)
     return cpu->bcache->jit && cpu->bcache->jit->full;
 }
 
+size_t riscv_jit_used(struct riscv_cpu *cpu)
+{
+    struct riscv_jit_code *jc = cpu->bcache->jit;
+    return jc ? (jc->used - jc->reserved) + (JIT_CODE_SIZE - jc->data_low) : 0;
+}
+
+size_t riscv_jit_trim(struct riscv_cpu *cpu)
+{
+    struct riscv_jit_code *jc = cpu->bcache->jit;
+    if (!jc)
+        return 0;
+    size_t held = riscv_jit_used(cpu);
+    riscv_jit_flush(cpu);
+    /* The buffer is a memfd (shared memory): MADV_DONTNEED would only
+     * unmap its pages here, MADV_REMOVE frees them, in both views. The
+     * stubs at the front stay. Advice: a failure only keeps the pages. */
+    long psz = sysconf(_SC_PAGESIZE);
+    size_t keep = (jc->reserved + (size_t)psz - 1) & ~((size_t)psz - 1);
+    madvise(jc->base + keep, JIT_CODE_SIZE - keep, MADV_REMOVE);
+    return held;
+}
+
 void riscv_jit_free(struct riscv_cpu *cpu)
 {
     struct riscv_jit_code *jc = cpu->bcache->jit;
@@ -801,6 +823,18 @@ bool riscv_jit_needs_flush(struct riscv_cpu *cpu)
 {
     (void)cpu;
     return false;
+}
+
+size_t riscv_jit_trim(struct riscv_cpu *cpu)
+{
+    (void)cpu;
+    return 0;
+}
+
+size_t riscv_jit_used(struct riscv_cpu *cpu)
+{
+    (void)cpu;
+    return 0;
 }
 
 void riscv_jit_free(struct riscv_cpu *cpu)

@@ -225,6 +225,23 @@ static const struct api_field stop_fields[] = {
     DEF(struct api_stop, force, API_F_BOOL),
 };
 
+#define BL struct api_balloon
+static const struct api_field balloon_put_fields[] = {
+    REQ(BL, amount_mib, API_F_U64, .max = UINT32_MAX),
+    REQ(BL, deflate_on_oom, API_F_BOOL),
+    OPT(BL, stats_polling_interval_s, API_F_U64, .max = API_BALLOON_STATS_INTERVAL_MAX),
+    OPT(BL, free_page_hinting, API_F_BOOL),
+    OPT(BL, free_page_reporting, API_F_BOOL),
+};
+static const struct api_field balloon_patch_fields[] = {
+    REQ(BL, amount_mib, API_F_U64, .max = UINT32_MAX),
+};
+static const struct api_field balloon_stats_fields[] = {
+    OPT(BL, stats_polling_interval_s, API_F_U64, .max = API_BALLOON_STATS_INTERVAL_MAX,
+        .required = true),
+};
+#undef BL
+
 static const struct api_schema s_machine_put = SCHEMA(machine_put_fields);
 static const struct api_schema s_machine_patch = SCHEMA(machine_patch_fields);
 static const struct api_schema s_boot_source = SCHEMA(boot_source_fields);
@@ -241,6 +258,9 @@ static const struct api_schema s_logger = SCHEMA(logger_fields);
 static const struct api_schema s_metrics = SCHEMA(metrics_fields);
 static const struct api_schema s_cpu_limit = SCHEMA(cpu_limit_fields);
 static const struct api_schema s_stop = SCHEMA(stop_fields);
+static const struct api_schema s_balloon_put = SCHEMA(balloon_put_fields);
+static const struct api_schema s_balloon_patch = SCHEMA(balloon_patch_fields);
+static const struct api_schema s_balloon_stats = SCHEMA(balloon_stats_fields);
 
 /* Firecracker's check that the id in the path is the id in the body. */
 static int same_id(const char *path_id, const char *body_id, struct error *err)
@@ -410,6 +430,15 @@ int api_body_parse(const struct api_route *rt, const char *id, const char *body,
     case API_OP_CONDO_STOP:
         c->stop.timeout_s = API_STOP_TIMEOUT_DEFAULT;
         r = api_schema_apply(root, &s_stop, &c->stop, where, err);
+        break;
+    case API_OP_PUT_BALLOON:
+        r = api_schema_apply(root, &s_balloon_put, &c->balloon, where, err);
+        break;
+    case API_OP_PATCH_BALLOON:
+        r = api_schema_apply(root, &s_balloon_patch, &c->balloon, where, err);
+        break;
+    case API_OP_PATCH_BALLOON_STATS:
+        r = api_schema_apply(root, &s_balloon_stats, &c->balloon, where, err);
         break;
     default:
         r = error_set(err, -EINVAL, "%s takes no body.", where);

@@ -102,6 +102,8 @@ void api_handle(const struct api_server_config *cfg, const char *method, const c
     case API_OP_GET_MACHINE_CONFIG:
     case API_OP_GET_VM_CONFIG:
     case API_OP_CONDO_STATUS:
+    case API_OP_GET_BALLOON:
+    case API_OP_GET_BALLOON_STATS:
         if (rt->op == API_OP_CONDO_STATUS)
             api_proc_fill(&reply->status);
         *resp_body = api_reply_encode(rt->op, reply, version);

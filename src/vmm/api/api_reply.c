@@ -211,6 +211,8 @@ static json_t *net_json(struct jb *b, const struct api_net *n)
     return o;
 }
 
+static json_t *balloon_json(struct jb *b, const struct api_balloon *bl);
+
 static json_t *vm_config_json(struct jb *b, const struct api_vm_config *v)
 {
     json_t *o = json_object();
@@ -236,7 +238,7 @@ static json_t *vm_config_json(struct jb *b, const struct api_vm_config *v)
     put(b, condo, "cpu_limit_pct", u64(v->cpu_limit.cpu_limit_pct));
     put(b, condo, "cpu_weight", u64(v->cpu_limit.cpu_weight));
 
-    put(b, o, "balloon", json_null());
+    put(b, o, "balloon", v->has_balloon ? balloon_json(b, &v->balloon) : json_null());
     put(b, o, "drives", drives);
     put(b, o, "boot-source", bs);
     put(b, o, "cpu-config", json_null());
@@ -293,6 +295,47 @@ static json_t *status_json(struct jb *b, const struct api_status *s)
     }
     put(b, o, "disks", disks);
     put(b, o, "nics", nics);
+    json_t *mem = json_object();
+    if (s->has_balloon) {
+        put(b, mem, "balloon_reported_bytes", u64(s->balloon_reported_bytes));
+        put(b, mem, "balloon_inflated_pages", u64(s->balloon_inflated_pages));
+        put(b, mem, "balloon_deflated_pages", u64(s->balloon_deflated_pages));
+    }
+    put(b, mem, "idle_cache_bytes", u64(s->idle_cache_bytes));
+    put(b, mem, "idle_zero_bytes", u64(s->idle_zero_bytes));
+    put(b, o, "memory_given_back", mem);
+    return o;
+}
+
+static json_t *balloon_json(struct jb *b, const struct api_balloon *bl)
+{
+    json_t *o = json_object();
+    put(b, o, "amount_mib", u64(bl->amount_mib));
+    put(b, o, "deflate_on_oom", json_boolean(bl->deflate_on_oom));
+    put(b, o, "stats_polling_interval_s", u64(bl->stats_polling_interval_s));
+    put(b, o, "free_page_hinting", json_boolean(bl->free_page_hinting));
+    put(b, o, "free_page_reporting", json_boolean(bl->free_page_reporting));
+    return o;
+}
+
+/* Firecracker's BalloonStats: the four sizes always, each statistic only
+ * once the guest sent it. Tags 0..15 in virtio's order. */
+static json_t *balloon_stats_json(struct jb *b, const struct api_balloon_stats *st)
+{
+    static const char *const names[API_BALLOON_STATS] = {
+        "swap_in",      "swap_out",          "major_faults",     "minor_faults",
+        "free_memory",  "total_memory",      "available_memory", "disk_caches",
+        "hugetlb_allocations", "hugetlb_failures", "oom_kill",   "alloc_stall",
+        "async_scan",   "direct_scan",       "async_reclaim",    "direct_reclaim",
+    };
+    json_t *o = json_object();
+    put(b, o, "target_pages", u64(st->target_pages));
+    put(b, o, "actual_pages", u64(st->actual_pages));
+    put(b, o, "target_mib", u64(st->target_mib));
+    put(b, o, "actual_mib", u64(st->actual_mib));
+    for (unsigned t = 0; t < API_BALLOON_STATS; t++)
+        if (st->present & (1u << t))
+            put(b, o, names[t], u64(st->stats[t]));
     return o;
 }
 
@@ -326,6 +369,12 @@ char *api_reply_encode(enum api_op op, const struct api_reply *r, const char *vm
         break;
     case API_OP_CONDO_STATUS:
         o = status_json(&b, &r->status);
+        break;
+    case API_OP_GET_BALLOON:
+        o = balloon_json(&b, &r->balloon);
+        break;
+    case API_OP_GET_BALLOON_STATS:
+        o = balloon_stats_json(&b, &r->balloon_stats);
         break;
     default:
         return NULL;

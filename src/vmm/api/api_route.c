@@ -33,6 +33,11 @@ static const struct api_route routes[] = {
     { "PUT", "condo/cpu-limit", API_OP_CONDO_PUT_CPU_LIMIT, API_BODY_REQUIRED, true },
     { "PATCH", "condo/cpu-limit", API_OP_CONDO_PATCH_CPU_LIMIT, API_BODY_REQUIRED, true },
     { "PUT", "condo/stop", API_OP_CONDO_STOP, API_BODY_OPTIONAL, true },
+    { "GET", "balloon", API_OP_GET_BALLOON, API_BODY_NONE, false },
+    { "PUT", "balloon", API_OP_PUT_BALLOON, API_BODY_REQUIRED, false },
+    { "PATCH", "balloon", API_OP_PATCH_BALLOON, API_BODY_REQUIRED, false },
+    { "GET", "balloon/statistics", API_OP_GET_BALLOON_STATS, API_BODY_NONE, false },
+    { "PATCH", "balloon/statistics", API_OP_PATCH_BALLOON_STATS, API_BODY_REQUIRED, false },
 };
 
 const char *api_op_name(enum api_op op)
@@ -59,6 +64,11 @@ const char *api_op_name(enum api_op op)
         [API_OP_CONDO_PUT_CPU_LIMIT] = "PUT /condo/cpu-limit",
         [API_OP_CONDO_PATCH_CPU_LIMIT] = "PATCH /condo/cpu-limit",
         [API_OP_CONDO_STOP] = "PUT /condo/stop",
+        [API_OP_GET_BALLOON] = "GET /balloon",
+        [API_OP_PUT_BALLOON] = "PUT /balloon",
+        [API_OP_PATCH_BALLOON] = "PATCH /balloon",
+        [API_OP_GET_BALLOON_STATS] = "GET /balloon/statistics",
+        [API_OP_PATCH_BALLOON_STATS] = "PATCH /balloon/statistics",
     };
     if ((unsigned)op >= API_OP_COUNT_ || !names[op])
         return "?";
