@@ -26,7 +26,8 @@ void state_free(struct state_buf *s)
 
 void state_put_bytes(struct state_buf *s, const void *p, size_t n)
 {
-    if (s->err)
+    /* nothing to add (p may be NULL then: memcpy must not see it) */
+    if (s->err || n == 0)
         return;
     if (s->len + n > s->cap) {
         size_t cap = s->cap ? s->cap : 256;
