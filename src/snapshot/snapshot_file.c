@@ -351,15 +351,39 @@ static int map_file(const char *path, const uint8_t **data, size_t *len, int *fd
     return 0;
 }
 
-int snapshot_read_definition(const char *path, char **definition, struct error *err)
-{
+/* A snapshot file mapped and parsed, for the readers that look at one
+ * section of it (definition, memory file reference, disks). */
+struct snap_mapped {
     const uint8_t *d;
     size_t len;
-    int r = map_file(path, &d, &len, NULL, err);
+    struct snap_view *v;
+};
+
+static void snap_unmap_view(struct snap_mapped *m)
+{
+    free(m->v);
+    munmap((void *)m->d, m->len);
+}
+
+static int snap_map_view(const char *path, struct snap_mapped *m, struct error *err)
+{
+    int r = map_file(path, &m->d, &m->len, NULL, err);
     if (r < 0)
         return r;
-    struct snap_view *v = malloc(sizeof(*v));
-    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    m->v = malloc(sizeof(*m->v));
+    r = m->v ? parse(m->d, m->len, path, m->v, err) : error_set(err, -ENOMEM, "out of memory");
+    if (r < 0)
+        snap_unmap_view(m);
+    return r;
+}
+
+int snapshot_read_definition(const char *path, char **definition, struct error *err)
+{
+    struct snap_mapped m;
+    int r = snap_map_view(path, &m, err);
+    if (r < 0)
+        return r;
+    struct snap_view *v = m.v;
     const struct section *s = r == 0 ? find(v, "definition", DEF_VERSION, DEF_VERSION, path, err) : NULL;
     if (r == 0 && !s)
         r = -EINVAL;
@@ -374,21 +398,18 @@ int snapshot_read_definition(const char *path, char **definition, struct error *
             (*definition)[s->len] = 0;
         }
     }
-    free(v);
-    munmap((void *)d, len);
+    snap_unmap_view(&m);
     return r;
 }
 
 int snapshot_mem_file(const char *path, char *out, size_t outlen, struct error *err)
 {
     out[0] = 0;
-    const uint8_t *d;
-    size_t len;
-    int r = map_file(path, &d, &len, NULL, err);
+    struct snap_mapped m;
+    int r = snap_map_view(path, &m, err);
     if (r < 0)
         return r;
-    struct snap_view *v = malloc(sizeof(*v));
-    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    struct snap_view *v = m.v;
     const struct section *s = r == 0 ? find(v, "ram", SNAP_RAM_VERSION_MIN, SNAP_RAM_VERSION, path, err) : NULL;
     if (r == 0 && !s)
         r = -EINVAL;
@@ -408,8 +429,7 @@ int snapshot_mem_file(const char *path, char *out, size_t outlen, struct error *
             out[n] = 0;
         }
     }
-    free(v);
-    munmap((void *)d, len);
+    snap_unmap_view(&m);
     return r;
 }
 
@@ -417,13 +437,11 @@ int snapshot_read_disks(const char *path, struct snapshot_disk *out, unsigned ma
                         struct error *err)
 {
     *n = 0;
-    const uint8_t *d;
-    size_t len;
-    int r = map_file(path, &d, &len, NULL, err);
+    struct snap_mapped m;
+    int r = snap_map_view(path, &m, err);
     if (r < 0)
         return r;
-    struct snap_view *v = malloc(sizeof(*v));
-    r = v ? parse(d, len, path, v, err) : error_set(err, -ENOMEM, "out of memory");
+    struct snap_view *v = m.v;
     const struct section *s = NULL;
     for (unsigned i = 0; r == 0 && i < v->n; i++)
         if (!strcmp(v->sec[i].tag, "disks"))
@@ -455,8 +473,7 @@ int snapshot_read_disks(const char *path, struct snapshot_disk *out, unsigned ma
         if (r == 0)
             *n = count;
     }
-    free(v);
-    munmap((void *)d, len);
+    snap_unmap_view(&m);
     return r;
 }
 
