@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import driver  # noqa: E402
 import guestlib  # noqa: E402
-from test_snapshot import SNAP_LINE, PtyInVM, count_of, uptime  # noqa: E402
+from test_snapshot import SNAP_LINE, PtyInVM, count_of, start_counting, uptime  # noqa: E402
 
 EM_AARCH64 = 183
 
@@ -92,14 +92,7 @@ def body(r, condo, log_dir):
     try:
         steps("x86-64 (JIT): the guest boots", lambda: guestlib.boot(vm))
 
-        def setup():
-            vm.run("echo %s > /tmp/mark" % token)
-            vm.run("(i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done) "
-                   ">/dev/null 2>&1 &")
-            time.sleep(2)
-            c = count_of(vm)
-            return c > 0, "counting (%d)" % c
-        steps("x86-64 (JIT): a counting loop runs", setup)
+        steps("x86-64 (JIT): a counting loop runs", lambda: start_counting(vm, token))
 
         def snap():
             state["before"] = count_of(vm)
